@@ -1,0 +1,52 @@
+//! # hachaos — chaos and fault injection for high-availability database clusters
+//!
+//! hachaos boots a real two-node PostgreSQL + pgpool-II cluster (watchdog, heartbeat, health check,
+//! delegate IP) in Docker from images it builds itself, injects faults (host shutdown, crash,
+//! network drop, partition, read-only disk), and judges what the cluster did from its logs and from
+//! live probes. The same log grammar and checkers analyse logs offline, including KingbaseES V8R3
+//! `kingbasecluster` logs.
+//!
+//! ## Data flow (one way)
+//!
+//! ```text
+//! scenario YAML ─► ScenarioSpec ─► Plan ─► Cluster up ─► fault inject/heal ─► Event ─► Timeline
+//!                                                                                      │
+//!              offline logs ─► grammar ─────────────────────────────────────────────────┘
+//!                                                                                      ▼
+//!                                                             checks ─► RunRecord ─► reporters
+//! ```
+//!
+//! ## Layout
+//!
+//! - [`loader`]: the one place YAML is parsed (serde_yaml is archived; swap it here).
+//! - [`timeline`]: the event vocabulary and the append-only timeline.
+//! - [`grammar`]: log profiles (data under `images/<profile>/profile.yaml`) turning lines into events.
+//! - [`checks`]: pure checkers over a timeline (Pass / Fail / Unknown with evidence).
+//! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
+//! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
+//! - [`image`]: building node images from Debian packages, cached by content hash.
+//! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
+//! - [`scenario`]: scenario files, validation into a plan.
+//! - [`faults`]: the fault catalogue, one file per kind.
+//! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
+//! - [`exit_code`]: the process exit codes, documented once.
+
+pub mod analyze;
+pub mod checks;
+pub mod cli;
+pub mod cluster;
+pub mod docker;
+pub mod exit_code;
+pub mod faults;
+pub mod grammar;
+pub mod image;
+pub mod loader;
+pub mod scenario;
+pub mod timeline;
+
+/// The label every Docker object hachaos creates carries, with value [`MANAGED_BY_VALUE`].
+pub const LABEL_MANAGED_BY: &str = "org.hachaos.managed-by";
+/// The value of [`LABEL_MANAGED_BY`].
+pub const MANAGED_BY_VALUE: &str = "hachaos";
+/// The label naming the run that created a Docker object.
+pub const LABEL_RUN_ID: &str = "org.hachaos.run-id";

@@ -1,0 +1,6 @@
+//! The timeline: one append-only, time-ordered list of typed [`Event`]s, the single source of truth
+//! that live observers and the offline analyser both produce and that checkers and measurements read.
+
+mod event;
+
+pub use event::{Event, EventKind, WallTime};
