@@ -44,6 +44,19 @@ pub mod loader;
 pub mod scenario;
 pub mod timeline;
 
+/// Joins an error and its sources into one line of lowercase fragments (`a: b: c`), the way every
+/// command reports errors.
+pub fn cli_error_chain(err: &dyn std::error::Error) -> String {
+    let mut msg = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
 /// The label every Docker object hachaos creates carries, with value [`MANAGED_BY_VALUE`].
 pub const LABEL_MANAGED_BY: &str = "org.hachaos.managed-by";
 /// The value of [`LABEL_MANAGED_BY`].

@@ -4,8 +4,11 @@
 use clap::{Parser, Subcommand};
 
 /// Chaos and fault injection for high-availability PostgreSQL + pgpool-II clusters.
+///
+/// Exit codes: 0 pass, 1 a check or scenario failed, 2 bad input, 3 environment problem
+/// (no Docker daemon, image missing, cluster not ready), 4 unknown, 130 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "hachaos", version, about, long_about = None)]
+#[command(name = "hachaos", version, about, long_about)]
 pub struct Cli {
     /// More log output on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -18,6 +21,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build the node image if needed, boot a two-node cluster, wait until ready, leave it up.
+    Up(super::cluster_cmds::UpArgs),
+    /// Show roles, pgpool's backend states, the VIP holder, the watchdog leader and the lag.
+    Status(super::cluster_cmds::SelectArgs),
+    /// Copy a running cluster's logs out and remove it.
+    Down(super::cluster_cmds::SelectArgs),
+    /// Remove every container, network and volume hachaos created (or only stale ones).
+    Clean(super::cluster_cmds::CleanArgs),
     /// Analyse cluster logs offline into one timeline and judge the failover.
     Analyze(super::analyze::AnalyzeArgs),
 }

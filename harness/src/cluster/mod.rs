@@ -1,1 +1,20 @@
-//! (under construction)
+//! The two-node cluster: a labelled bridge network with its own subnet, two node containers
+//! (PostgreSQL + pgpool-II each), readiness, live probes, and a teardown that copies logs out and
+//! removes everything by label.
+
+mod boot;
+mod container;
+mod error;
+mod probe;
+mod ready;
+mod spec;
+mod teardown;
+mod topology;
+
+pub use boot::{BootTimings, Cluster, NodeHandle};
+pub use error::ClusterError;
+pub use probe::{ClusterStatus, NodeStatus, PoolNode, VipStatus};
+pub use ready::Readiness;
+pub use spec::{ClusterSpec, Secrets};
+pub use teardown::{copy_logs, tail_logs, Teardown};
+pub use topology::{choose_subnet, Subnet, Topology};

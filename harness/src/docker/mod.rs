@@ -1,1 +1,12 @@
-//! (under construction)
+//! The Docker engine: connecting (with API version negotiation), run identity and labels, running
+//! commands inside containers, and the label sweep that guarantees nothing outlives a run.
+
+mod connect;
+mod exec;
+mod labels;
+mod sweep;
+
+pub use connect::{connect, DockerError};
+pub use exec::{exec, ExecOutput};
+pub use labels::{labels_for, RunId, LABEL_KEEP, LABEL_OWNER_PID, LABEL_OWNER_START};
+pub use sweep::{sweep, SweepReport, SweepScope};

@@ -1,0 +1,215 @@
+//! Readiness: what "the cluster is up" means, as a pure matcher over one round of probes.
+//!
+//! Ready means: both backends `up` in `show pool_nodes` through the VIP with one primary and one
+//! standby, the standby streaming in `pg_stat_replication`, exactly one node holding the VIP, and a
+//! watchdog leader known. Each condition keeps what was last seen so a timeout can say exactly
+//! what it waited for.
+
+use super::probe::{PoolNode, WalSender};
+
+/// One round of probe results (errors kept as text).
+#[derive(Clone, Debug, Default)]
+pub struct Observation {
+    /// `show pool_nodes` through the VIP.
+    pub pool_nodes: Option<Result<Vec<PoolNode>, String>>,
+    /// `pg_stat_replication` rows on the initial primary.
+    pub replication: Option<Result<Vec<WalSender>, String>>,
+    /// Nodes holding the VIP.
+    pub vip_holders: Vec<String>,
+    /// The watchdog leader, as each node reports it.
+    pub leader: Option<Result<Option<String>, String>>,
+}
+
+/// One awaited condition and what was last seen of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// What is awaited, in words.
+    pub awaited: &'static str,
+    /// Whether it holds.
+    pub met: bool,
+    /// What the last probe saw.
+    pub seen: String,
+}
+
+/// The verdict of one round: every condition with what was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    /// The conditions, in the order they are usually met.
+    pub conditions: Vec<Condition>,
+}
+
+impl Readiness {
+    /// Judges one observation.
+    pub fn judge(obs: &Observation, node_count: usize) -> Readiness {
+        let pool = match &obs.pool_nodes {
+            None => Condition {
+                awaited: "all backends up through the VIP (show pool_nodes)",
+                met: false,
+                seen: "not probed yet".into(),
+            },
+            Some(Err(e)) => Condition {
+                awaited: "all backends up through the VIP (show pool_nodes)",
+                met: false,
+                seen: e.clone(),
+            },
+            Some(Ok(rows)) => {
+                let up = rows.iter().filter(|r| r.status == "up").count();
+                let primaries = rows.iter().filter(|r| r.role == "primary").count();
+                Condition {
+                    awaited: "all backends up through the VIP (show pool_nodes)",
+                    met: rows.len() == node_count && up == node_count && primaries == 1,
+                    seen: rows
+                        .iter()
+                        .map(|r| format!("{}={} {}", r.hostname, r.status, r.role))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+            }
+        };
+        let replication = match &obs.replication {
+            None => Condition {
+                awaited: "standby streaming (pg_stat_replication)",
+                met: false,
+                seen: "not probed yet".into(),
+            },
+            Some(Err(e)) => Condition {
+                awaited: "standby streaming (pg_stat_replication)",
+                met: false,
+                seen: e.clone(),
+            },
+            Some(Ok(rows)) => Condition {
+                awaited: "standby streaming (pg_stat_replication)",
+                met: rows.len() + 1 == node_count && rows.iter().all(|r| r.state == "streaming"),
+                seen: if rows.is_empty() {
+                    "no walsender".into()
+                } else {
+                    rows.iter()
+                        .map(|r| format!("{} {} {}", r.application_name, r.state, r.sync_state))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            },
+        };
+        let vip = Condition {
+            awaited: "exactly one node holds the VIP",
+            met: obs.vip_holders.len() == 1,
+            seen: if obs.vip_holders.is_empty() {
+                "no holder".into()
+            } else {
+                format!("held by {}", obs.vip_holders.join(", "))
+            },
+        };
+        let leader = Condition {
+            awaited: "watchdog leader known (pcp_watchdog_info)",
+            met: matches!(obs.leader, Some(Ok(Some(_)))),
+            seen: match &obs.leader {
+                None => "not probed yet".into(),
+                Some(Ok(Some(l))) => format!("leader {l}"),
+                Some(Ok(None)) => "no leader yet".into(),
+                Some(Err(e)) => e.clone(),
+            },
+        };
+        Readiness {
+            conditions: vec![pool, replication, vip, leader],
+        }
+    }
+
+    /// Whether every condition holds.
+    pub fn ready(&self) -> bool {
+        self.conditions.iter().all(|c| c.met)
+    }
+
+    /// One line per condition: `[ok]`/`[waiting]`, what is awaited, what was seen.
+    pub fn describe(&self) -> String {
+        self.conditions
+            .iter()
+            .map(|c| {
+                format!(
+                    "  [{}] {}: {}",
+                    if c.met { "ok" } else { "waiting" },
+                    c.awaited,
+                    c.seen
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(host: &str, status: &str, role: &str) -> PoolNode {
+        PoolNode {
+            hostname: host.into(),
+            status: status.into(),
+            role: role.into(),
+            ..Default::default()
+        }
+    }
+
+    fn sender(state: &str) -> WalSender {
+        WalSender {
+            application_name: "node2".into(),
+            state: state.into(),
+            sync_state: "sync".into(),
+            lag_bytes: Some(0),
+        }
+    }
+
+    fn ready_observation() -> Observation {
+        Observation {
+            pool_nodes: Some(Ok(vec![
+                node("node1", "up", "primary"),
+                node("node2", "up", "standby"),
+            ])),
+            replication: Some(Ok(vec![sender("streaming")])),
+            vip_holders: vec!["node1".into()],
+            leader: Some(Ok(Some("node1".into()))),
+        }
+    }
+
+    #[test]
+    fn a_cluster_with_everything_up_is_ready() {
+        assert!(Readiness::judge(&ready_observation(), 2).ready());
+    }
+
+    #[test]
+    fn a_standby_still_waiting_in_pgpool_is_not_ready_and_says_so() {
+        let mut obs = ready_observation();
+        obs.pool_nodes = Some(Ok(vec![
+            node("node1", "up", "primary"),
+            node("node2", "waiting", "standby"),
+        ]));
+        let r = Readiness::judge(&obs, 2);
+        assert!(!r.ready());
+        assert!(r
+            .describe()
+            .contains("[waiting] all backends up through the VIP"));
+        assert!(r.describe().contains("node2=waiting standby"));
+    }
+
+    #[test]
+    fn two_vip_holders_are_not_ready() {
+        let mut obs = ready_observation();
+        obs.vip_holders = vec!["node1".into(), "node2".into()];
+        let r = Readiness::judge(&obs, 2);
+        assert!(!r.ready());
+        assert!(r.describe().contains("held by node1, node2"));
+    }
+
+    #[test]
+    fn nothing_probed_yet_is_not_ready() {
+        let r = Readiness::judge(&Observation::default(), 2);
+        assert!(!r.ready());
+        assert_eq!(r.conditions.iter().filter(|c| c.met).count(), 0);
+    }
+
+    #[test]
+    fn a_catching_up_standby_is_not_streaming_yet() {
+        let mut obs = ready_observation();
+        obs.replication = Some(Ok(vec![sender("catchup")]));
+        assert!(!Readiness::judge(&obs, 2).ready());
+    }
+}

@@ -1,0 +1,189 @@
+//! Removing what runs created, by label: the guarantee that nothing outlives a run.
+//!
+//! Teardown removes its own objects by label after copying logs out; `hachaos clean` removes every
+//! labelled object; the reaper at start-up removes only objects whose owning process is gone and
+//! that were not left up on purpose.
+
+use super::labels::{owner_alive, LABEL_KEEP};
+use super::{DockerError, RunId};
+use crate::{LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY_VALUE};
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+};
+use bollard::Docker;
+use std::collections::HashMap;
+
+/// Which labelled objects to remove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SweepScope {
+    /// The objects of one run (teardown, `hachaos down`).
+    Run(RunId),
+    /// Objects whose owner process is gone and that are not kept on purpose (the reaper).
+    Stale,
+    /// Every object hachaos made (`hachaos clean`).
+    All,
+}
+
+/// What a sweep removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SweepReport {
+    /// Container names removed.
+    pub containers: Vec<String>,
+    /// Network names removed.
+    pub networks: Vec<String>,
+    /// Volume names removed.
+    pub volumes: Vec<String>,
+    /// Objects that could not be removed, with why.
+    pub failures: Vec<String>,
+}
+
+impl SweepReport {
+    /// Whether nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
+    }
+}
+
+fn selected(scope: &SweepScope, labels: &HashMap<String, String>) -> bool {
+    match scope {
+        SweepScope::Run(run) => labels.get(LABEL_RUN_ID).map(String::as_str) == Some(run.as_str()),
+        SweepScope::Stale => {
+            labels.get(LABEL_KEEP).map(String::as_str) != Some("true") && !owner_alive(labels)
+        }
+        SweepScope::All => true,
+    }
+}
+
+fn label_filter(scope: &SweepScope) -> HashMap<String, Vec<String>> {
+    let mut labels = vec![format!("{LABEL_MANAGED_BY}={MANAGED_BY_VALUE}")];
+    if let SweepScope::Run(run) = scope {
+        labels.push(format!("{LABEL_RUN_ID}={run}"));
+    }
+    HashMap::from([("label".to_string(), labels)])
+}
+
+/// Removes the labelled objects in `scope`: containers first (forcefully), then networks, then
+/// volumes. Failures are collected, not fatal, so one stuck object does not stop the rest.
+pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, DockerError> {
+    let filters = label_filter(scope);
+    let mut report = SweepReport::default();
+
+    let containers = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DockerError::api("list containers", e))?;
+    for c in containers {
+        let labels = c.labels.clone().unwrap_or_default();
+        if !selected(scope, &labels) {
+            continue;
+        }
+        let id = c.id.clone().unwrap_or_default();
+        let name = c
+            .names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_else(|| id.clone());
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        match docker.remove_container(&id, Some(opts)).await {
+            Ok(()) => report.containers.push(name),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => report.failures.push(format!("container {name}: {e}")),
+        }
+    }
+
+    let networks = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DockerError::api("list networks", e))?;
+    for n in networks {
+        let labels = n.labels.clone().unwrap_or_default();
+        if !selected(scope, &labels) {
+            continue;
+        }
+        let name = n.name.clone().unwrap_or_default();
+        match docker.remove_network(&name).await {
+            Ok(()) => report.networks.push(name),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => report.failures.push(format!("network {name}: {e}")),
+        }
+    }
+
+    let volumes = docker
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DockerError::api("list volumes", e))?;
+    for v in volumes.volumes.unwrap_or_default() {
+        if !selected(scope, &v.labels) {
+            continue;
+        }
+        let opts = RemoveVolumeOptionsBuilder::default().force(true).build();
+        match docker.remove_volume(&v.name, Some(opts)).await {
+            Ok(()) => report.volumes.push(v.name.clone()),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => report.failures.push(format!("volume {}: {e}", v.name)),
+        }
+    }
+    Ok(report)
+}
+
+/// Whether the engine said the object does not exist (someone else removed it first).
+pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::labels_for;
+
+    #[test]
+    fn the_reaper_spares_live_owners_and_kept_clusters() {
+        let run = RunId::parse("r1").unwrap();
+        let live = labels_for(&run, false);
+        assert!(!selected(&SweepScope::Stale, &live));
+        let mut dead = live.clone();
+        dead.insert(crate::docker::LABEL_OWNER_PID.into(), "4000000000".into());
+        assert!(selected(&SweepScope::Stale, &dead));
+        dead.insert(LABEL_KEEP.into(), "true".into());
+        assert!(!selected(&SweepScope::Stale, &dead));
+        assert!(selected(&SweepScope::All, &dead));
+    }
+
+    #[test]
+    fn a_run_sweep_selects_only_that_run() {
+        let a = labels_for(&RunId::parse("ra").unwrap(), false);
+        assert!(selected(&SweepScope::Run(RunId::parse("ra").unwrap()), &a));
+        assert!(!selected(&SweepScope::Run(RunId::parse("rb").unwrap()), &a));
+        assert_eq!(
+            label_filter(&SweepScope::Run(RunId::parse("ra").unwrap()))["label"],
+            vec![
+                "org.hachaos.managed-by=hachaos".to_string(),
+                "org.hachaos.run-id=ra".to_string()
+            ]
+        );
+    }
+}
