@@ -271,20 +271,27 @@ pub(crate) fn down(args: SelectArgs) -> ExitCode {
 pub struct CleanArgs {
     /// Only remove leftovers of runs whose process is gone (what the reaper does), sparing
     /// clusters left up on purpose.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "run")]
     pub stale: bool,
+    /// Only remove the objects of this run.
+    #[arg(long)]
+    pub run: Option<String>,
 }
 
 pub(crate) fn clean(args: CleanArgs) -> ExitCode {
+    let run = match parse_run(&args.run) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     runtime().block_on(async move {
         let docker = match connect().await {
             Ok(d) => d,
             Err(e) => return fail(&e.into()),
         };
-        let scope = if args.stale {
-            SweepScope::Stale
-        } else {
-            SweepScope::All
+        let scope = match (run, args.stale) {
+            (Some(run), _) => SweepScope::Run(run),
+            (None, true) => SweepScope::Stale,
+            (None, false) => SweepScope::All,
         };
         match sweep(&docker, &scope).await {
             Ok(r) => {
