@@ -13,7 +13,9 @@ mod topology;
 
 pub use boot::{BootTimings, Cluster, NodeHandle};
 pub use error::ClusterError;
-pub use probe::{ClusterStatus, NodeStatus, PoolNode, VipStatus};
+pub use probe::{
+    connect as probe_connect, ClusterStatus, NodeStatus, PoolNode, VipStatus, WalSender,
+};
 pub use ready::Readiness;
 pub use spec::{ClusterSpec, Secrets};
 pub use teardown::{copy_logs, tail_logs, Teardown};

@@ -11,6 +11,8 @@ use std::time::Duration;
 pub struct ExecOutput {
     /// Standard output, lossily decoded.
     pub stdout: String,
+    /// Standard output as the bytes it was (for byte offsets into files).
+    pub stdout_bytes: Vec<u8>,
     /// Standard error, lossily decoded.
     pub stderr: String,
     /// The exit code, if the engine reported one.
@@ -56,12 +58,11 @@ pub async fn exec(
                     bollard::container::LogOutput::StdErr { message } => {
                         out.stderr.push_str(&String::from_utf8_lossy(&message))
                     }
-                    other => out
-                        .stdout
-                        .push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                    other => out.stdout_bytes.extend_from_slice(&other.into_bytes()),
                 }
             }
         }
+        out.stdout = String::from_utf8_lossy(&out.stdout_bytes).into_owned();
         out.exit_code = docker
             .inspect_exec(&created.id)
             .await

@@ -1,0 +1,9 @@
+//! Observers: things that watch a live cluster and turn what they see into evidence for the
+//! timeline — the write probe's ledger of acknowledged writes, the role and VIP poller, and the
+//! log tailer that feeds node logs through the same grammar as `hachaos analyze`.
+
+mod log_tail;
+mod write_probe;
+
+pub use log_tail::{LogLine, LogTailer};
+pub use write_probe::{Ack, Ledger, LostWrites, WriteFailure, WriteProbe};

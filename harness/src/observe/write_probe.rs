@@ -1,0 +1,258 @@
+//! The write probe: a bounded insert loop through the VIP whose acknowledged writes form a ledger.
+//!
+//! Every row carries the server's `clock_timestamp()`, the server's address (which backend pgpool
+//! routed it to) and the WAL timeline it was written on, so promotion time and lost writes are
+//! computed from server-side facts across the timeline switch (as CloudNativePG's fast-failover
+//! test does), not from client stopwatches.
+
+use crate::cluster::probe_connect;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+
+/// The table the probe writes into.
+pub const LEDGER_TABLE: &str = "hachaos_ledger";
+
+/// One acknowledged write.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Ack {
+    /// The probe's sequence number (the row's primary key).
+    pub seq: i64,
+    /// Milliseconds since the run started when the insert was sent.
+    pub sent_ms: u64,
+    /// Milliseconds since the run started when the acknowledgement arrived.
+    pub acked_ms: u64,
+    /// The server's `clock_timestamp()` as text.
+    pub server_time: String,
+    /// The backend that executed it (`inet_server_addr()`).
+    pub server_addr: String,
+    /// The WAL timeline it was written on.
+    pub timeline: i32,
+}
+
+/// A write that was not acknowledged.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WriteFailure {
+    /// The sequence number attempted.
+    pub seq: i64,
+    /// Milliseconds since the run started when it was sent.
+    pub sent_ms: u64,
+    /// Why (connect error, query error, timeout).
+    pub error: String,
+}
+
+/// Everything the probe saw.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Ledger {
+    /// Acknowledged writes, in send order.
+    pub acks: Vec<Ack>,
+    /// Failed attempts, in send order.
+    pub failures: Vec<WriteFailure>,
+}
+
+impl Ledger {
+    /// The first acknowledged write sent at or after `after_ms` on a timeline other than
+    /// `old_timeline` or by a server other than `old_server` (i.e. by the new primary).
+    pub fn first_ack_by_new_primary(
+        &self,
+        after_ms: u64,
+        old_server: &str,
+        old_timeline: i32,
+    ) -> Option<&Ack> {
+        self.acks.iter().find(|a| {
+            a.sent_ms >= after_ms && (a.server_addr != old_server || a.timeline != old_timeline)
+        })
+    }
+
+    /// The last acknowledged write before `before_ms`.
+    pub fn last_ack_before(&self, before_ms: u64) -> Option<&Ack> {
+        self.acks.iter().rev().find(|a| a.sent_ms < before_ms)
+    }
+}
+
+/// Acknowledged writes missing from the surviving primary.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct LostWrites {
+    /// How many acknowledged writes were checked.
+    pub acknowledged: usize,
+    /// Their sequence numbers that are missing.
+    pub missing: Vec<i64>,
+}
+
+/// A running write probe. [`WriteProbe::stop`] ends it and returns the ledger.
+pub struct WriteProbe {
+    stop: Arc<tokio::sync::Notify>,
+    ledger: Arc<Mutex<Ledger>>,
+    task: JoinHandle<()>,
+}
+
+impl WriteProbe {
+    /// Creates the ledger table through `host:port` (the VIP) if needed.
+    pub async fn prepare(host: Ipv4Addr, port: u16, password: &str) -> Result<(), String> {
+        let client = probe_connect(host, port, password, "postgres")
+            .await
+            .map_err(|e| crate::cli_error_chain(&e))?;
+        client
+            .batch_execute(&format!(
+                "create table if not exists {LEDGER_TABLE} (seq bigint primary key, \
+                 at timestamptz not null default clock_timestamp(), server inet, tli int)"
+            ))
+            .await
+            .map_err(|e| crate::cli_error_chain(&e))
+    }
+
+    /// Starts inserting through `host:port` every `interval`, for at most `max_duration` (the
+    /// loop is bounded in time and count and stops by itself). Offsets are measured from `epoch`.
+    pub fn start(
+        host: Ipv4Addr,
+        port: u16,
+        password: String,
+        epoch: Instant,
+        interval: Duration,
+        max_duration: Duration,
+    ) -> WriteProbe {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let ledger = Arc::new(Mutex::new(Ledger::default()));
+        let (stop2, ledger2) = (stop.clone(), ledger.clone());
+        let task = tokio::spawn(async move {
+            let deadline = Instant::now() + max_duration;
+            let max_count = (max_duration.as_millis() / interval.as_millis().max(1)) as i64 + 1;
+            let mut client = None;
+            let sql = format!(
+                "insert into {LEDGER_TABLE} (seq, server, tli) values ($1, inet_server_addr(), \
+                 ('x' || substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8))::bit(32)::int) \
+                 returning at::text, host(server), tli"
+            );
+            let mut seq: i64 = 0;
+            while Instant::now() < deadline && seq < max_count {
+                seq += 1;
+                let sent_ms = epoch.elapsed().as_millis() as u64;
+                let attempt = async {
+                    if client.is_none() {
+                        client = Some(
+                            probe_connect(host, port, &password, "postgres")
+                                .await
+                                .map_err(|e| crate::cli_error_chain(&e))?,
+                        );
+                    }
+                    let c = client.as_ref().expect("connected");
+                    c.query_one(&sql, &[&seq])
+                        .await
+                        .map_err(|e| crate::cli_error_chain(&e))
+                };
+                let result = match tokio::time::timeout(Duration::from_secs(3), attempt).await {
+                    Ok(r) => r,
+                    Err(_) => Err("no answer within 3 s".to_string()),
+                };
+                let acked_ms = epoch.elapsed().as_millis() as u64;
+                {
+                    let mut l = ledger2.lock().expect("ledger lock");
+                    match result {
+                        Ok(row) => l.acks.push(Ack {
+                            seq,
+                            sent_ms,
+                            acked_ms,
+                            server_time: row.get(0),
+                            server_addr: row.get(1),
+                            timeline: row.get(2),
+                        }),
+                        Err(error) => {
+                            // A broken session is not reused: reconnect on the next attempt.
+                            client = None;
+                            l.failures.push(WriteFailure {
+                                seq,
+                                sent_ms,
+                                error,
+                            })
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = stop2.notified() => break,
+                    _ = tokio::time::sleep(interval) => {}
+                }
+            }
+        });
+        WriteProbe { stop, ledger, task }
+    }
+
+    /// A copy of the ledger so far.
+    pub fn snapshot(&self) -> Ledger {
+        self.ledger.lock().expect("ledger lock").clone()
+    }
+
+    /// Stops the loop and returns the ledger.
+    pub async fn stop(self) -> Ledger {
+        self.stop.notify_one();
+        let _ = self.task.await;
+        let ledger = self.ledger.lock().expect("ledger lock").clone();
+        ledger
+    }
+
+    /// Which acknowledged writes of `ledger` are missing on the server at `host:port`.
+    pub async fn lost_writes(
+        ledger: &Ledger,
+        host: Ipv4Addr,
+        port: u16,
+        password: &str,
+    ) -> Result<LostWrites, String> {
+        let client = probe_connect(host, port, password, "postgres")
+            .await
+            .map_err(|e| crate::cli_error_chain(&e))?;
+        let rows = client
+            .query(&format!("select seq from {LEDGER_TABLE}"), &[])
+            .await
+            .map_err(|e| crate::cli_error_chain(&e))?;
+        let present: std::collections::HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
+        Ok(LostWrites {
+            acknowledged: ledger.acks.len(),
+            missing: ledger
+                .acks
+                .iter()
+                .map(|a| a.seq)
+                .filter(|s| !present.contains(s))
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(seq: i64, sent_ms: u64, server: &str, tli: i32) -> Ack {
+        Ack {
+            seq,
+            sent_ms,
+            acked_ms: sent_ms + 5,
+            server_time: String::new(),
+            server_addr: server.into(),
+            timeline: tli,
+        }
+    }
+
+    #[test]
+    fn the_new_primarys_first_write_is_found_across_the_timeline_switch() {
+        let ledger = Ledger {
+            acks: vec![
+                ack(1, 100, "10.77.1.11", 1),
+                ack(2, 200, "10.77.1.11", 1),
+                ack(9, 9000, "10.77.1.12", 2),
+                ack(10, 9100, "10.77.1.12", 2),
+            ],
+            failures: vec![],
+        };
+        assert_eq!(ledger.last_ack_before(5000).unwrap().seq, 2);
+        assert_eq!(
+            ledger
+                .first_ack_by_new_primary(5000, "10.77.1.11", 1)
+                .unwrap()
+                .seq,
+            9
+        );
+        assert!(ledger
+            .first_ack_by_new_primary(9500, "10.77.1.11", 1)
+            .is_none());
+    }
+}

@@ -1,0 +1,57 @@
+//! Shared by the chaos tests: the node image (built once, cached by content hash) and checks that
+//! a run left nothing behind.
+
+#![allow(dead_code)]
+
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+};
+use bollard::Docker;
+use std::collections::HashMap;
+
+/// The default release's image, built if missing.
+pub async fn node_image(docker: &Docker) -> String {
+    hachaos::image::ensure_image(docker, hachaos::image::DEFAULT_RELEASE, &mut |_| {})
+        .await
+        .expect("node image")
+        .tag
+}
+
+/// Counts (containers, networks, volumes) labelled with `run`.
+pub async fn leftovers(docker: &Docker, run: &str) -> (usize, usize, usize) {
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("org.hachaos.run-id={run}")],
+    )]);
+    let c = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .expect("list containers")
+        .len();
+    let n = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .expect("list networks")
+        .len();
+    let v = docker
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .expect("list volumes")
+        .volumes
+        .unwrap_or_default()
+        .len();
+    (c, n, v)
+}
