@@ -41,6 +41,7 @@ pub mod faults;
 pub mod grammar;
 pub mod image;
 pub mod loader;
+pub mod measure;
 pub mod observe;
 pub mod scenario;
 pub mod timeline;

@@ -1,0 +1,188 @@
+//! Budgets: how long each phase of a failover may take, derived from the rendered configuration.
+//!
+//! With health_check_period `P`, health_check_timeout `T`, health_check_max_retries `R`,
+//! health_check_retry_delay `D`, wd_heartbeat_deadtime `H` and wd_interval `W`:
+//!
+//! - **detect** (first failed health check after the fault) ≤ `P + T + slack`: a check starts
+//!   within one period and fails within its timeout.
+//! - **node_down** (backend marked down) ≤ detect + `R × (D + T)`: every retry waits `D` and may
+//!   take `T` to fail.
+//! - **watchdog takeover** (the survivor's watchdog leads) ≤ `H + W + slack`: the heartbeat
+//!   deadline, then one life-check round. pgpool only runs a failover the watchdog leader agrees
+//!   to, so **failover_start** ≤ max(node_down, takeover) + slack.
+//! - **vip** (the VIP up on the new leader) ≤ takeover + slack (escalation runs on becoming leader).
+//! - **promote** (first write acknowledged through the VIP by the new primary) ≤ failover_start +
+//!   5 s (the failover script's `pg_promote`, then pgpool restarting its children).
+//! - **failover_done** ≤ promote.
+//! - **recover** (rejoin started → node attached) ≤ 60 s (pg_rewind or pg_basebackup of a small
+//!   cluster, start, attach).
+//!
+//! `slack` is one second, for process scheduling on a loaded 2-core machine. A scenario may set a
+//! budget explicitly; it is never loosened to make a run pass.
+
+use super::measurements::MeasurementKind;
+use super::settings::PgpoolSettings;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Scheduling slack added where a phase depends on a timer firing.
+pub const SLACK: Duration = Duration::from_secs(1);
+
+/// One budget and where it came from.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Budget {
+    /// Seconds from the fault (or, for recover, from the recover step).
+    pub seconds: f64,
+    /// How it was derived, in words with the values used.
+    pub derivation: String,
+}
+
+/// The budget of every measurement.
+pub type Budgets = BTreeMap<MeasurementKind, Budget>;
+
+/// Derives every budget from the settings; `overrides` (the scenario's) replace derived values.
+pub fn derive(
+    settings: &PgpoolSettings,
+    overrides: &BTreeMap<MeasurementKind, Duration>,
+) -> Result<Budgets, String> {
+    let need = |key: &str| {
+        settings
+            .seconds(key)
+            .ok_or_else(|| format!("pgpool setting {key} is missing or not a whole number"))
+    };
+    let p = need("health_check_period")?;
+    let t = need("health_check_timeout")?;
+    let r = settings
+        .number("health_check_max_retries")
+        .ok_or("pgpool setting health_check_max_retries is missing")? as u32;
+    let d = need("health_check_retry_delay")?;
+    let h = settings
+        .seconds("wd_heartbeat_deadtime")
+        .unwrap_or_default();
+    let w = settings.seconds("wd_interval").unwrap_or_default();
+
+    let detect = p + t + SLACK;
+    let node_down = detect + (d + t) * r;
+    let takeover = h + w + SLACK;
+    let failover_start = node_down.max(takeover) + SLACK;
+    let vip = takeover + SLACK;
+    let promote = failover_start + Duration::from_secs(5);
+    let s = |d: Duration| d.as_secs_f64();
+    let mut out = BTreeMap::from([
+        (
+            MeasurementKind::Detect,
+            Budget {
+                seconds: s(detect),
+                derivation: format!("period {} + timeout {} + slack 1", s(p), s(t)),
+            },
+        ),
+        (
+            MeasurementKind::NodeDown,
+            Budget {
+                seconds: s(node_down),
+                derivation: format!(
+                    "detect {} + retries {r} x (retry_delay {} + timeout {})",
+                    s(detect),
+                    s(d),
+                    s(t)
+                ),
+            },
+        ),
+        (
+            MeasurementKind::FailoverStart,
+            Budget {
+                seconds: s(failover_start),
+                derivation: format!(
+                    "max(node_down {}, watchdog takeover {} = deadtime {} + wd_interval {} + slack 1) + slack 1",
+                    s(node_down),
+                    s(takeover),
+                    s(h),
+                    s(w)
+                ),
+            },
+        ),
+        (
+            MeasurementKind::Vip,
+            Budget {
+                seconds: s(vip),
+                derivation: format!("watchdog takeover {} + slack 1", s(takeover)),
+            },
+        ),
+        (
+            MeasurementKind::Promote,
+            Budget {
+                seconds: s(promote),
+                derivation: format!("failover_start {} + 5 (promote, child restart)", s(failover_start)),
+            },
+        ),
+        (
+            MeasurementKind::FailoverDone,
+            Budget {
+                seconds: s(promote),
+                derivation: format!("= promote {}", s(promote)),
+            },
+        ),
+        (
+            MeasurementKind::Recover,
+            Budget {
+                seconds: 60.0,
+                derivation: "rewind or basebackup + start + attach: 60".into(),
+            },
+        ),
+    ]);
+    for (kind, value) in overrides {
+        out.insert(
+            *kind,
+            Budget {
+                seconds: value.as_secs_f64(),
+                derivation: "set by the scenario".into(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tuned() -> PgpoolSettings {
+        PgpoolSettings::parse(
+            "health_check_period = 1\nhealth_check_timeout = 2\nhealth_check_max_retries = 3\n\
+             health_check_retry_delay = 1\nwd_heartbeat_deadtime = 3\nwd_interval = 1\n",
+        )
+    }
+
+    #[test]
+    fn budgets_follow_the_health_check_and_watchdog_timers() {
+        let b = derive(&tuned(), &BTreeMap::new()).unwrap();
+        assert_eq!(b[&MeasurementKind::Detect].seconds, 4.0);
+        assert_eq!(b[&MeasurementKind::NodeDown].seconds, 13.0);
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 14.0);
+        assert_eq!(b[&MeasurementKind::Vip].seconds, 6.0);
+        assert_eq!(b[&MeasurementKind::Promote].seconds, 19.0);
+        assert!(b[&MeasurementKind::NodeDown]
+            .derivation
+            .contains("retries 3"));
+    }
+
+    #[test]
+    fn a_scenario_budget_replaces_the_derived_one() {
+        let over = BTreeMap::from([(MeasurementKind::Promote, Duration::from_secs(12))]);
+        let b = derive(&tuned(), &over).unwrap();
+        assert_eq!(b[&MeasurementKind::Promote].seconds, 12.0);
+        assert_eq!(
+            b[&MeasurementKind::Promote].derivation,
+            "set by the scenario"
+        );
+    }
+
+    #[test]
+    fn a_missing_timer_is_an_error_not_a_zero() {
+        let err = derive(
+            &PgpoolSettings::parse("health_check_period = 1\n"),
+            &BTreeMap::new(),
+        );
+        assert!(err.unwrap_err().contains("health_check_timeout"));
+    }
+}

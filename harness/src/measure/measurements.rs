@@ -1,0 +1,323 @@
+//! What each phase of a failover took, computed from the timeline and the write probe's ledger.
+
+use crate::observe::Ledger;
+use crate::timeline::{Event, EventKind, WallTime};
+
+/// The measured phases.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasurementKind {
+    /// First failed health check (or retry) after the fault.
+    Detect,
+    /// Backend marked down / degenerate request.
+    NodeDown,
+    /// Failover command started (and on which node).
+    FailoverStart,
+    /// VIP brought up by a node after the fault.
+    Vip,
+    /// First write acknowledged through the VIP by the new primary.
+    Promote,
+    /// pgpool's failover finished.
+    FailoverDone,
+    /// The rejoined node attached again (from the recover step).
+    Recover,
+}
+
+impl MeasurementKind {
+    /// All kinds, in phase order.
+    pub const ALL: &'static [MeasurementKind] = &[
+        MeasurementKind::Detect,
+        MeasurementKind::NodeDown,
+        MeasurementKind::FailoverStart,
+        MeasurementKind::Vip,
+        MeasurementKind::Promote,
+        MeasurementKind::FailoverDone,
+        MeasurementKind::Recover,
+    ];
+
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MeasurementKind::Detect => "detect",
+            MeasurementKind::NodeDown => "node_down",
+            MeasurementKind::FailoverStart => "failover_start",
+            MeasurementKind::Vip => "vip",
+            MeasurementKind::Promote => "promote",
+            MeasurementKind::FailoverDone => "failover_done",
+            MeasurementKind::Recover => "recover",
+        }
+    }
+}
+
+/// One measured phase.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Measurement {
+    /// Which phase.
+    pub kind: MeasurementKind,
+    /// Seconds from the anchor; `None` when the phase was not observed.
+    pub seconds: Option<f64>,
+    /// The node it happened on, when that matters (the failover executor, the VIP holder).
+    pub node: Option<String>,
+    /// The event or write it was measured to.
+    pub evidence: String,
+}
+
+/// What durations are measured from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anchor {
+    /// When the fault was injected (host wall clock, UTC like the nodes' logs).
+    pub fault_time: WallTime,
+    /// The same instant as milliseconds since the run started (for the ledger).
+    pub fault_offset_ms: u64,
+    /// The node the fault hit.
+    pub target: String,
+    /// The old primary's address and WAL timeline before the fault (for the ledger).
+    pub old_primary: Option<(String, i32)>,
+    /// When a `recover` step started, if any.
+    pub recover_time: Option<WallTime>,
+}
+
+fn since(from: &WallTime, e: &Event) -> Option<f64> {
+    let t = e.time.as_ref()?;
+    Some((t.at - from.at).num_milliseconds() as f64 / 1000.0)
+}
+
+fn first_after<'a>(
+    events: &'a [Event],
+    from: &WallTime,
+    kinds: &[EventKind],
+    node_filter: impl Fn(&str) -> bool,
+) -> Option<&'a Event> {
+    events.iter().find(|e| {
+        kinds.contains(&e.kind)
+            && node_filter(&e.node)
+            && e.time.as_ref().is_some_and(|t| t.at >= from.at)
+    })
+}
+
+fn from_event(kind: MeasurementKind, anchor: &WallTime, e: Option<&Event>) -> Measurement {
+    match e {
+        Some(e) => Measurement {
+            kind,
+            seconds: since(anchor, e),
+            node: Some(e.node.clone()),
+            evidence: format!("{} {}:{}: {}", e.node, e.file, e.line, e.text),
+        },
+        None => Measurement {
+            kind,
+            seconds: None,
+            node: None,
+            evidence: "not observed".into(),
+        },
+    }
+}
+
+/// Measures every phase after `anchor` from `events` (in timeline order) and `ledger`.
+pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measurement> {
+    let any = |_: &str| true;
+    let t0 = &anchor.fault_time;
+    let mut out = vec![
+        from_event(
+            MeasurementKind::Detect,
+            t0,
+            first_after(
+                events,
+                t0,
+                &[EventKind::HealthCheckFailed, EventKind::HealthCheckRetry],
+                any,
+            ),
+        ),
+        from_event(
+            MeasurementKind::NodeDown,
+            t0,
+            first_after(
+                events,
+                t0,
+                &[EventKind::BackendDown, EventKind::DegenerateRequest],
+                any,
+            ),
+        ),
+        from_event(
+            MeasurementKind::FailoverStart,
+            t0,
+            first_after(events, t0, &[EventKind::FailoverCommand], any),
+        ),
+        from_event(
+            MeasurementKind::Vip,
+            t0,
+            first_after(events, t0, &[EventKind::VipAcquired], any),
+        ),
+    ];
+
+    out.push(match &anchor.old_primary {
+        Some((addr, tli)) => {
+            match ledger.first_ack_by_new_primary(anchor.fault_offset_ms, addr, *tli) {
+                Some(ack) => {
+                    let gap = ledger
+                        .last_ack_before(anchor.fault_offset_ms + 1)
+                        .map(|last| {
+                            format!("; last write on the old primary at {}", last.server_time)
+                        })
+                        .unwrap_or_default();
+                    Measurement {
+                        kind: MeasurementKind::Promote,
+                        seconds: Some(
+                            (ack.acked_ms as f64 - anchor.fault_offset_ms as f64) / 1000.0,
+                        ),
+                        node: Some(ack.server_addr.clone()),
+                        evidence: format!(
+                            "write #{} acknowledged by {} on timeline {} at {}{gap}",
+                            ack.seq, ack.server_addr, ack.timeline, ack.server_time
+                        ),
+                    }
+                }
+                None => Measurement {
+                    kind: MeasurementKind::Promote,
+                    seconds: None,
+                    node: None,
+                    evidence: format!(
+                        "no write acknowledged by a new primary ({} acknowledged, {} failed)",
+                        ledger.acks.len(),
+                        ledger.failures.len()
+                    ),
+                },
+            }
+        }
+        None => Measurement {
+            kind: MeasurementKind::Promote,
+            seconds: None,
+            node: None,
+            evidence: "no write probe ran before the fault".into(),
+        },
+    });
+
+    out.push(from_event(
+        MeasurementKind::FailoverDone,
+        t0,
+        first_after(events, t0, &[EventKind::FailoverDone], any),
+    ));
+    if let Some(r) = &anchor.recover_time {
+        out.push(from_event(
+            MeasurementKind::Recover,
+            r,
+            first_after(events, r, &[EventKind::NodeAttached], any),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::Ack;
+    use std::collections::BTreeMap;
+
+    fn at(s: &str) -> WallTime {
+        WallTime {
+            at: chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.3f").unwrap(),
+            precision: 3,
+        }
+    }
+
+    fn ev(node: &str, kind: EventKind, time: &str) -> Event {
+        Event {
+            node: node.into(),
+            file: "pgpool.log".into(),
+            line: 1,
+            time: Some(at(time)),
+            offset_ms: None,
+            kind,
+            attrs: BTreeMap::new(),
+            pid: None,
+            text: kind.name().into(),
+        }
+    }
+
+    #[test]
+    fn phases_are_measured_from_the_fault_to_the_first_matching_event() {
+        let events = vec![
+            ev(
+                "node2",
+                EventKind::HealthCheckFailed,
+                "2026-11-25 12:00:00.500",
+            ),
+            ev(
+                "node2",
+                EventKind::HealthCheckFailed,
+                "2026-11-25 12:00:10.500",
+            ),
+            ev(
+                "node2",
+                EventKind::HealthCheckRetry,
+                "2026-11-25 12:00:11.000",
+            ),
+            ev("node2", EventKind::VipAcquired, "2026-11-25 12:00:14.000"),
+            ev("node2", EventKind::BackendDown, "2026-11-25 12:00:18.250"),
+            ev(
+                "node2",
+                EventKind::FailoverCommand,
+                "2026-11-25 12:00:18.300",
+            ),
+            ev("node2", EventKind::FailoverDone, "2026-11-25 12:00:20.000"),
+        ];
+        let ledger = Ledger {
+            acks: vec![
+                Ack {
+                    seq: 1,
+                    sent_ms: 9_900,
+                    acked_ms: 9_905,
+                    server_time: "12:00:09.9".into(),
+                    server_addr: "10.77.1.11".into(),
+                    timeline: 1,
+                },
+                Ack {
+                    seq: 50,
+                    sent_ms: 19_000,
+                    acked_ms: 19_500,
+                    server_time: "12:00:19.5".into(),
+                    server_addr: "10.77.1.12".into(),
+                    timeline: 2,
+                },
+            ],
+            failures: vec![],
+        };
+        let anchor = Anchor {
+            fault_time: at("2026-11-25 12:00:10.000"),
+            fault_offset_ms: 10_000,
+            target: "node1".into(),
+            old_primary: Some(("10.77.1.11".into(), 1)),
+            recover_time: None,
+        };
+        let m: BTreeMap<_, _> = measure(&events, &ledger, &anchor)
+            .into_iter()
+            .map(|m| (m.kind, m))
+            .collect();
+        assert_eq!(m[&MeasurementKind::Detect].seconds, Some(0.5));
+        assert_eq!(m[&MeasurementKind::NodeDown].seconds, Some(8.25));
+        assert_eq!(m[&MeasurementKind::FailoverStart].seconds, Some(8.3));
+        assert_eq!(
+            m[&MeasurementKind::FailoverStart].node.as_deref(),
+            Some("node2")
+        );
+        assert_eq!(m[&MeasurementKind::Vip].seconds, Some(4.0));
+        assert_eq!(m[&MeasurementKind::Promote].seconds, Some(9.5));
+        assert_eq!(m[&MeasurementKind::FailoverDone].seconds, Some(10.0));
+        assert!(!m.contains_key(&MeasurementKind::Recover));
+    }
+
+    #[test]
+    fn an_unobserved_phase_has_no_value_rather_than_zero() {
+        let anchor = Anchor {
+            fault_time: at("2026-11-25 12:00:10.000"),
+            fault_offset_ms: 10_000,
+            target: "node1".into(),
+            old_primary: None,
+            recover_time: None,
+        };
+        for m in measure(&[], &Ledger::default(), &anchor) {
+            assert_eq!(m.seconds, None, "{m:?}");
+        }
+    }
+}
