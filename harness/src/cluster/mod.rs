@@ -5,13 +5,14 @@
 mod boot;
 mod container;
 mod error;
-mod probe;
+pub mod probe;
 mod ready;
 mod spec;
 mod teardown;
 mod topology;
 
 pub use boot::{BootTimings, Cluster, NodeHandle};
+pub use container::{PGPOOL_PORT, POSTGRES_PORT};
 pub use error::ClusterError;
 pub use probe::{
     connect as probe_connect, ClusterStatus, NodeStatus, PoolNode, VipStatus, WalSender,
