@@ -240,10 +240,16 @@ mod tests {
     #[test]
     fn names_match_their_serde_form() {
         for k in FaultKind::ALL {
-            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.name()));
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::json!(k.name())
+            );
         }
         for v in HealVerb::ALL {
-            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(v.name()));
+            assert_eq!(
+                serde_json::to_value(v).unwrap(),
+                serde_json::json!(v.name())
+            );
         }
     }
 

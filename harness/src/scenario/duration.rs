@@ -62,9 +62,18 @@ mod tests {
 
     #[test]
     fn durations_with_units_parse() {
-        assert_eq!(DurationSpec::parse("30s").unwrap().0, Duration::from_secs(30));
-        assert_eq!(DurationSpec::parse("1m 30s").unwrap().0, Duration::from_secs(90));
-        assert_eq!(DurationSpec::parse("500ms").unwrap().0, Duration::from_millis(500));
+        assert_eq!(
+            DurationSpec::parse("30s").unwrap().0,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            DurationSpec::parse("1m 30s").unwrap().0,
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            DurationSpec::parse("500ms").unwrap().0,
+            Duration::from_millis(500)
+        );
     }
 
     #[test]

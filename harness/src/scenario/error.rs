@@ -42,7 +42,11 @@ impl From<crate::loader::YamlError> for PlanError {
             file: e.file,
             line: e.line,
             column: e.column,
-            path: if e.path.is_empty() { ".".into() } else { e.path },
+            path: if e.path.is_empty() {
+                ".".into()
+            } else {
+                e.path
+            },
             value,
             message: strip_location(&e.message),
         }

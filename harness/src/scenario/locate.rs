@@ -174,7 +174,10 @@ mod tests {
     fn a_nested_key_is_found_on_its_own_line() {
         let steps = YamlPath::root().key("steps");
         assert_eq!(at(steps.index(0).key("target")), Some(4));
-        assert_eq!(at(steps.index(2).key("expect").index(0).key("within")), Some(9));
+        assert_eq!(
+            at(steps.index(2).key("expect").index(0).key("within")),
+            Some(9)
+        );
         assert_eq!(at(YamlPath::root().key("name")), Some(1));
     }
 

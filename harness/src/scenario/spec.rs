@@ -70,7 +70,9 @@ pub struct BudgetsSpec {
 }
 
 /// Damage a scenario causes on purpose (split brain is the point of a partition scenario).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Damage {
     /// Two writable primaries and/or two VIP holders at the same time.
@@ -153,7 +155,7 @@ pub struct StepSpec {
     pub peer: Option<Target>,
     /// `network-partition`: which direction is cut (default `both`).
     pub direction: Option<Direction>,
-    /// `host-shutdown`, `disk-repair`: how long `docker stop` waits before SIGKILL.
+    /// `host-shutdown`: how long `docker stop` waits before SIGKILL.
     pub grace: Option<DurationSpec>,
     /// `wait`: how long.
     pub duration: Option<DurationSpec>,
@@ -188,7 +190,9 @@ pub struct ExpectSpec {
 }
 
 /// The role a node is seen to have by a direct connection (not through pgpool).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum NodeRole {
     /// Accepts connections and is not in recovery.

@@ -76,7 +76,11 @@ impl Target {
         } else {
             Err(format!(
                 "invalid target `{s}`: expected a role ({}) or a node name like `node1`",
-                Role::ALL.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+                Role::ALL
+                    .iter()
+                    .map(|r| r.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         }
     }
@@ -97,13 +101,12 @@ impl Target {
             Target::Node(n) => Ok(Resolved::Node(n.clone())),
             Target::Vip => Ok(Resolved::Vip),
             Target::Any => Ok(Resolved::Any),
-            Target::Role(r) => roles
-                .get(*r)
-                .map(|n| Resolved::Node(n.to_string()))
-                .ok_or(ResolveError::NobodyHasRole {
+            Target::Role(r) => roles.get(*r).map(|n| Resolved::Node(n.to_string())).ok_or(
+                ResolveError::NobodyHasRole {
                     role: *r,
                     roles: roles.clone(),
-                }),
+                },
+            ),
         }
     }
 }
@@ -231,7 +234,10 @@ mod tests {
     #[test]
     fn a_node_name_resolves_to_itself() {
         let t = Target::parse("node2").unwrap();
-        assert_eq!(t.resolve(&RoleSnapshot::default()), Ok(Resolved::Node("node2".into())));
+        assert_eq!(
+            t.resolve(&RoleSnapshot::default()),
+            Ok(Resolved::Node("node2".into()))
+        );
     }
 
     #[test]
@@ -241,7 +247,10 @@ mod tests {
             .resolve(&snapshot())
             .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("no node is watchdog-leader right now"), "{msg}");
+        assert!(
+            msg.starts_with("no node is watchdog-leader right now"),
+            "{msg}"
+        );
         assert!(msg.contains("primary: node1"), "{msg}");
     }
 

@@ -26,8 +26,11 @@ pub struct Capabilities {
     pub nodes: Vec<String>,
     /// Known profiles; `None` accepts any name (the cluster checks it later).
     pub profiles: Option<Vec<String>>,
-    events: Arc<dyn Fn(&str, EventKind) -> bool + Send + Sync>,
+    events: EventFilter,
 }
+
+/// Answers "can profile P produce event K".
+type EventFilter = Arc<dyn Fn(&str, EventKind) -> bool + Send + Sync>;
 
 /// Events only the harness itself records; no log of any profile produces them, so expecting
 /// them in a `log` expectation is a mistake.
@@ -289,7 +292,13 @@ impl Validator<'_> {
                 .iter()
                 .enumerate()
                 .filter_map(|(j, e)| {
-                    self.expectation(&path.key("expect").index(j), e, &spec.profile, damage, load_ever)
+                    self.expectation(
+                        &path.key("expect").index(j),
+                        e,
+                        &spec.profile,
+                        damage,
+                        load_ever,
+                    )
                 })
                 .collect();
             if let Some(action) = action {
@@ -331,8 +340,18 @@ impl Validator<'_> {
         let takes_target =
             is_fault || a.heal().is_some() || matches!(a, ActionKind::Recover | ActionKind::Sql);
         let checks: [(&str, bool, bool, &str); 7] = [
-            ("target", s.target.is_some(), takes_target, "faults, heals, recover and sql"),
-            ("peer", s.peer.is_some(), a == ActionKind::NetworkPartition, "network-partition"),
+            (
+                "target",
+                s.target.is_some(),
+                takes_target,
+                "faults, heals, recover and sql",
+            ),
+            (
+                "peer",
+                s.peer.is_some(),
+                a == ActionKind::NetworkPartition,
+                "network-partition",
+            ),
             (
                 "direction",
                 s.direction.is_some(),
@@ -342,19 +361,37 @@ impl Validator<'_> {
             (
                 "grace",
                 s.grace.is_some(),
-                matches!(a, ActionKind::HostShutdown | ActionKind::DiskRepair),
-                "host-shutdown and disk-repair",
+                a == ActionKind::HostShutdown,
+                "host-shutdown",
             ),
-            ("duration", s.duration.is_some(), a == ActionKind::Wait, "wait"),
-            ("statement", s.statement.is_some(), a == ActionKind::Sql, "sql"),
-            ("allow_error", s.allow_error.is_some(), a == ActionKind::Sql, "sql"),
+            (
+                "duration",
+                s.duration.is_some(),
+                a == ActionKind::Wait,
+                "wait",
+            ),
+            (
+                "statement",
+                s.statement.is_some(),
+                a == ActionKind::Sql,
+                "sql",
+            ),
+            (
+                "allow_error",
+                s.allow_error.is_some(),
+                a == ActionKind::Sql,
+                "sql",
+            ),
         ];
         for (key, present, allowed, only) in checks {
             if present && !allowed {
                 self.err(
                     &path.key(key),
                     None,
-                    format!("`{key}` does not apply to `{}` (only to {only})", action_name(a)),
+                    format!(
+                        "`{key}` does not apply to `{}` (only to {only})",
+                        action_name(a)
+                    ),
                 );
             }
         }
@@ -399,7 +436,11 @@ impl Validator<'_> {
         let a = s.action;
         if let Some(kind) = a.fault() {
             let Some(target) = &s.target else {
-                self.err(path, None, format!("`{kind}` needs a `target` (a role or a node)"));
+                self.err(
+                    path,
+                    None,
+                    format!("`{kind}` needs a `target` (a role or a node)"),
+                );
                 return None;
             };
             if !self.target(&path.key("target"), target, false, false) {
@@ -553,7 +594,11 @@ impl Validator<'_> {
                 }
                 Some(d) => Some(Action::Wait { duration: d.0 }),
                 None => {
-                    self.err(path, None, "`wait` needs a `duration` (e.g. `duration: 5s`)");
+                    self.err(
+                        path,
+                        None,
+                        "`wait` needs a `duration` (e.g. `duration: 5s`)",
+                    );
                     None
                 }
             },
@@ -621,12 +666,18 @@ impl Validator<'_> {
             self.err(
                 path,
                 None,
-                format!("an expectation needs exactly one of log, roles, vip, writes (found: {found})"),
+                format!(
+                    "an expectation needs exactly one of log, roles, vip, writes (found: {found})"
+                ),
             );
             return None;
         }
         if e.node.is_some() && e.log.is_none() {
-            self.err(&path.key("node"), None, "`node` only applies to `log` expectations");
+            self.err(
+                &path.key("node"),
+                None,
+                "`node` only applies to `log` expectations",
+            );
             return None;
         }
         let within = match e.within {
