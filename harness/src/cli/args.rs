@@ -20,4 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse cluster logs offline into one timeline and judge the failover.
     Analyze(super::analyze::AnalyzeArgs),
+    /// Check scenario files (faults/*.yaml) without starting anything.
+    Validate(super::validate::ValidateArgs),
+    /// List the fault kinds, their inverses and what each really does.
+    ListFaults(super::list_faults::ListFaultsArgs),
 }

@@ -3,7 +3,9 @@
 
 mod analyze;
 mod args;
+mod list_faults;
 mod output;
+mod validate;
 
 pub use args::{Cli, Command};
 
@@ -16,6 +18,8 @@ pub fn main() -> i32 {
     output::init_tracing(cli.verbose);
     let code = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::ListFaults(args) => list_faults::run(args),
     };
     code.code()
 }
