@@ -55,6 +55,9 @@ pub enum Target {
     Vip,
     /// Any node (only for `log` expectations; the default there).
     Any,
+    /// The node this step acts on (in expectations of faults, heals and `recover`; for a heal,
+    /// the node its fault was injected into; for `recover`, the node being rejoined).
+    StepTarget,
 }
 
 impl Target {
@@ -66,6 +69,7 @@ impl Target {
         match s {
             "vip" => return Ok(Target::Vip),
             "any" => return Ok(Target::Any),
+            "target" => return Ok(Target::StepTarget),
             _ => {}
         }
         let ok = s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -92,12 +96,21 @@ impl Target {
             Target::Node(n) => n.clone(),
             Target::Vip => "vip".into(),
             Target::Any => "any".into(),
+            Target::StepTarget => "target".into(),
         }
     }
 
-    /// Resolves this target against the roles observed when the step fired.
-    pub fn resolve(&self, roles: &RoleSnapshot) -> Result<Resolved, ResolveError> {
+    /// Resolves this target against the roles observed when the step fired; `step_target` is
+    /// the node the step itself acts on (needed for [`Target::StepTarget`]).
+    pub fn resolve(
+        &self,
+        roles: &RoleSnapshot,
+        step_target: Option<&str>,
+    ) -> Result<Resolved, ResolveError> {
         match self {
+            Target::StepTarget => step_target
+                .map(|n| Resolved::Node(n.to_string()))
+                .ok_or(ResolveError::NoStepTarget),
             Target::Node(n) => Ok(Resolved::Node(n.clone())),
             Target::Vip => Ok(Resolved::Vip),
             Target::Any => Ok(Resolved::Any),
@@ -180,6 +193,9 @@ pub enum ResolveError {
         /// What was seen.
         roles: RoleSnapshot,
     },
+    /// `target` was used in a step that acts on no node.
+    #[error("`target` names no node in this step")]
+    NoStepTarget,
 }
 
 fn show(n: &Option<String>) -> &str {
@@ -225,17 +241,17 @@ mod tests {
     #[test]
     fn a_role_resolves_to_whoever_plays_it_now() {
         let t = Target::parse("primary").unwrap();
-        assert_eq!(t.resolve(&snapshot()), Ok(Resolved::Node("node1".into())));
+        assert_eq!(t.resolve(&snapshot(), None), Ok(Resolved::Node("node1".into())));
         let mut after = snapshot();
         after.primary = Some("node2".into());
-        assert_eq!(t.resolve(&after), Ok(Resolved::Node("node2".into())));
+        assert_eq!(t.resolve(&after, None), Ok(Resolved::Node("node2".into())));
     }
 
     #[test]
     fn a_node_name_resolves_to_itself() {
         let t = Target::parse("node2").unwrap();
         assert_eq!(
-            t.resolve(&RoleSnapshot::default()),
+            t.resolve(&RoleSnapshot::default(), None),
             Ok(Resolved::Node("node2".into()))
         );
     }
@@ -244,7 +260,7 @@ mod tests {
     fn a_role_nobody_plays_is_an_error_that_shows_the_roles() {
         let err = Target::parse("watchdog-leader")
             .unwrap()
-            .resolve(&snapshot())
+            .resolve(&snapshot(), None)
             .unwrap_err();
         let msg = err.to_string();
         assert!(
@@ -252,6 +268,13 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("primary: node1"), "{msg}");
+    }
+
+    #[test]
+    fn target_resolves_to_the_node_the_step_acts_on() {
+        let t = Target::parse("target").unwrap();
+        assert_eq!(t.resolve(&snapshot(), Some("node2")), Ok(Resolved::Node("node2".into())));
+        assert_eq!(t.resolve(&snapshot(), None), Err(ResolveError::NoStepTarget));
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub fn validate(
     caps: &Capabilities,
 ) -> Result<Plan, PlanErrors> {
     let mut v = Validator {
+        step_has_target: false,
         file,
         text,
         caps,
@@ -131,6 +132,8 @@ pub fn validate(
 }
 
 struct Validator<'a> {
+    /// Whether the step being checked acts on a node (so `target` is usable in expectations).
+    step_has_target: bool,
     file: &'a str,
     text: &'a str,
     caps: &'a Capabilities,
@@ -285,7 +288,12 @@ impl Validator<'_> {
             let path = steps_path.index(i);
             let line = self.line(&path);
             self.check_options(&path, s);
+            self.step_has_target = false;
             let action = self.action(&path, i, line, s, &mut open, &mut load_running);
+            self.step_has_target = matches!(
+                action,
+                Some(Action::Inject { .. } | Action::Heal { .. } | Action::Recover { .. })
+            );
             load_ever |= load_running;
             let expect = s
                 .expect
@@ -412,6 +420,7 @@ impl Validator<'_> {
             }
             Target::Vip if vip_ok => true,
             Target::Any if any_ok => true,
+            Target::StepTarget if self.step_has_target => true,
             other => {
                 self.err(
                     path,
