@@ -241,7 +241,10 @@ mod tests {
     #[test]
     fn a_role_resolves_to_whoever_plays_it_now() {
         let t = Target::parse("primary").unwrap();
-        assert_eq!(t.resolve(&snapshot(), None), Ok(Resolved::Node("node1".into())));
+        assert_eq!(
+            t.resolve(&snapshot(), None),
+            Ok(Resolved::Node("node1".into()))
+        );
         let mut after = snapshot();
         after.primary = Some("node2".into());
         assert_eq!(t.resolve(&after, None), Ok(Resolved::Node("node2".into())));
@@ -273,8 +276,14 @@ mod tests {
     #[test]
     fn target_resolves_to_the_node_the_step_acts_on() {
         let t = Target::parse("target").unwrap();
-        assert_eq!(t.resolve(&snapshot(), Some("node2")), Ok(Resolved::Node("node2".into())));
-        assert_eq!(t.resolve(&snapshot(), None), Err(ResolveError::NoStepTarget));
+        assert_eq!(
+            t.resolve(&snapshot(), Some("node2")),
+            Ok(Resolved::Node("node2".into()))
+        );
+        assert_eq!(
+            t.resolve(&snapshot(), None),
+            Err(ResolveError::NoStepTarget)
+        );
     }
 
     #[test]
