@@ -31,4 +31,8 @@ pub enum Command {
     Clean(super::cluster_cmds::CleanArgs),
     /// Analyse cluster logs offline into one timeline and judge the failover.
     Analyze(super::analyze::AnalyzeArgs),
+    /// Check scenario files (faults/*.yaml) without starting anything.
+    Validate(super::validate::ValidateArgs),
+    /// List the fault kinds, their inverses and what each really does.
+    ListFaults(super::list_faults::ListFaultsArgs),
 }

@@ -4,8 +4,10 @@
 mod analyze;
 mod args;
 mod cluster_cmds;
+mod list_faults;
 mod output;
 mod runtime;
+mod validate;
 
 pub use args::{Cli, Command};
 
@@ -22,6 +24,8 @@ pub fn main() -> i32 {
         Command::Status(args) => cluster_cmds::status(args),
         Command::Down(args) => cluster_cmds::down(args),
         Command::Clean(args) => cluster_cmds::clean(args),
+        Command::Validate(args) => validate::run(args),
+        Command::ListFaults(args) => list_faults::run(args),
     };
     code.code()
 }

@@ -1,1 +1,22 @@
-//! (under construction)
+//! Scenario files: the YAML format ([`spec`]), its validation ([`validate`]) into a [`Plan`] the
+//! executor runs, and role targets resolved when a step fires ([`target`]).
+//!
+//! Flow: text → [`ScenarioSpec`] (serde, `deny_unknown_fields`) → [`validate()`] → [`Plan`].
+//! Every error carries file, line, YAML key path and the offending value ([`PlanError`]); the
+//! line of post-parse errors is found by [`locate`]. The format is documented in
+//! `faults/README.md`.
+
+mod duration;
+mod error;
+pub mod locate;
+mod plan;
+pub mod spec;
+mod target;
+mod validate;
+
+pub use duration::{render as render_duration, DurationSpec};
+pub use error::{PlanError, PlanErrors};
+pub use plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
+pub use spec::{Damage, NodeRole, ScenarioSpec, WriteOutcome};
+pub use target::{resolution_event, ResolveError, Resolved, Role, RoleSnapshot, Target};
+pub use validate::{known_settings, load, load_path, validate, Capabilities, HARNESS_ONLY_EVENTS};

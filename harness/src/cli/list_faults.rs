@@ -1,0 +1,40 @@
+//! `hachaos list-faults`: the fault catalogue, each kind with its inverse and what it really does.
+
+use super::validate::Format;
+use super::Outcome;
+use crate::exit_code::ExitCode;
+use crate::faults::FaultKind;
+
+/// Arguments of `hachaos list-faults`.
+#[derive(Debug, clap::Args)]
+pub struct ListFaultsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub(crate) fn run(args: ListFaultsArgs) -> Outcome {
+    let rows: Vec<_> = FaultKind::ALL.iter().map(|k| k.info()).collect();
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({"format_version": 1, "faults": rows});
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("json values serialize")
+            );
+        }
+        Format::Text => {
+            for r in rows {
+                println!(
+                    "{:<18} healed by {:<20} peers see: {}",
+                    r.kind.name(),
+                    r.heal.name(),
+                    r.peer_sees.describe()
+                );
+                println!("    fault: {}", r.mechanism);
+                println!("    heal:  {}", r.heal_mechanism);
+            }
+        }
+    }
+    ExitCode::Pass
+}

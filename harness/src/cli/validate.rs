@@ -1,0 +1,76 @@
+//! `hachaos validate`: checks scenario files into plans without starting anything.
+
+use super::Outcome;
+use crate::exit_code::ExitCode;
+use crate::scenario::{load_path, Capabilities};
+use std::path::PathBuf;
+
+/// Arguments of `hachaos validate`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  hachaos validate faults/*.yaml\n  hachaos validate --format json faults/partition.yaml"
+)]
+pub struct ValidateArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per valid file on stdout; errors as `file:line: path: message` on stderr.
+    Text,
+    /// One JSON document on stdout (`format_version` 1).
+    Json,
+}
+
+pub(crate) fn run(args: ValidateArgs) -> Outcome {
+    let caps = Capabilities::default();
+    let mut all_ok = true;
+    let mut files = Vec::new();
+    for path in &args.files {
+        let result = load_path(path, &caps);
+        all_ok &= result.is_ok();
+        match args.format {
+            Format::Text => match &result {
+                Ok(plan) => {
+                    println!("{}", plan.summary());
+                    for w in &plan.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                }
+                Err(errs) => {
+                    for e in &errs.0 {
+                        eprintln!("error: {}", crate::cli_error_chain(e));
+                    }
+                }
+            },
+            Format::Json => files.push(match &result {
+                Ok(plan) => serde_json::json!({
+                    "file": plan.file, "valid": true, "name": plan.name,
+                    "steps": plan.steps.len(), "warnings": plan.warnings, "errors": [],
+                }),
+                Err(errs) => serde_json::json!({
+                    "file": path.display().to_string(), "valid": false,
+                    "warnings": [], "errors": errs.0,
+                }),
+            }),
+        }
+    }
+    if args.format == Format::Json {
+        let doc = serde_json::json!({"format_version": 1, "valid": all_ok, "files": files});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("json values serialize")
+        );
+    }
+    if all_ok {
+        ExitCode::Pass
+    } else {
+        ExitCode::BadInput
+    }
+}

@@ -1,0 +1,143 @@
+//! `disk-readonly` / `disk-repair`: the PGDATA filesystem really becomes read-only in the
+//! kernel, the way a failing disk mounted `errors=remount-ro` does (not a permission change).
+//!
+//! Needs PGDATA on a loop-backed ext4 mounted `errors=remount-ro` inside the node (caps
+//! SYS_ADMIN and the loop devices); the fault writes `1` to
+//! `/sys/fs/ext4/<loopN>/trigger_fs_error` on the host. The repair restarts the node: its
+//! entrypoint must run `e2fsck -p` on the loop file before mounting it again.
+
+use super::context::FaultContext;
+use super::error::FaultError;
+use super::fault::{Fault, Injected, Undo};
+use super::host;
+use super::kind::FaultKind;
+use super::mountinfo::{self, Mount};
+use super::spec::DEFAULT_GRACE;
+
+/// Triggers an ext4 error on the loop device holding PGDATA.
+#[derive(Debug, Clone, Default)]
+pub struct DiskReadonly;
+
+struct Restart {
+    container: String,
+}
+
+#[async_trait::async_trait]
+impl Undo for Restart {
+    async fn undo(self: Box<Self>, ctx: &FaultContext) -> Result<(), FaultError> {
+        ctx.docker
+            .restart_container(
+                &self.container,
+                Some(bollard::query_parameters::RestartContainerOptions {
+                    t: Some(DEFAULT_GRACE.as_secs() as i32),
+                    signal: None,
+                }),
+            )
+            .await
+            .map_err(|source| FaultError::Docker {
+                call: "restart",
+                container: self.container.clone(),
+                source,
+            })
+    }
+}
+
+impl DiskReadonly {
+    async fn pgdata_mount(&self, ctx: &FaultContext) -> Result<Mount, FaultError> {
+        let t = &ctx.target;
+        let pid = host::pid(&ctx.docker, self.kind(), &t.name, &t.container).await?;
+        let pre = |reason: String| FaultError::Precheck {
+            kind: FaultKind::DiskReadonly,
+            node: t.name.clone(),
+            reason,
+        };
+        let text = tokio::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+            .await
+            .map_err(|e| pre(format!("cannot read /proc/{pid}/mountinfo: {e}")))?;
+        let mounts = mountinfo::parse(&text);
+        let m = mountinfo::holding(&mounts, &ctx.pgdata)
+            .ok_or_else(|| pre(format!("no mount holds {}", ctx.pgdata)))?;
+        if m.fstype != "ext4" || m.loop_device().is_none() {
+            return Err(pre(format!(
+                "pgdata is not on a loop-backed ext4: {} is on {} ({})",
+                ctx.pgdata, m.source, m.fstype
+            )));
+        }
+        Ok(m.clone())
+    }
+}
+
+fn trigger_path(dev: &str) -> String {
+    format!("/sys/fs/ext4/{dev}/trigger_fs_error")
+}
+
+#[async_trait::async_trait]
+impl Fault for DiskReadonly {
+    fn kind(&self) -> FaultKind {
+        FaultKind::DiskReadonly
+    }
+
+    async fn precheck(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        let m = self.pgdata_mount(ctx).await?;
+        let pre = |reason: String| FaultError::Precheck {
+            kind: FaultKind::DiskReadonly,
+            node: ctx.target.name.clone(),
+            reason,
+        };
+        if !m.super_options.iter().any(|o| o == "errors=remount-ro") {
+            return Err(pre(format!(
+                "{} is not mounted errors=remount-ro (options: {})",
+                m.mount_point,
+                m.super_options.join(",")
+            )));
+        }
+        if m.read_only() {
+            return Err(pre(format!("{} is already read-only", m.mount_point)));
+        }
+        let dev = m.loop_device().unwrap_or_default();
+        if tokio::fs::metadata(trigger_path(dev)).await.is_err() {
+            return Err(pre(format!("the kernel has no {}", trigger_path(dev))));
+        }
+        Ok(())
+    }
+
+    async fn inject(&self, ctx: &FaultContext) -> Result<Injected, FaultError> {
+        let m = self.pgdata_mount(ctx).await?;
+        let path = trigger_path(m.loop_device().unwrap_or_default());
+        let injected = Injected::new(
+            self.kind(),
+            ctx,
+            Box::new(Restart {
+                container: ctx.target.container.clone(),
+            }),
+        );
+        match tokio::fs::write(&path, b"1\n").await {
+            Ok(()) => Ok(injected),
+            Err(e) => Err(super::fault::forget(
+                injected,
+                FaultError::Command {
+                    command: format!("echo 1 > {path}"),
+                    status: "write failed".into(),
+                    stderr: e.to_string().to_lowercase(),
+                },
+            )),
+        }
+    }
+
+    async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        host::poll(ctx.verify_timeout, || async {
+            let m = self.pgdata_mount(ctx).await.map_err(|e| e.to_string())?;
+            if m.read_only() {
+                Ok(true)
+            } else {
+                Err(format!("{} is still read-write", m.mount_point))
+            }
+        })
+        .await
+        .map_err(|reason| FaultError::NotEffective {
+            kind: self.kind(),
+            node: ctx.target.name.clone(),
+            reason,
+        })
+    }
+}

@@ -1,0 +1,288 @@
+//! Host-side plumbing the fault files share: container state, exec, and iptables rules in a
+//! container's network namespace (`nsenter -t <pid> -n iptables`, which needs no capability in
+//! the container).
+
+use super::context::FaultContext;
+use super::error::FaultError;
+use super::kind::FaultKind;
+use bollard::exec::{StartExecOptions, StartExecResults};
+use bollard::models::{ContainerInspectResponse, ExecConfig};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::time::{Duration, Instant};
+
+/// Inspects a container.
+pub(crate) async fn inspect(
+    docker: &Docker,
+    container: &str,
+) -> Result<ContainerInspectResponse, FaultError> {
+    docker
+        .inspect_container(container, None)
+        .await
+        .map_err(|source| FaultError::Docker {
+            call: "inspect",
+            container: container.to_string(),
+            source,
+        })
+}
+
+/// The host PID of a running container's init process (its namespaces are ours to enter).
+pub(crate) async fn pid(
+    docker: &Docker,
+    kind: FaultKind,
+    node: &str,
+    container: &str,
+) -> Result<i64, FaultError> {
+    let info = inspect(docker, container).await?;
+    let state = info.state.unwrap_or_default();
+    match state.pid {
+        Some(p) if p > 0 && state.running == Some(true) => Ok(p),
+        _ => Err(FaultError::Precheck {
+            kind,
+            node: node.to_string(),
+            reason: "the container is not running".into(),
+        }),
+    }
+}
+
+/// Polls `probe` every 200 ms until it returns `Ok(true)` or `timeout` passes; returns the last
+/// description of what was seen on timeout.
+pub(crate) async fn poll<F, Fut>(timeout: Duration, mut probe: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, String>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut last = String::from("nothing observed");
+    loop {
+        match probe().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(seen) => last = seen,
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("after {timeout:?}: {last}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Runs `cmd` in a container and returns its exit code (output discarded).
+pub(crate) async fn exec_status(
+    docker: &Docker,
+    container: &str,
+    cmd: &[&str],
+) -> Result<i64, FaultError> {
+    let wrap = |source| FaultError::Docker {
+        call: "exec",
+        container: container.to_string(),
+        source,
+    };
+    let exec = docker
+        .create_exec(
+            container,
+            ExecConfig {
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(wrap)?;
+    if let StartExecResults::Attached { mut output, .. } = docker
+        .start_exec(
+            &exec.id,
+            Some(StartExecOptions {
+                detach: false,
+                tty: false,
+                output_capacity: None,
+            }),
+        )
+        .await
+        .map_err(wrap)?
+    {
+        while output.next().await.is_some() {}
+    }
+    let info = docker.inspect_exec(&exec.id).await.map_err(wrap)?;
+    Ok(info.exit_code.unwrap_or(-1))
+}
+
+/// Whether `from` reaches `addr` with one ICMP echo (1 s timeout).
+pub(crate) async fn can_ping(docker: &Docker, from: &str, addr: &str) -> Result<bool, FaultError> {
+    Ok(exec_status(docker, from, &["ping", "-c1", "-W1", "-n", addr]).await? == 0)
+}
+
+/// Runs a host command, failing with its stderr.
+pub(crate) async fn run(program: &str, args: &[String]) -> Result<(), FaultError> {
+    let command = format!("{program} {}", args.join(" "));
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .map_err(|e| FaultError::Command {
+            command: command.clone(),
+            status: "spawn failed".into(),
+            stderr: e.to_string().to_lowercase(),
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(FaultError::Command {
+            command,
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+}
+
+/// A pair of iptables chains (hooked into INPUT and OUTPUT) owned by one fault kind, so that
+/// faults never touch each other's rules or the image's own.
+#[derive(Debug, Clone)]
+pub(crate) struct Chains {
+    /// Prefix such as `hachaos-blackhole`; chains are `<prefix>-in` / `<prefix>-out`.
+    pub prefix: &'static str,
+    /// Rule specs (without `-A chain`) for the input chain.
+    pub input: Vec<Vec<String>>,
+    /// Rule specs for the output chain.
+    pub output: Vec<Vec<String>>,
+}
+
+fn ipt(pid: i64, rest: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["-t", &pid.to_string(), "-n", "iptables", "-w"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    v.extend(rest.iter().map(|s| s.to_string()));
+    v
+}
+
+impl Chains {
+    /// Rules that drop everything but loopback.
+    pub fn drop_all(prefix: &'static str) -> Self {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        Chains {
+            prefix,
+            input: vec![s(&["!", "-i", "lo", "-j", "DROP"])],
+            output: vec![s(&["!", "-o", "lo", "-j", "DROP"])],
+        }
+    }
+
+    fn names(&self) -> (String, String) {
+        (
+            format!("{}-in", self.prefix),
+            format!("{}-out", self.prefix),
+        )
+    }
+
+    /// Installs the chains in the namespace of `pid`; on error removes what was added.
+    pub async fn install(&self, pid: i64) -> Result<(), FaultError> {
+        let r = self.try_install(pid).await;
+        if r.is_err() {
+            let _ = self.remove(pid).await;
+        }
+        r
+    }
+
+    async fn try_install(&self, pid: i64) -> Result<(), FaultError> {
+        let (cin, cout) = self.names();
+        for (chain, hook, rules) in [
+            (&cin, "INPUT", &self.input),
+            (&cout, "OUTPUT", &self.output),
+        ] {
+            run("nsenter", &ipt(pid, &["-N", chain])).await?;
+            for rule in rules {
+                let mut args = ipt(pid, &["-A", chain]);
+                args.extend(rule.iter().cloned());
+                run("nsenter", &args).await?;
+            }
+            run("nsenter", &ipt(pid, &["-I", hook, "1", "-j", chain])).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the chains (every step is attempted; the first error is returned).
+    pub async fn remove(&self, pid: i64) -> Result<(), FaultError> {
+        let (cin, cout) = self.names();
+        let mut first = None;
+        for (chain, hook) in [(&cin, "INPUT"), (&cout, "OUTPUT")] {
+            for args in [
+                ipt(pid, &["-D", hook, "-j", chain]),
+                ipt(pid, &["-F", chain]),
+                ipt(pid, &["-X", chain]),
+            ] {
+                if let Err(e) = run("nsenter", &args).await {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+/// Polls until the target container is (or is not) running, for the host faults.
+pub(crate) async fn verify_state(
+    ctx: &FaultContext,
+    kind: FaultKind,
+    want: &'static str,
+) -> Result<(), FaultError> {
+    let docker = ctx.docker.clone();
+    let container = ctx.target.container.clone();
+    poll(ctx.verify_timeout, || {
+        let docker = docker.clone();
+        let container = container.clone();
+        async move {
+            let info = inspect(&docker, &container)
+                .await
+                .map_err(|e| e.to_string())?;
+            let st = info.state.unwrap_or_default();
+            let seen = if st.paused == Some(true) {
+                "paused"
+            } else if st.running == Some(true) {
+                "running"
+            } else {
+                "exited"
+            };
+            if seen == want {
+                Ok(true)
+            } else {
+                Err(format!("container is {seen}"))
+            }
+        }
+    })
+    .await
+    .map_err(|reason| FaultError::NotEffective {
+        kind,
+        node: ctx.target.name.clone(),
+        reason,
+    })
+}
+
+/// Starts a container (the inverse of every host death).
+pub(crate) async fn start(docker: &Docker, container: &str) -> Result<(), FaultError> {
+    docker
+        .start_container(container, None)
+        .await
+        .map_err(|source| FaultError::Docker {
+            call: "start",
+            container: container.to_string(),
+            source,
+        })
+}
+
+/// SIGKILLs a container.
+pub(crate) async fn kill(docker: &Docker, container: &str) -> Result<(), FaultError> {
+    docker
+        .kill_container(
+            container,
+            Some(bollard::query_parameters::KillContainerOptions {
+                signal: "SIGKILL".into(),
+            }),
+        )
+        .await
+        .map_err(|source| FaultError::Docker {
+            call: "kill",
+            container: container.to_string(),
+            source,
+        })
+}

@@ -1,0 +1,58 @@
+//! `host-hang` / `host-resume`: `docker pause` freezes every process (cgroup freezer). Sockets
+//! stay open and the kernel still answers TCP, but no application does.
+
+use super::context::FaultContext;
+use super::error::FaultError;
+use super::fault::{Fault, Injected, Undo};
+use super::host;
+use super::kind::FaultKind;
+
+/// `docker pause`.
+#[derive(Debug, Clone, Default)]
+pub struct HostHang;
+
+struct Resume {
+    container: String,
+}
+
+#[async_trait::async_trait]
+impl Undo for Resume {
+    async fn undo(self: Box<Self>, ctx: &FaultContext) -> Result<(), FaultError> {
+        ctx.docker
+            .unpause_container(&self.container)
+            .await
+            .map_err(|source| FaultError::Docker {
+                call: "unpause",
+                container: self.container.clone(),
+                source,
+            })
+    }
+}
+
+#[async_trait::async_trait]
+impl Fault for HostHang {
+    fn kind(&self) -> FaultKind {
+        FaultKind::HostHang
+    }
+
+    async fn inject(&self, ctx: &FaultContext) -> Result<Injected, FaultError> {
+        let container = ctx.target.container.clone();
+        ctx.docker
+            .pause_container(&container)
+            .await
+            .map_err(|source| FaultError::Docker {
+                call: "pause",
+                container: container.clone(),
+                source,
+            })?;
+        Ok(Injected::new(
+            self.kind(),
+            ctx,
+            Box::new(Resume { container }),
+        ))
+    }
+
+    async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        host::verify_state(ctx, self.kind(), "paused").await
+    }
+}

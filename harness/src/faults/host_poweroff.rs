@@ -1,0 +1,55 @@
+//! `host-poweroff` / `host-start`: a silent death. Everything but loopback is dropped in the
+//! node's network namespace first, then the container is SIGKILLed: the FIN/RST of the dying
+//! sockets never leaves, so peers see only silence, as after a power cut.
+
+use super::context::FaultContext;
+use super::error::FaultError;
+use super::fault::{Fault, Injected};
+use super::host::{self, Chains};
+use super::host_crash::Start;
+use super::kind::FaultKind;
+
+/// DROP all, then `docker kill -s KILL`. The rules die with the namespace; `host-start` gets a
+/// fresh one.
+#[derive(Debug, Clone, Default)]
+pub struct HostPoweroff;
+
+#[async_trait::async_trait]
+impl Fault for HostPoweroff {
+    fn kind(&self) -> FaultKind {
+        FaultKind::HostPoweroff
+    }
+
+    async fn precheck(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        host::pid(
+            &ctx.docker,
+            self.kind(),
+            &ctx.target.name,
+            &ctx.target.container,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn inject(&self, ctx: &FaultContext) -> Result<Injected, FaultError> {
+        let t = &ctx.target;
+        let pid = host::pid(&ctx.docker, self.kind(), &t.name, &t.container).await?;
+        let chains = Chains::drop_all("hachaos-poweroff");
+        chains.install(pid).await?;
+        if let Err(e) = host::kill(&ctx.docker, &t.container).await {
+            let _ = chains.remove(pid).await;
+            return Err(e);
+        }
+        Ok(Injected::new(
+            self.kind(),
+            ctx,
+            Box::new(Start {
+                container: t.container.clone(),
+            }),
+        ))
+    }
+
+    async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        host::verify_state(ctx, self.kind(), "exited").await
+    }
+}

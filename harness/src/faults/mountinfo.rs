@@ -1,0 +1,134 @@
+//! Reading `/proc/<pid>/mountinfo` (from the host, into a container's mount namespace) to find
+//! which filesystem holds a path and whether it is read-only.
+
+/// One mount, as far as the disk fault needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mount {
+    /// Where it is mounted (inside the container).
+    pub mount_point: String,
+    /// Per-mount options (`rw,relatime`).
+    pub options: Vec<String>,
+    /// Filesystem type (`ext4`).
+    pub fstype: String,
+    /// The source (`/dev/loop3`).
+    pub source: String,
+    /// Superblock options (`rw,errors=remount-ro`).
+    pub super_options: Vec<String>,
+}
+
+impl Mount {
+    /// Read-only at the mount or superblock level.
+    pub fn read_only(&self) -> bool {
+        self.options.iter().any(|o| o == "ro") || self.super_options.iter().any(|o| o == "ro")
+    }
+
+    /// `loop3` for `/dev/loop3`.
+    pub fn loop_device(&self) -> Option<&str> {
+        let name = self.source.strip_prefix("/dev/")?;
+        (name.starts_with("loop")
+            && name[4..].chars().all(|c| c.is_ascii_digit())
+            && name.len() > 4)
+            .then_some(name)
+    }
+}
+
+/// `\040` and friends in mountinfo paths.
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = u8::from_str_radix(&s[i + 1..i + 4], 8).unwrap_or(b'?');
+            out.push(v as char);
+            i += 4;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Parses mountinfo text.
+pub(crate) fn parse(text: &str) -> Vec<Mount> {
+    text.lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            let pre: Vec<&str> = pre.split(' ').collect();
+            let post: Vec<&str> = post.split(' ').collect();
+            if pre.len() < 6 || post.len() < 3 {
+                return None;
+            }
+            Some(Mount {
+                mount_point: unescape(pre[4]),
+                options: pre[5].split(',').map(str::to_string).collect(),
+                fstype: post[0].to_string(),
+                source: unescape(post[1]),
+                super_options: post[2].split(',').map(str::to_string).collect(),
+            })
+        })
+        .collect()
+}
+
+/// The mount holding `path`: the longest mount point that is a prefix of it (the last one
+/// mounted wins among equals, as the kernel does).
+pub(crate) fn holding<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
+    let under = |mp: &str| {
+        mp == "/"
+            || path == mp
+            || path
+                .strip_prefix(mp)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    mounts
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| under(&m.mount_point))
+        .max_by_key(|(i, m)| (m.mount_point.len(), *i))
+        .map(|(_, m)| m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+600 500 0:52 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/x
+601 600 0:53 / /proc rw,nosuid - proc proc rw
+650 600 7:3 / /var/lib/postgresql rw,relatime - ext4 /dev/loop3 rw,errors=remount-ro
+";
+
+    #[test]
+    fn pgdata_under_a_loop_mount_is_found_with_its_device() {
+        let mounts = parse(SAMPLE);
+        let m = holding(&mounts, "/var/lib/postgresql/17/main").unwrap();
+        assert_eq!(m.fstype, "ext4");
+        assert_eq!(m.loop_device(), Some("loop3"));
+        assert!(m.super_options.contains(&"errors=remount-ro".to_string()));
+        assert!(!m.read_only());
+    }
+
+    #[test]
+    fn a_path_on_the_overlay_root_is_not_loop_backed() {
+        let mounts = parse(SAMPLE);
+        let m = holding(&mounts, "/var/lib/postgresqlx/data").unwrap();
+        assert_eq!(m.mount_point, "/");
+        assert_eq!(m.loop_device(), None);
+    }
+
+    #[test]
+    fn a_remounted_filesystem_reads_as_read_only() {
+        let text = SAMPLE.replace(
+            "rw,relatime - ext4 /dev/loop3 rw,",
+            "ro,relatime - ext4 /dev/loop3 ro,",
+        );
+        let mounts = parse(&text);
+        assert!(holding(&mounts, "/var/lib/postgresql/17/main")
+            .unwrap()
+            .read_only());
+    }
+}

@@ -1,0 +1,188 @@
+//! `network-partition` / `network-repair`: only node ↔ peer traffic is dropped; the gateway (the
+//! trusted server) stays reachable, so each side believes the other died and it survived: the
+//! fault that really produces split brain.
+//!
+//! Rules go into both namespaces (`-s` on input, `-d` on output): matching on the source address
+//! at the receiver also catches traffic to the VIP, wherever it currently sits.
+
+use super::context::{FaultContext, NodeHandle};
+use super::error::FaultError;
+use super::fault::{Fault, Injected, Undo};
+use super::host::{self, Chains};
+use super::kind::FaultKind;
+use super::spec::Direction;
+
+/// DROP between target and peer, in one or both directions.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkPartition {
+    /// Which direction is cut, seen from the target.
+    pub direction: Direction,
+}
+
+const PREFIX: &str = "hachaos-partition";
+
+fn rule(flag: &str, addr: &str) -> Vec<String> {
+    vec![flag.into(), addr.into(), "-j".into(), "DROP".into()]
+}
+
+/// The chains for the target's and the peer's namespace.
+pub(crate) fn chains(
+    direction: Direction,
+    target: &NodeHandle,
+    peer: &NodeHandle,
+) -> (Chains, Chains) {
+    let (t, p) = (target.address.to_string(), peer.address.to_string());
+    let cut_out = matches!(direction, Direction::Both | Direction::Outbound); // target → peer
+    let cut_in = matches!(direction, Direction::Both | Direction::Inbound); // peer → target
+    let mut on_target = Chains {
+        prefix: PREFIX,
+        input: vec![],
+        output: vec![],
+    };
+    let mut on_peer = Chains {
+        prefix: PREFIX,
+        input: vec![],
+        output: vec![],
+    };
+    if cut_out {
+        on_target.output.push(rule("-d", &p));
+        on_peer.input.push(rule("-s", &t));
+    }
+    if cut_in {
+        on_peer.output.push(rule("-d", &t));
+        on_target.input.push(rule("-s", &p));
+    }
+    (on_target, on_peer)
+}
+
+struct RemoveRules {
+    target_pid: i64,
+    peer_pid: i64,
+}
+
+#[async_trait::async_trait]
+impl Undo for RemoveRules {
+    async fn undo(self: Box<Self>, _ctx: &FaultContext) -> Result<(), FaultError> {
+        let empty = Chains {
+            prefix: PREFIX,
+            input: vec![],
+            output: vec![],
+        };
+        let a = empty.remove(self.target_pid).await;
+        let b = empty.remove(self.peer_pid).await;
+        a.and(b)
+    }
+}
+
+impl NetworkPartition {
+    fn peer<'a>(&self, ctx: &'a FaultContext) -> Result<&'a NodeHandle, FaultError> {
+        ctx.peer.as_ref().ok_or(FaultError::Missing {
+            kind: FaultKind::NetworkPartition,
+            what: "a peer",
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Fault for NetworkPartition {
+    fn kind(&self) -> FaultKind {
+        FaultKind::NetworkPartition
+    }
+
+    async fn precheck(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        let peer = self.peer(ctx)?;
+        host::pid(
+            &ctx.docker,
+            self.kind(),
+            &ctx.target.name,
+            &ctx.target.container,
+        )
+        .await?;
+        host::pid(&ctx.docker, self.kind(), &peer.name, &peer.container).await?;
+        Ok(())
+    }
+
+    async fn inject(&self, ctx: &FaultContext) -> Result<Injected, FaultError> {
+        let peer = self.peer(ctx)?;
+        let t = &ctx.target;
+        let target_pid = host::pid(&ctx.docker, self.kind(), &t.name, &t.container).await?;
+        let peer_pid = host::pid(&ctx.docker, self.kind(), &peer.name, &peer.container).await?;
+        let (on_target, on_peer) = chains(self.direction, t, peer);
+        on_target.install(target_pid).await?;
+        if let Err(e) = on_peer.install(peer_pid).await {
+            let _ = on_target.remove(target_pid).await;
+            return Err(e);
+        }
+        Ok(Injected::new(
+            self.kind(),
+            ctx,
+            Box::new(RemoveRules {
+                target_pid,
+                peer_pid,
+            }),
+        ))
+    }
+
+    async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
+        let peer = self.peer(ctx)?;
+        let not = |reason: String| FaultError::NotEffective {
+            kind: FaultKind::NetworkPartition,
+            node: ctx.target.name.clone(),
+            reason,
+        };
+        let p = peer.address.to_string();
+        // An echo needs both directions, so it fails for any direction of the cut.
+        if host::can_ping(&ctx.docker, &ctx.target.container, &p).await? {
+            return Err(not(format!("{} still answers ping", peer.name)));
+        }
+        let gw = ctx.gateway.to_string();
+        for node in [&ctx.target, peer] {
+            if !host::can_ping(&ctx.docker, &node.container, &gw).await? {
+                return Err(not(format!(
+                    "{} cannot reach the gateway {gw} either: that is not a partition",
+                    node.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, ip: &str) -> NodeHandle {
+        NodeHandle {
+            name: name.into(),
+            container: format!("scn-{name}"),
+            address: ip.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_two_way_partition_drops_both_ways_on_both_nodes() {
+        let (t, p) = chains(
+            Direction::Both,
+            &node("node1", "10.198.0.2"),
+            &node("node2", "10.198.0.3"),
+        );
+        assert_eq!(t.output, vec![rule("-d", "10.198.0.3")]);
+        assert_eq!(t.input, vec![rule("-s", "10.198.0.3")]);
+        assert_eq!(p.output, vec![rule("-d", "10.198.0.2")]);
+        assert_eq!(p.input, vec![rule("-s", "10.198.0.2")]);
+    }
+
+    #[test]
+    fn an_outbound_partition_only_drops_target_to_peer() {
+        let (t, p) = chains(
+            Direction::Outbound,
+            &node("node1", "10.198.0.2"),
+            &node("node2", "10.198.0.3"),
+        );
+        assert_eq!(t.output, vec![rule("-d", "10.198.0.3")]);
+        assert!(t.input.is_empty());
+        assert_eq!(p.input, vec![rule("-s", "10.198.0.2")]);
+        assert!(p.output.is_empty());
+    }
+}

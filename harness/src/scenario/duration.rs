@@ -1,0 +1,90 @@
+//! Durations as scenario files write them: `30s`, `1m 30s`, `500ms`, always with a unit.
+
+use serde::de::{self, Deserialize, Deserializer};
+use std::time::Duration;
+
+/// A duration read from YAML. A bare number is rejected: `30` could be seconds or milliseconds,
+/// and a scenario must not be ambiguous about a deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DurationSpec(pub Duration);
+
+impl DurationSpec {
+    /// Parses `text` (humantime syntax, a unit required).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err("empty duration".into());
+        }
+        if t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(format!(
+                "duration `{t}` has no unit (write e.g. `{t}s` or `{t}ms`)"
+            ));
+        }
+        humantime::parse_duration(t)
+            .map(DurationSpec)
+            .map_err(|e| format!("invalid duration `{t}`: {}", e.to_string().to_lowercase()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = DurationSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration with a unit, like `30s` or `500ms`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationSpec, E> {
+                DurationSpec::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationSpec, E> {
+                DurationSpec::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationSpec, E> {
+                DurationSpec::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DurationSpec, E> {
+                DurationSpec::parse(&v.to_string()).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Renders a duration the way scenario files write it (`1m 30s`, `500ms`).
+pub fn render(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_with_units_parse() {
+        assert_eq!(
+            DurationSpec::parse("30s").unwrap().0,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            DurationSpec::parse("1m 30s").unwrap().0,
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            DurationSpec::parse("500ms").unwrap().0,
+            Duration::from_millis(500)
+        );
+    }
+
+    #[test]
+    fn a_bare_number_is_rejected_as_ambiguous() {
+        let e = DurationSpec::parse("30").unwrap_err();
+        assert!(e.contains("has no unit"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_unit_is_rejected() {
+        let e = DurationSpec::parse("3x").unwrap_err();
+        assert!(e.starts_with("invalid duration `3x`"), "{e}");
+    }
+}

@@ -1,0 +1,207 @@
+//! The validated plan: what the executor runs. Every value here has been checked; every role is
+//! still a role (resolved only when its step fires).
+
+use super::spec::{Damage, NodeRole, WriteOutcome};
+use super::target::Target;
+use crate::faults::{FaultKind, FaultSpec, HealVerb};
+use crate::timeline::EventKind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A scenario ready to run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The file it came from.
+    pub file: String,
+    /// sha256 of the file's text (hex), for the reproduce line.
+    pub sha256: String,
+    /// The scenario's name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// The cluster profile.
+    pub profile: String,
+    /// pgpool settings overriding the profile's defaults, already rendered as pgpool.conf text
+    /// (`on`, `3`, `'10.198.0.1'`).
+    pub config: BTreeMap<String, String>,
+    /// Budget overrides (the rest is derived from the rendered config).
+    pub budgets: Budgets,
+    /// Damage the scenario causes on purpose.
+    pub expected_damage: Vec<Damage>,
+    /// The steps, in order, including heals the validator appended (see [`StepOrigin`]).
+    pub steps: Vec<Step>,
+    /// Things worth saying that do not stop the run.
+    pub warnings: Vec<String>,
+}
+
+/// Budget overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[allow(missing_docs)]
+pub struct Budgets {
+    pub detect: Option<Duration>,
+    pub node_down: Option<Duration>,
+    pub failover_start: Option<Duration>,
+    pub vip: Option<Duration>,
+    pub promote: Option<Duration>,
+    pub failover_done: Option<Duration>,
+    pub recover: Option<Duration>,
+}
+
+/// Where a step came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepOrigin {
+    /// Written in the file.
+    Written,
+    /// Appended by the validator to heal a fault the file left open.
+    ImplicitHeal,
+}
+
+/// One step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// 0-based index in [`Plan::steps`].
+    pub index: usize,
+    /// 1-based line in the file (for implicit heals: the line of the fault they heal).
+    pub line: usize,
+    /// Written or appended.
+    pub origin: StepOrigin,
+    /// What to do.
+    pub action: Action,
+    /// What must happen afterwards.
+    pub expect: Vec<Expectation>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Inject a fault into `target` (and, for a partition, between it and `peer`).
+    Inject {
+        /// The fault and its options.
+        fault: FaultSpec,
+        /// Who it hits.
+        target: Target,
+        /// The other side of a partition (`None` for every other kind).
+        peer: Option<Target>,
+    },
+    /// Heal the fault injected by step `fault_step`, on the node(s) it was injected into.
+    Heal {
+        /// The verb.
+        verb: HealVerb,
+        /// Index of the step whose fault this heals.
+        fault_step: usize,
+        /// The fault's kind.
+        kind: FaultKind,
+    },
+    /// Rejoin a node as standby of the current primary (pg_rewind, falling back to
+    /// pg_basebackup; start; pcp_attach_node; wait for streaming).
+    Recover {
+        /// The node to rejoin; `None`: ask pgpool who the primary is and rejoin the other node.
+        target: Option<Target>,
+    },
+    /// Let time pass (expectations of this step are still matched during it).
+    Wait {
+        /// How long.
+        duration: Duration,
+    },
+    /// Start the bounded write probe through the VIP.
+    WriteLoadStart,
+    /// Stop the write probe.
+    WriteLoadStop,
+    /// Run one statement.
+    Sql {
+        /// The statement.
+        statement: String,
+        /// Where: a role or node (direct connection) or `vip` (through pgpool).
+        target: Target,
+        /// An error does not fail the step.
+        allow_error: bool,
+    },
+}
+
+/// Something that must (or, with `absent`, must not) be observed after a step fires.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expectation {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// Deadline from the moment the step fired.
+    pub within: Duration,
+    /// `true`: it must not happen during the whole window.
+    pub absent: bool,
+    /// What is observed.
+    pub what: Observation,
+}
+
+/// An observable condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Observation {
+    /// An event of the log grammar on a node (`Target::Any` for any node).
+    Log {
+        /// Where.
+        node: Target,
+        /// What.
+        event: EventKind,
+    },
+    /// Each listed node (role resolved at step time) has the given role, all at once.
+    Roles(Vec<(Target, NodeRole)>),
+    /// Exactly these nodes hold the VIP (empty: nobody).
+    Vip(Vec<Target>),
+    /// The write probe sees this.
+    Writes(WriteOutcome),
+}
+
+impl Plan {
+    /// One-line summary for `hachaos validate`.
+    pub fn summary(&self) -> String {
+        let faults = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Inject { .. }))
+            .count();
+        let expects: usize = self.steps.iter().map(|s| s.expect.len()).sum();
+        format!(
+            "{}: ok: {} ({}), {} steps, {} faults, {} expectations{}",
+            self.file,
+            self.name,
+            self.profile,
+            self.steps.len(),
+            faults,
+            expects,
+            if self.warnings.is_empty() {
+                String::new()
+            } else {
+                format!(", {} warnings", self.warnings.len())
+            }
+        )
+    }
+}
+
+impl Step {
+    /// Every target this step names (action, peer, expectations): the executor resolves all of
+    /// their roles at once, when the step fires, and records each resolution.
+    pub fn targets(&self) -> Vec<&Target> {
+        let mut out: Vec<&Target> = Vec::new();
+        match &self.action {
+            Action::Inject { target, peer, .. } => {
+                out.push(target);
+                out.extend(peer.iter());
+            }
+            Action::Recover { target } => out.extend(target.iter()),
+            Action::Sql { target, .. } => out.push(target),
+            Action::Heal { .. } | Action::Wait { .. } | Action::WriteLoadStart => {}
+            Action::WriteLoadStop => {}
+        }
+        for e in &self.expect {
+            match &e.what {
+                Observation::Log { node, .. } => out.push(node),
+                Observation::Roles(r) => out.extend(r.iter().map(|(t, _)| t)),
+                Observation::Vip(v) => out.extend(v.iter()),
+                Observation::Writes(_) => {}
+            }
+        }
+        out
+    }
+}

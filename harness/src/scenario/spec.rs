@@ -1,0 +1,226 @@
+//! The raw shape of a scenario file (`*Spec`: serde input, `deny_unknown_fields` everywhere).
+//! Nothing here is trusted; [`super::validate`] turns it into a [`super::Plan`].
+
+use super::duration::DurationSpec;
+use super::target::Target;
+use crate::faults::{Direction, FaultKind, HealVerb};
+use crate::timeline::EventKind;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A scenario file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// Short name (defaults to the file stem); used in reports and test names.
+    pub name: Option<String>,
+    /// What the scenario shows, for humans and reports.
+    #[serde(default)]
+    pub description: String,
+    /// The cluster profile / release (`pgpool`, `pg17-pgpool46`, ...).
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// pgpool settings overriding the profile's tuned defaults.
+    #[serde(default)]
+    pub config: BTreeMap<String, ConfigValueSpec>,
+    /// Overrides of the budgets derived from the rendered config.
+    #[serde(default)]
+    pub budgets: BudgetsSpec,
+    /// Damage this scenario deliberately causes, which checks then count instead of failing on.
+    #[serde(default)]
+    pub expected_damage: Vec<Damage>,
+    /// The ordered steps.
+    pub steps: Vec<StepSpec>,
+}
+
+fn default_profile() -> String {
+    "pgpool".into()
+}
+
+/// A pgpool setting's value: a scalar, rendered into `pgpool.conf` by the cluster.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ConfigValueSpec {
+    /// `on`/`off` are strings in YAML 1.2; `true`/`false` are booleans; both are accepted.
+    Bool(bool),
+    /// Integers (seconds for pgpool's timers).
+    Int(i64),
+    /// Anything else.
+    Text(String),
+}
+
+/// Budget overrides; unset ones are derived from the rendered config.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetsSpec {
+    /// Fault → first health-check failure.
+    pub detect: Option<DurationSpec>,
+    /// Fault → backend marked down / degenerate request.
+    pub node_down: Option<DurationSpec>,
+    /// Fault → failover command started.
+    pub failover_start: Option<DurationSpec>,
+    /// Fault → VIP up on the new holder.
+    pub vip: Option<DurationSpec>,
+    /// Fault → first write acknowledged through the VIP by the new primary.
+    pub promote: Option<DurationSpec>,
+    /// Fault → failover done.
+    pub failover_done: Option<DurationSpec>,
+    /// `recover` step → old primary streaming as standby and attached.
+    pub recover: Option<DurationSpec>,
+}
+
+/// Damage a scenario causes on purpose (split brain is the point of a partition scenario).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Damage {
+    /// Two writable primaries and/or two VIP holders at the same time.
+    SplitBrain,
+    /// Acknowledged writes missing after recovery.
+    LostWrites,
+}
+
+/// Every step verb. Closed: an unknown action is a parse error that lists the known ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub enum ActionKind {
+    // faults (see `crate::faults::FaultKind`)
+    HostShutdown,
+    HostCrash,
+    HostPoweroff,
+    HostHang,
+    NetworkDrop,
+    NetworkBlackhole,
+    NetworkPartition,
+    DiskReadonly,
+    // heals (see `crate::faults::HealVerb`)
+    HostStart,
+    HostResume,
+    NetworkRestore,
+    NetworkUnblackhole,
+    NetworkRepair,
+    DiskRepair,
+    // everything else
+    Recover,
+    Wait,
+    WriteLoadStart,
+    WriteLoadStop,
+    Sql,
+}
+
+impl ActionKind {
+    /// The fault this verb injects, if it is a fault.
+    pub fn fault(self) -> Option<FaultKind> {
+        use ActionKind as A;
+        Some(match self {
+            A::HostShutdown => FaultKind::HostShutdown,
+            A::HostCrash => FaultKind::HostCrash,
+            A::HostPoweroff => FaultKind::HostPoweroff,
+            A::HostHang => FaultKind::HostHang,
+            A::NetworkDrop => FaultKind::NetworkDrop,
+            A::NetworkBlackhole => FaultKind::NetworkBlackhole,
+            A::NetworkPartition => FaultKind::NetworkPartition,
+            A::DiskReadonly => FaultKind::DiskReadonly,
+            _ => return None,
+        })
+    }
+
+    /// The heal this verb performs, if it is a heal.
+    pub fn heal(self) -> Option<HealVerb> {
+        use ActionKind as A;
+        Some(match self {
+            A::HostStart => HealVerb::HostStart,
+            A::HostResume => HealVerb::HostResume,
+            A::NetworkRestore => HealVerb::NetworkRestore,
+            A::NetworkUnblackhole => HealVerb::NetworkUnblackhole,
+            A::NetworkRepair => HealVerb::NetworkRepair,
+            A::DiskRepair => HealVerb::DiskRepair,
+            _ => return None,
+        })
+    }
+}
+
+/// One step as written. Which options an action accepts is checked by the validator, so that
+/// the error can say "`peer` only applies to network-partition" with the line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// The verb.
+    pub action: ActionKind,
+    /// Who it acts on: a role (resolved when the step fires) or a node name.
+    pub target: Option<Target>,
+    /// `network-partition`: the other side (default: the other node).
+    pub peer: Option<Target>,
+    /// `network-partition`: which direction is cut (default `both`).
+    pub direction: Option<Direction>,
+    /// `host-shutdown`: how long `docker stop` waits before SIGKILL.
+    pub grace: Option<DurationSpec>,
+    /// `wait`: how long.
+    pub duration: Option<DurationSpec>,
+    /// `sql`: the statement.
+    pub statement: Option<String>,
+    /// `sql`: an error from the statement does not fail the step.
+    pub allow_error: Option<bool>,
+    /// What must (or must not) happen after this step fires, each with its deadline.
+    #[serde(default)]
+    pub expect: Vec<ExpectSpec>,
+}
+
+/// One expectation as written: exactly one of `log`, `roles`, `vip`, `writes`, plus `within`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// `log`: on which node (role or name; default `any`).
+    pub node: Option<Target>,
+    /// An event of the log grammar (`backend_down`, `failover_done`, ...).
+    pub log: Option<EventKind>,
+    /// Roles each node must have (keys: roles or node names, values: `primary|standby|down`).
+    pub roles: Option<BTreeMap<String, NodeRole>>,
+    /// Who must hold the VIP: a node or role, a list (split brain), or `none`.
+    pub vip: Option<VipSpec>,
+    /// What the write probe must see.
+    pub writes: Option<WriteOutcome>,
+    /// The deadline, counted from the moment the step fired.
+    pub within: Option<DurationSpec>,
+    /// Inverts the expectation: it must NOT happen during the whole `within` window.
+    #[serde(default)]
+    pub absent: bool,
+}
+
+/// The role a node is seen to have by a direct connection (not through pgpool).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeRole {
+    /// Accepts connections and is not in recovery.
+    Primary,
+    /// Accepts connections and is in recovery.
+    Standby,
+    /// Does not accept connections from the harness within the probe timeout.
+    Down,
+}
+
+/// VIP holders as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum VipSpec {
+    /// One holder (or `none`).
+    One(String),
+    /// Several holders at once (split brain).
+    Many(Vec<String>),
+}
+
+/// What the write probe observes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteOutcome {
+    /// A write through the VIP is acknowledged after the step fired.
+    Accepted,
+    /// Some acknowledged write is missing from the final data (checked against the ledger).
+    Lost,
+    /// Every acknowledged write is present in the final data.
+    Intact,
+}

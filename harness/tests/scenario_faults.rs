@@ -1,0 +1,294 @@
+//! Real-container tests of every fault and its heal (`cargo test --features chaos`).
+//!
+//! They run against throwaway containers of the node image started with `sleep infinity` (no
+//! database: what is checked here is that each fault really takes effect and that its heal
+//! really undoes it). Every object carries the hachaos labels and is removed at the end, also
+//! when a test panics.
+#![cfg(feature = "chaos")]
+
+use hachaos::faults::{
+    fault_for, inject_verified, Direction, FaultContext, FaultError, FaultKind, FaultSpec,
+    NodeHandle,
+};
+use hachaos::timeline::EventKind;
+use std::process::Command;
+use std::time::Duration;
+
+const RUN_ID: &str = "manual-scenario";
+
+fn image() -> String {
+    std::env::var("HACHAOS_TEST_IMAGE").unwrap_or_else(|_| {
+        let out = Command::new("docker")
+            .args([
+                "images",
+                "hachaos-node",
+                "--format",
+                "{{.Repository}}:{{.Tag}}",
+            ])
+            .output()
+            .expect("docker cli");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .expect("no hachaos-node image: run `hachaos image build` first")
+            .to_string()
+    })
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker cli");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Two sleeping nodes on a labelled network; removed on drop.
+struct Lab {
+    net: String,
+    a: NodeHandle,
+    b: NodeHandle,
+    gateway: std::net::IpAddr,
+}
+
+impl Lab {
+    fn new(tag: &str, octet: u8) -> Lab {
+        let labels = [
+            "--label",
+            "org.hachaos.managed-by=hachaos",
+            "--label",
+            &format!("org.hachaos.run-id={RUN_ID}"),
+        ]
+        .map(String::from);
+        let net = format!("scn-net-{tag}");
+        let subnet = format!("10.198.{octet}.0/24");
+        let gw = format!("10.198.{octet}.1");
+        let mut args = vec!["network", "create", "--subnet", &subnet, "--gateway", &gw];
+        args.extend(labels.iter().map(String::as_str));
+        args.push(&net);
+        docker(&args);
+        let mut lab = Lab {
+            net: net.clone(),
+            a: NodeHandle {
+                name: "node1".into(),
+                container: format!("scn-{tag}-node1"),
+                address: format!("10.198.{octet}.11").parse().unwrap(),
+            },
+            b: NodeHandle {
+                name: "node2".into(),
+                container: format!("scn-{tag}-node2"),
+                address: format!("10.198.{octet}.12").parse().unwrap(),
+            },
+            gateway: gw.parse().unwrap(),
+        };
+        let img = image();
+        for n in [&lab.a, &lab.b] {
+            let ip = n.address.to_string();
+            let mut args = vec![
+                "run",
+                "-d",
+                "--name",
+                &n.container,
+                "--network",
+                &net,
+                "--ip",
+                &ip,
+                "--network-alias",
+                &n.name,
+                "--entrypoint",
+                "sleep",
+            ];
+            args.extend(labels.iter().map(String::as_str));
+            args.extend([img.as_str(), "infinity"]);
+            docker(&args);
+        }
+        lab.gateway = gw.parse().unwrap();
+        lab
+    }
+
+    async fn ctx(&self) -> FaultContext {
+        let d = bollard::Docker::connect_with_defaults()
+            .unwrap()
+            .negotiate_version()
+            .await
+            .unwrap();
+        FaultContext::new(d, self.net.clone(), self.a.clone(), self.gateway)
+            .with_peer(self.b.clone())
+    }
+
+    fn ping(&self, from: &NodeHandle, to: &str) -> bool {
+        Command::new("docker")
+            .args(["exec", &from.container, "ping", "-c1", "-W1", "-n", to])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    fn state(&self, n: &NodeHandle) -> String {
+        docker(&["inspect", "-f", "{{.State.Status}}", &n.container])
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for c in [&self.a.container, &self.b.container] {
+            let _ = Command::new("docker").args(["rm", "-f", c]).output();
+        }
+        let _ = Command::new("docker")
+            .args(["network", "rm", &self.net])
+            .output();
+    }
+}
+
+async fn inject_and_heal(lab: &Lab, spec: FaultSpec, after_inject: impl FnOnce(&Lab)) {
+    let ctx = lab.ctx().await;
+    let fault = fault_for(&spec);
+    let injected = inject_verified(fault.as_ref(), &ctx).await.expect("inject");
+    assert_eq!(injected.started_event().kind, EventKind::FaultStarted);
+    assert_eq!(injected.started_event().attrs["fault"], spec.kind().name());
+    after_inject(lab);
+    let healed = injected.heal(&ctx).await.expect("heal");
+    assert_eq!(healed.kind, EventKind::FaultHealed);
+    assert_eq!(healed.node, "node1");
+}
+
+#[tokio::test]
+async fn host_crash_kills_the_node_and_host_start_brings_it_back() {
+    let lab = Lab::new("crash", 201);
+    inject_and_heal(&lab, FaultSpec::HostCrash, |l| {
+        assert_eq!(l.state(&l.a), "exited")
+    })
+    .await;
+    assert_eq!(lab.state(&lab.a), "running");
+}
+
+#[tokio::test]
+async fn host_shutdown_stops_the_node_within_its_grace_period() {
+    let lab = Lab::new("stop", 202);
+    let spec = FaultSpec::HostShutdown {
+        grace: Duration::from_secs(1),
+    };
+    inject_and_heal(&lab, spec, |l| assert_eq!(l.state(&l.a), "exited")).await;
+    assert_eq!(lab.state(&lab.a), "running");
+}
+
+#[tokio::test]
+async fn host_poweroff_kills_the_node_and_host_start_gives_it_a_clean_network() {
+    let lab = Lab::new("poweroff", 203);
+    inject_and_heal(&lab, FaultSpec::HostPoweroff, |l| {
+        assert_eq!(l.state(&l.a), "exited")
+    })
+    .await;
+    assert!(
+        lab.ping(&lab.b, &lab.a.address.to_string()),
+        "reachable after host-start"
+    );
+}
+
+#[tokio::test]
+async fn host_hang_pauses_the_node_and_host_resume_unpauses_it() {
+    let lab = Lab::new("hang", 204);
+    inject_and_heal(&lab, FaultSpec::HostHang, |l| {
+        assert_eq!(l.state(&l.a), "paused")
+    })
+    .await;
+    assert_eq!(lab.state(&lab.a), "running");
+}
+
+#[tokio::test]
+async fn network_drop_disconnects_and_network_restore_reconnects_with_the_same_address() {
+    let lab = Lab::new("drop", 205);
+    inject_and_heal(&lab, FaultSpec::NetworkDrop, |l| {
+        assert!(!l.ping(&l.b, &l.a.address.to_string()));
+    })
+    .await;
+    let ip = docker(&[
+        "inspect",
+        "-f",
+        &format!(
+            "{{{{(index .NetworkSettings.Networks \"{}\").IPAddress}}}}",
+            lab.net
+        ),
+        &lab.a.container,
+    ]);
+    assert_eq!(ip, lab.a.address.to_string());
+    let aliases = docker(&[
+        "inspect",
+        "-f",
+        &format!(
+            "{{{{json (index .NetworkSettings.Networks \"{}\").Aliases}}}}",
+            lab.net
+        ),
+        &lab.a.container,
+    ]);
+    assert!(
+        aliases.contains("\"node1\""),
+        "aliases after restore: {aliases}"
+    );
+    // The embedded DNS learns the endpoint asynchronously: give it a moment.
+    let mut ok = false;
+    for _ in 0..10 {
+        ok = lab.ping(&lab.b, "node1");
+        if ok {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(ok, "the alias resolves again");
+}
+
+#[tokio::test]
+async fn network_blackhole_drops_everything_and_its_removal_restores_traffic() {
+    let lab = Lab::new("blackhole", 206);
+    inject_and_heal(&lab, FaultSpec::NetworkBlackhole, |l| {
+        assert!(!l.ping(&l.b, &l.a.address.to_string()));
+        assert!(l.ping(&l.a, "127.0.0.1"), "loopback still works");
+    })
+    .await;
+    assert!(lab.ping(&lab.b, &lab.a.address.to_string()));
+    assert!(lab.ping(&lab.a, &lab.gateway.to_string()));
+}
+
+#[tokio::test]
+async fn network_partition_cuts_node_from_peer_but_not_from_the_gateway() {
+    let lab = Lab::new("partition", 207);
+    let spec = FaultSpec::NetworkPartition {
+        direction: Direction::Both,
+    };
+    inject_and_heal(&lab, spec, |l| {
+        assert!(!l.ping(&l.b, &l.a.address.to_string()));
+        assert!(l.ping(&l.b, &l.gateway.to_string()));
+        assert!(l.ping(&l.a, &l.gateway.to_string()));
+    })
+    .await;
+    assert!(lab.ping(&lab.b, &lab.a.address.to_string()));
+    assert!(lab.ping(&lab.a, &lab.b.address.to_string()));
+}
+
+#[tokio::test]
+async fn disk_readonly_refuses_a_node_without_loop_backed_pgdata_and_changes_nothing() {
+    let lab = Lab::new("disk", 208);
+    let ctx = lab.ctx().await;
+    let err = inject_verified(fault_for(&FaultSpec::DiskReadonly).as_ref(), &ctx)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        FaultError::Precheck {
+            kind: FaultKind::DiskReadonly,
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .contains("pgdata is not on a loop-backed ext4"),
+        "{err}"
+    );
+    assert_eq!(lab.state(&lab.a), "running");
+}

@@ -1,0 +1,268 @@
+//! Plan validation: every shipped scenario is valid, and every class of bad input is rejected
+//! with file, line, YAML path and the offending value.
+
+use hachaos::scenario::{
+    load, load_path, Action, Capabilities, Observation, PlanError, StepOrigin,
+};
+use hachaos::timeline::EventKind;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/scenario")
+        .join(name)
+}
+
+/// The single error of a bad file.
+fn only_error(name: &str) -> PlanError {
+    let errs = load_path(&data(name), &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    errs.into_iter().next().unwrap()
+}
+
+fn assert_at(e: &PlanError, line: usize, path: &str, fragment: &str) {
+    assert_eq!(e.line, Some(line), "{e}");
+    assert_eq!(e.path, path, "{e}");
+    assert!(e.message.contains(fragment), "{e}");
+    let shown = e.to_string();
+    assert!(shown.contains(&format!(":{line}: {path}: ")), "{shown}");
+}
+
+#[test]
+fn every_scenario_in_faults_is_valid_without_warnings() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(repo().join("faults")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let plan = load_path(&path, &Capabilities::default())
+                .unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
+            assert!(
+                plan.warnings.is_empty(),
+                "{}: {:?}",
+                path.display(),
+                plan.warnings
+            );
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            assert_eq!(plan.name, stem, "the name matches the file");
+            n += 1;
+        }
+    }
+    assert!(n >= 14, "only {n} scenario files");
+}
+
+#[test]
+fn the_default_scenario_shuts_the_primary_down_and_expects_the_standby_to_take_over() {
+    let plan = load_path(
+        &repo().join("faults/primary-shutdown.yaml"),
+        &Capabilities::default(),
+    )
+    .unwrap();
+    let inject = &plan.steps[1];
+    assert!(matches!(inject.action, Action::Inject { .. }));
+    assert!(inject.expect.iter().any(|e| matches!(
+        e.what,
+        Observation::Log {
+            event: EventKind::BackendDown,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn an_unknown_key_is_rejected_at_its_line_and_path() {
+    let e = only_error("unknown-key.yaml");
+    assert_at(&e, 6, "steps[0].expect[0].colour", "unknown field `colour`");
+    assert_eq!(e.value.as_deref(), Some("colour"));
+}
+
+#[test]
+fn an_unknown_fault_kind_is_a_parse_error_listing_the_known_kinds() {
+    let e = only_error("unknown-fault.yaml");
+    assert_at(&e, 4, "steps[1].action", "unknown variant `host-crahs`");
+    for known in [
+        "host-shutdown",
+        "host-crash",
+        "network-partition",
+        "disk-readonly",
+    ] {
+        assert!(e.message.contains(known), "{e}");
+    }
+}
+
+#[test]
+fn a_duration_without_a_valid_unit_is_rejected() {
+    let e = only_error("bad-duration.yaml");
+    assert_at(&e, 6, "steps[0].expect[0].within", "invalid duration `3x`");
+}
+
+#[test]
+fn a_node_the_cluster_does_not_have_is_rejected_after_parsing_with_its_line() {
+    let e = only_error("no-such-node.yaml");
+    assert_at(
+        &e,
+        4,
+        "steps[0].target",
+        "no such node `node3` (the cluster has node1, node2)",
+    );
+    assert_eq!(e.value.as_deref(), Some("node3"));
+}
+
+#[test]
+fn an_event_the_profile_cannot_produce_is_rejected() {
+    let e = only_error("harness-only-event.yaml");
+    assert_at(
+        &e,
+        7,
+        "steps[0].expect[0].log",
+        "cannot produce event `fault_started`",
+    );
+}
+
+#[test]
+fn the_event_filter_of_the_grammar_is_honoured() {
+    let caps = Capabilities::default().with_events(&[EventKind::BackendDown]);
+    let text = "steps:\n  - action: host-crash\n    target: primary\n    expect:\n      - {log: failover_done, within: 9s}\n";
+    let errs = load("f.yaml", text, &caps).unwrap_err().0;
+    assert_at(
+        &errs[0],
+        5,
+        "steps[0].expect[0].log",
+        "profile `pgpool` cannot produce event `failover_done`",
+    );
+}
+
+#[test]
+fn a_heal_with_no_open_fault_is_rejected() {
+    let e = only_error("heal-without-fault.yaml");
+    assert_at(
+        &e,
+        5,
+        "steps[1]",
+        "`host-start` heals no open fault on `primary` (open: none)",
+    );
+}
+
+#[test]
+fn a_fault_left_open_gets_an_implicit_heal_and_a_warning() {
+    let plan = load_path(&data("unhealed.yaml"), &Capabilities::default()).unwrap();
+    let last = plan.steps.last().unwrap();
+    assert_eq!(last.origin, StepOrigin::ImplicitHeal);
+    assert!(matches!(last.action, Action::Heal { fault_step: 0, .. }));
+    assert_eq!(plan.warnings.len(), 1);
+    assert!(
+        plan.warnings[0].contains("unhealed.yaml:3: host-crash on primary is never healed"),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn a_config_value_of_the_wrong_type_is_rejected() {
+    let e = only_error("bad-config.yaml");
+    assert_at(
+        &e,
+        3,
+        "config.health_check_max_retries",
+        "invalid value `three`",
+    );
+}
+
+#[test]
+fn two_primaries_without_declaring_split_brain_is_rejected() {
+    let e = only_error("undeclared-split-brain.yaml");
+    assert_at(
+        &e,
+        6,
+        "steps[0].expect[0].roles",
+        "expected_damage: [split-brain]",
+    );
+}
+
+#[test]
+fn semantic_errors_are_all_reported_at_once() {
+    let text = "steps:\n  - action: host-crash\n    target: node7\n  - action: wait\n  - action: sql\n    statement: ' '\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    let lines: Vec<_> = errs.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![Some(3), Some(4), Some(5)], "{errs:#?}");
+}
+
+#[test]
+fn an_option_that_does_not_apply_to_the_action_is_rejected() {
+    let text = "steps:\n  - action: host-crash\n    target: primary\n    peer: standby\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(
+        &errs[0],
+        4,
+        "steps[0].peer",
+        "`peer` does not apply to `host-crash` (only to network-partition)",
+    );
+}
+
+#[test]
+fn an_expectation_without_a_deadline_is_rejected() {
+    let text = "steps:\n  - action: host-crash\n    target: primary\n    expect:\n      - {vip: standby}\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(&errs[0], 5, "steps[0].expect[0]", "missing `within`");
+}
+
+#[test]
+fn an_ambiguous_heal_must_name_its_target() {
+    let text = "steps:\n  - action: host-crash\n    target: primary\n  - action: host-shutdown\n    target: standby\n  - action: host-start\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(&errs[0], 6, "steps[2]", "is ambiguous");
+}
+
+#[test]
+fn recover_while_a_fault_is_open_is_rejected() {
+    let text = "steps:\n  - action: network-drop\n    target: primary\n  - action: recover\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(
+        &errs[0],
+        4,
+        "steps[1]",
+        "heal it first with `network-restore`",
+    );
+}
+
+#[test]
+fn writes_expectations_need_the_write_load() {
+    let text = "steps:\n  - action: host-crash\n    target: primary\n    expect:\n      - {writes: accepted, within: 9s}\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(
+        &errs[0],
+        5,
+        "steps[0].expect[0].writes",
+        "needs the write load",
+    );
+}
+
+#[test]
+fn a_heal_refers_to_its_fault_not_to_the_role_at_heal_time() {
+    let text = "steps:\n  - action: host-crash\n    target: primary\n  - action: host-start\n    target: primary\n    expect:\n      - {roles: {target: standby}, within: 9s}\n";
+    let plan = load("f.yaml", text, &Capabilities::default()).unwrap();
+    assert!(matches!(
+        plan.steps[1].action,
+        Action::Heal { fault_step: 0, .. }
+    ));
+}
