@@ -76,11 +76,13 @@ impl Lab {
             net: net.clone(),
             a: NodeHandle {
                 name: "node1".into(),
+                id: 0,
                 container: format!("scn-{tag}-node1"),
                 address: format!("10.198.{octet}.11").parse().unwrap(),
             },
             b: NodeHandle {
                 name: "node2".into(),
+                id: 1,
                 container: format!("scn-{tag}-node2"),
                 address: format!("10.198.{octet}.12").parse().unwrap(),
             },

@@ -5,16 +5,7 @@ use bollard::Docker;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// One node as the faults see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeHandle {
-    /// The cluster's name for it (`node1`); events carry this.
-    pub name: String,
-    /// The Docker container name or id.
-    pub container: String,
-    /// Its address on the cluster network.
-    pub address: IpAddr,
-}
+pub use crate::cluster::NodeHandle;
 
 /// Everything a fault touches: the Docker client, the network and the resolved nodes.
 #[derive(Debug, Clone)]
@@ -38,7 +29,7 @@ pub struct FaultContext {
 }
 
 /// The default PGDATA of the node image.
-pub const DEFAULT_PGDATA: &str = "/var/lib/postgresql/17/main";
+pub const DEFAULT_PGDATA: &str = crate::cluster::PGDATA;
 
 impl FaultContext {
     /// A context for `target` with defaults: no peer, [`DEFAULT_PGDATA`], 10 s verification.

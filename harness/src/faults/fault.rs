@@ -144,10 +144,7 @@ pub fn fault_event(kind: EventKind, fault: FaultKind, ctx: &FaultContext) -> Eve
         node: ctx.target.name.clone(),
         file: "harness".into(),
         line: 0,
-        time: Some(WallTime {
-            at: chrono::Local::now().naive_local(),
-            precision: 3,
-        }),
+        time: Some(WallTime::now()),
         offset_ms: ctx.run_started.map(|t| t.elapsed().as_millis() as u64),
         kind,
         attrs,

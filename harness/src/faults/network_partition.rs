@@ -155,6 +155,7 @@ mod tests {
     fn node(name: &str, ip: &str) -> NodeHandle {
         NodeHandle {
             name: name.into(),
+            id: 0,
             container: format!("scn-{name}"),
             address: ip.parse().unwrap(),
         }

@@ -213,10 +213,7 @@ pub fn resolution_event(step: usize, role: Role, node: &str) -> Event {
         node: node.to_string(),
         file: "harness".into(),
         line: 0,
-        time: Some(WallTime {
-            at: chrono::Local::now().naive_local(),
-            precision: 3,
-        }),
+        time: Some(WallTime::now()),
         offset_ms: None,
         kind: EventKind::TargetResolved,
         attrs,

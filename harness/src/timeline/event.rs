@@ -217,6 +217,15 @@ pub struct WallTime {
 }
 
 impl WallTime {
+    /// Now, on the host's clock in UTC at millisecond precision. Node logs are written in UTC
+    /// too (the image sets no zone), so harness and log events compare directly.
+    pub fn now() -> WallTime {
+        WallTime {
+            at: chrono::Utc::now().naive_utc(),
+            precision: 3,
+        }
+    }
+
     /// Renders as RFC 3339-like text without a zone, with exactly the source's precision.
     pub fn render(&self) -> String {
         match self.precision {
