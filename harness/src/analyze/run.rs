@@ -29,8 +29,8 @@ pub enum ProfileChoice {
 /// Knobs of an analysis besides inputs and profile.
 #[derive(Clone, Debug, Default)]
 pub struct AnalyzeOptions {
-    /// What the checkers expect (default: the seed's primary-down failover).
-    pub expectations: Expectations,
+    /// What the checkers expect; `None` = [`Expectations::for_profile`] of the profile used.
+    pub expectations: Option<Expectations>,
     /// Literal secrets (configured passwords) to mask besides the built-in shapes.
     pub extra_secrets: Vec<String>,
 }
@@ -110,13 +110,12 @@ pub fn analyze(
         events.extend(scan.events);
     }
     let timeline = Timeline::from_unsorted(events);
-    Ok(judge(
-        grammar.profile().name.clone(),
-        summaries,
-        timeline,
-        &options.expectations,
-        redactions,
-    ))
+    let name = grammar.profile().name.clone();
+    let exp = options
+        .expectations
+        .clone()
+        .unwrap_or_else(|| Expectations::for_profile(&name));
+    Ok(judge(name, summaries, timeline, &exp, redactions))
 }
 
 /// Runs the checkers over a finished timeline and assembles the record. Live runs call this with

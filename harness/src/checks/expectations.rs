@@ -101,6 +101,27 @@ impl Expectations {
         }
     }
 
+    /// pgpool-II 4.x orders steps 5 and 6 the other way round: the degenerate request and the
+    /// watchdog's "failover start" come before "=== Starting degeneration ===" (pgpool_main.c),
+    /// whereas kingbasecluster logs "NODE DOWN" first. Everything else is the seed's sequence.
+    pub fn primary_down_failover_pgpool4() -> Expectations {
+        let mut e = Expectations::primary_down_failover();
+        e.steps.swap(4, 5);
+        e.steps[4].number = 5;
+        e.steps[5].number = 6;
+        e
+    }
+
+    /// The default expectation for a profile: the pgpool 4.x order for `pgpool`, the seed's
+    /// order otherwise.
+    pub fn for_profile(profile: &str) -> Expectations {
+        if profile == "pgpool" {
+            Expectations::primary_down_failover_pgpool4()
+        } else {
+            Expectations::primary_down_failover()
+        }
+    }
+
     /// The step a kind belongs to, if any.
     pub fn step_of(&self, kind: EventKind) -> Option<&StepExpectation> {
         self.steps.iter().find(|s| s.covers(kind))
