@@ -5,6 +5,7 @@ use super::{report_error, Outcome};
 use crate::analyze::{self, AnalyzeOptions, ProfileChoice};
 use crate::checks::Verdict;
 use crate::exit_code::ExitCode;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Output formats.
@@ -59,13 +60,18 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
     };
     match args.format {
         Format::Text => print!("{}", analyze::render_text(&record)),
-        Format::Json => match serde_json::to_string_pretty(&record) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
+        Format::Json => {
+            // Streamed: a record with many events never exists twice in memory.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = serde_json::to_writer_pretty(&mut out, &record)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+            if let Err(e) = written {
                 report_error(&e);
                 return ExitCode::Unknown;
             }
-        },
+        }
     }
     match record.verdict {
         Verdict::Pass => ExitCode::Pass,

@@ -112,7 +112,7 @@ impl Grammar {
             patterns[s].secret = true;
         }
         let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
             .build(&literals)
             .map_err(ProfileError::Keywords)?;
         Ok(Grammar {
@@ -286,10 +286,22 @@ struct FileState<'g> {
 impl FileState<'_> {
     fn process(&mut self, buf: &[u8], eof: bool, line_base: u64) -> Step {
         self.hits.clear();
-        for m in self.g.automaton.find_overlapping_iter(buf) {
+        // Overlapping search has no SIMD prefilter (it cost 4/5 of the run time); restarting a
+        // leftmost search one byte after each hit keeps the prefilter and still finds a keyword
+        // that starts inside another one. Only keywords sharing a start are reduced to one,
+        // and rules sharing a keyword are all listed on it.
+        let mut at = 0usize;
+        while at < buf.len() {
+            let Some(m) = self
+                .g
+                .automaton
+                .find(aho_corasick::Input::new(buf).span(at..buf.len()))
+            else {
+                break;
+            };
             self.hits.push((m.start(), m.pattern().as_u32()));
+            at = m.start() + 1;
         }
-        self.hits.sort_unstable();
         let mut hi = 0usize;
         let mut pos = 0usize;
         let mut no = line_base;
