@@ -8,6 +8,7 @@ mod expectations;
 mod failovers;
 mod forbidden;
 mod ids;
+mod run;
 mod sequence;
 mod verdict;
 
@@ -17,20 +18,6 @@ pub use expectations::{Expectations, StepExpectation};
 pub use failovers::{failovers, int_attr, Failover};
 pub use forbidden::check_forbidden;
 pub use ids::check_ids_agree;
+pub use run::run_all;
 pub use sequence::{check_sequence, match_steps, sequence_node, StepMatch};
 pub use verdict::{cite, worst, Check, Verdict};
-
-use crate::timeline::Timeline;
-
-/// Runs every checker, in a fixed order: sequence, single executor, ids, forbidden patterns,
-/// durations.
-pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
-    let measured = durations(timeline, exp);
-    vec![
-        check_sequence(timeline, exp),
-        check_single_executor(timeline, exp),
-        check_ids_agree(timeline),
-        check_forbidden(timeline),
-        check_durations(&measured, exp),
-    ]
-}
