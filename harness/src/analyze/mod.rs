@@ -1,1 +1,14 @@
-//! (under construction)
+//! Offline analysis (`hachaos analyze`): log files → one timeline → checks → an
+//! [`AnalysisRecord`] rendered as text or JSON. The CLI is a thin layer over [`analyze()`].
+
+mod error;
+mod input;
+mod record;
+mod run;
+mod text;
+
+pub use error::AnalyzeError;
+pub use input::{parse_argument, Input};
+pub use record::{AnalysisRecord, FailoverSummary, InputSummary, StepRecord, FORMAT_VERSION};
+pub use run::{analyze, judge, AnalyzeOptions, ProfileChoice};
+pub use text::render_text;

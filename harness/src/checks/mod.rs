@@ -1,1 +1,23 @@
-//! (under construction)
+//! Checkers: pure functions of [`Expectations`] and a [`crate::timeline::Timeline`] returning
+//! [`Check`]s (Pass / Fail / Unknown with evidence). Offline analysis and live scenario runs call
+//! the same [`run_all`].
+
+mod durations;
+mod executor;
+mod expectations;
+mod failovers;
+mod forbidden;
+mod ids;
+mod run;
+mod sequence;
+mod verdict;
+
+pub use durations::{check_durations, durations};
+pub use executor::check_single_executor;
+pub use expectations::{Expectations, StepExpectation};
+pub use failovers::{failovers, int_attr, Failover};
+pub use forbidden::check_forbidden;
+pub use ids::check_ids_agree;
+pub use run::run_all;
+pub use sequence::{check_sequence, match_steps, sequence_node, StepMatch};
+pub use verdict::{cite, worst, Check, Verdict};

@@ -1,15 +1,81 @@
-//! `hachaos analyze` (under construction).
+//! `hachaos analyze`: validates arguments, calls [`crate::analyze::analyze`], prints the record
+//! and maps its verdict to the exit code (0 pass, 1 a check failed, 2 bad input, 4 unknown).
 
-use super::Outcome;
+use super::{report_error, Outcome};
+use crate::analyze::{self, AnalyzeOptions, ProfileChoice};
+use crate::checks::Verdict;
 use crate::exit_code::ExitCode;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable merged timeline grouped into steps, with durations and verdicts.
+    Text,
+    /// The versioned JSON record (`format_version: 1`, see docs/analyze.md).
+    Json,
+}
 
 /// Arguments of `hachaos analyze`.
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// `NODE=PATH` log files (or a run's `logs/` directory).
+    /// Log profile: `auto` (guess from content), `pgpool` or `kingbase-v8r3`.
+    #[arg(long, default_value = "auto")]
+    pub profile: String,
+    /// A profile YAML file (overrides --profile).
+    #[arg(long, value_name = "FILE")]
+    pub profile_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// `NODE=PATH` log files (a node may repeat; PATH may be a directory), or a run's `logs/`
+    /// directory holding one folder per node.
+    #[arg(required = true, value_name = "NODE=PATH")]
     pub inputs: Vec<String>,
 }
 
-pub(crate) fn run(_args: AnalyzeArgs) -> Outcome {
-    ExitCode::Unknown
+pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
+    let mut inputs = Vec::new();
+    for arg in &args.inputs {
+        match analyze::parse_argument(arg) {
+            Ok(mut found) => inputs.append(&mut found),
+            Err(e) => {
+                report_error(&e);
+                return ExitCode::BadInput;
+            }
+        }
+    }
+    let choice = match (&args.profile_file, args.profile.as_str()) {
+        (Some(path), _) => ProfileChoice::File(path.clone()),
+        (None, "auto") => ProfileChoice::Auto,
+        (None, name) => ProfileChoice::Builtin(name.to_string()),
+    };
+    let record = match analyze::analyze(&inputs, &choice, &AnalyzeOptions::default()) {
+        Ok(r) => r,
+        Err(e) => {
+            report_error(&e);
+            return ExitCode::BadInput;
+        }
+    };
+    match args.format {
+        Format::Text => print!("{}", analyze::render_text(&record)),
+        Format::Json => {
+            // Streamed: a record with many events never exists twice in memory.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = serde_json::to_writer_pretty(&mut out, &record)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+            if let Err(e) = written {
+                report_error(&e);
+                return ExitCode::Unknown;
+            }
+        }
+    }
+    match record.verdict {
+        Verdict::Pass => ExitCode::Pass,
+        Verdict::Fail => ExitCode::ScenarioFailed,
+        Verdict::Unknown => ExitCode::Unknown,
+    }
 }

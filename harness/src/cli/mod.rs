@@ -46,5 +46,10 @@ pub(crate) async fn image_for(
     Err(ExitCode::Environment)
 }
 
+/// Prints an error the way every command does: `error: ` plus lowercase fragments joined by `: `.
+pub(crate) fn report_error(err: &dyn std::error::Error) {
+    eprintln!("error: {}", crate::cli_error_chain(err));
+}
+
 /// Shorthand used by subcommands.
 pub(crate) type Outcome = ExitCode;

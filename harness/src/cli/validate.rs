@@ -45,7 +45,7 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
                 }
                 Err(errs) => {
                     for e in &errs.0 {
-                        eprintln!("error: {}", crate::cli_error_chain(e));
+                        super::report_error(e);
                     }
                 }
             },

@@ -92,6 +92,13 @@ pub enum EventKind {
     TargetResolved,
     /// A forbidden pattern (PANIC, segfault, "please report") appeared in a log.
     Forbidden,
+    // --- appended later (keep appending: discriminants index `EVENT_NAMES`) ---
+    /// The failover script started (its banner or first line); kept apart from
+    /// `failover_command` because only the script's own log proves the script really ran.
+    FailoverScriptStarted,
+    /// A peer watchdog node was lost without saying goodbye (crash, power loss, partition);
+    /// attr `peer`. The counterpart of `peer_shutdown` for ungraceful failures.
+    PeerLost,
 }
 
 impl EventKind {
@@ -136,6 +143,8 @@ impl EventKind {
         EventKind::FaultHealed,
         EventKind::TargetResolved,
         EventKind::Forbidden,
+        EventKind::FailoverScriptStarted,
+        EventKind::PeerLost,
     ];
 
     /// The stable snake_case name (the same string serde uses).
@@ -194,6 +203,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "fault_healed",
     "target_resolved",
     "forbidden",
+    "failover_script_started",
+    "peer_lost",
 ];
 
 impl std::fmt::Display for EventKind {

@@ -2,5 +2,8 @@
 //! that live observers and the offline analyser both produce and that checkers and measurements read.
 
 mod event;
+#[allow(clippy::module_inception)]
+mod timeline;
 
-pub use event::{Event, EventKind, WallTime};
+pub use event::{Event, EventKind, WallTime, EVENT_NAMES};
+pub use timeline::{seconds_between, Timeline};

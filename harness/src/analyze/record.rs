@@ -1,0 +1,95 @@
+//! The finished analysis: everything reporters render, nothing they have to decide.
+
+use crate::checks::{Check, Failover, Verdict};
+use crate::timeline::Timeline;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The version of the JSON shape below; bumped on any breaking change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The result of `hachaos analyze`, serialised as its `--format json` output.
+///
+/// ```json
+/// { "format_version": 1, "profile": "kingbase-v8r3", "verdict": "pass",
+///   "inputs": [{"node": "node102", "path": "cluster.log", "lines": 0, "parsed": 0, "unparsed": 0}],
+///   "events": [{"node": "node102", "file": "cluster.log", "line": 0, "time": "2022-08-30T15:39:23",
+///               "kind": "backend_down", "attrs": {"node_id": 0}, "pid": 17547, "text": "..."}],
+///   "steps": [{"number": 5, "title": "...", "node": "node102", "events": [12], "missing": []}],
+///   "failover": {"executors": ["node102"], "failed_node_id": 0, "new_primary_node_id": 1},
+///   "failovers": [{"executor": "node102", "failed_node_id": 0, "new_primary_node_id": 1,
+///                  "started": "...", "done": "..."}],
+///   "durations": {"backend_down_to_failover_done": 10.0},
+///   "checks": [{"name": "sequence", "verdict": "pass", "evidence": "..."}],
+///   "redactions": 1 }
+/// ```
+/// `time` has the log's own precision and no zone (logs rarely state one); it is `null` when the
+/// file had no timestamp at all. `attrs.time_inherited: true` marks a time taken from the nearest
+/// earlier timestamped line. `steps[].events` are indices into `events`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnalysisRecord {
+    /// Always [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The profile used.
+    pub profile: String,
+    /// The worst check verdict.
+    pub verdict: Verdict,
+    /// One entry per file read.
+    pub inputs: Vec<InputSummary>,
+    /// The merged timeline.
+    #[serde(rename = "events")]
+    pub timeline: Timeline,
+    /// The expected steps as found on the sequence node.
+    pub steps: Vec<StepRecord>,
+    /// A summary of `failovers`.
+    pub failover: FailoverSummary,
+    /// Every failover in time order.
+    pub failovers: Vec<Failover>,
+    /// Named durations in seconds (see [`crate::checks::durations`]).
+    pub durations: BTreeMap<String, f64>,
+    /// Every check.
+    pub checks: Vec<Check>,
+    /// Secrets masked across all inputs.
+    pub redactions: u64,
+}
+
+/// Counts for one input file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputSummary {
+    /// Its node.
+    pub node: String,
+    /// The path as given.
+    pub path: String,
+    /// Physical lines.
+    pub lines: u64,
+    /// Lines recognised.
+    pub parsed: u64,
+    /// Other lines (prose, command output, blank).
+    pub unparsed: u64,
+}
+
+/// One expected step and the events shown with it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepRecord {
+    /// 1-based step number.
+    pub number: u32,
+    /// What the step is.
+    pub title: String,
+    /// The node it was looked for on.
+    pub node: String,
+    /// Indices into `events` of this step's events on that node (required and optional kinds).
+    pub events: Vec<usize>,
+    /// Required kinds not found.
+    pub missing: Vec<String>,
+}
+
+/// Who ran failovers and on what.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FailoverSummary {
+    /// Every node that ran a failover command, in order of first failover.
+    pub executors: Vec<String>,
+    /// The first failover's failed backend.
+    pub failed_node_id: Option<i64>,
+    /// The first failover's new primary.
+    pub new_primary_node_id: Option<i64>,
+}

@@ -1,0 +1,108 @@
+//! The human-readable report: the merged timeline grouped into the expected steps, then the
+//! other events, durations and verdicts. It renders a finished record and decides nothing.
+
+use super::record::AnalysisRecord;
+use crate::timeline::Event;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Events listed in "other events" before eliding the rest.
+const MAX_OTHER: usize = 200;
+
+fn line(out: &mut String, e: &Event) {
+    let time = e.time.map_or_else(|| "-".to_string(), |t| t.render());
+    let _ = writeln!(
+        out,
+        "    {time:<23} {:<10} {:<24} {}:{}  {}",
+        e.node,
+        e.kind.name(),
+        short(&e.file),
+        e.line,
+        e.text
+    );
+}
+
+fn short(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Renders `record` as text.
+pub fn render_text(record: &AnalysisRecord) -> String {
+    let mut out = String::new();
+    let events = record.timeline.events();
+    let _ = writeln!(out, "profile: {}", record.profile);
+    for i in &record.inputs {
+        let _ = writeln!(
+            out,
+            "input: {}={} ({} lines, {} parsed, {} unparsed)",
+            i.node, i.path, i.lines, i.parsed, i.unparsed
+        );
+    }
+    let mut shown = BTreeSet::new();
+    for s in &record.steps {
+        let _ = writeln!(out, "\nstep {}: {} [{}]", s.number, s.title, s.node);
+        for &i in &s.events {
+            shown.insert(i);
+            line(&mut out, &events[i]);
+        }
+        if !s.missing.is_empty() {
+            let _ = writeln!(out, "    missing: {}", s.missing.join(", "));
+        }
+    }
+    let others: Vec<&Event> = events
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !shown.contains(i))
+        .map(|(_, e)| e)
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(out, "\nother events:");
+        for e in others.iter().take(MAX_OTHER) {
+            line(&mut out, e);
+        }
+        if others.len() > MAX_OTHER {
+            let _ = writeln!(
+                out,
+                "    ... {} more (see --format json)",
+                others.len() - MAX_OTHER
+            );
+        }
+    }
+    let _ = writeln!(out, "\nfailovers:");
+    if record.failovers.is_empty() {
+        let _ = writeln!(out, "    none");
+    }
+    for f in &record.failovers {
+        let id = |v: Option<i64>| v.map_or("?".to_string(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "    executor {}: failed node {} -> new primary {} ({} .. {})",
+            f.executor,
+            id(f.failed_node_id),
+            id(f.new_primary_node_id),
+            f.started.map_or("?".into(), |t| t.render()),
+            f.done.map_or("?".into(), |t| t.render())
+        );
+    }
+    let _ = writeln!(out, "\ndurations:");
+    for (k, v) in &record.durations {
+        let _ = writeln!(out, "    {k:<36} {v:>10.3}s");
+    }
+    let _ = writeln!(out, "\nchecks:");
+    for c in &record.checks {
+        let _ = writeln!(
+            out,
+            "    {:<7} {:<20} {}",
+            c.verdict.to_string().to_uppercase(),
+            c.name,
+            c.evidence
+        );
+    }
+    let _ = writeln!(out, "\nredactions: {}", record.redactions);
+    let _ = writeln!(
+        out,
+        "verdict: {}",
+        record.verdict.to_string().to_uppercase()
+    );
+    out
+}

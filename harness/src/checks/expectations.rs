@@ -1,0 +1,129 @@
+//! What a scenario expects to see in the timeline; the default is the seed's primary-down failover.
+
+use crate::timeline::EventKind;
+use std::collections::BTreeMap;
+
+/// One step of the expected sequence: events that must all occur (in any order among themselves)
+/// after every event of the previous step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepExpectation {
+    /// 1-based step number, as in the seed's write-up.
+    pub number: u32,
+    /// What the step is, for humans.
+    pub title: String,
+    /// Kinds that must occur in this step.
+    pub required: Vec<EventKind>,
+    /// Kinds shown with this step when they occur, not required.
+    pub optional: Vec<EventKind>,
+    /// Longest time allowed from the previous step's last event to this step's last event.
+    pub within_secs: Option<f64>,
+}
+
+impl StepExpectation {
+    fn new(number: u32, title: &str, required: &[EventKind], optional: &[EventKind]) -> Self {
+        StepExpectation {
+            number,
+            title: title.to_string(),
+            required: required.to_vec(),
+            optional: optional.to_vec(),
+            within_secs: None,
+        }
+    }
+
+    /// Whether `kind` belongs to this step (required or optional).
+    pub fn covers(&self, kind: EventKind) -> bool {
+        self.required.contains(&kind) || self.optional.contains(&kind)
+    }
+}
+
+/// Everything the checkers compare the timeline with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectations {
+    /// The ordered steps expected on the node that runs the failover.
+    pub steps: Vec<StepExpectation>,
+    /// The node the sequence is checked on; `None` = the failover executor (or, when no node ran
+    /// the failover command, the node with most of the expected events).
+    pub sequence_node: Option<String>,
+    /// Whether a failover must happen (`false` for faults that must not cause one).
+    pub failover_expected: bool,
+    /// Upper bounds, in seconds, for named durations (see [`super::durations`]).
+    pub budgets: BTreeMap<String, f64>,
+}
+
+impl Default for Expectations {
+    fn default() -> Self {
+        Expectations::primary_down_failover()
+    }
+}
+
+impl Expectations {
+    /// The seed's steps 1–7, as seen on the surviving node when the primary's host goes down.
+    pub fn primary_down_failover() -> Expectations {
+        use EventKind::*;
+        Expectations {
+            steps: vec![
+                StepExpectation::new(1, "peer shutdown detected", &[PeerShutdown], &[PeerLost]),
+                StepExpectation::new(
+                    2,
+                    "watchdog lost its leader",
+                    &[LeaderLost, WatchdogState],
+                    &[],
+                ),
+                StepExpectation::new(
+                    3,
+                    "health check retries; this node becomes leader",
+                    &[HealthCheckRetry, LeaderElected],
+                    &[HealthCheckFailed],
+                ),
+                StepExpectation::new(
+                    4,
+                    "escalation: delegate IP moves here",
+                    &[EscalationStarted, VipAcquired],
+                    &[],
+                ),
+                StepExpectation::new(5, "old primary's backend set down", &[BackendDown], &[]),
+                StepExpectation::new(
+                    6,
+                    "failover request and failover lock",
+                    &[DegenerateRequest, FailoverLock],
+                    &[],
+                ),
+                StepExpectation::new(
+                    7,
+                    "failover command, new primary, failover done",
+                    &[FailoverCommand, NewPrimary, FailoverDone],
+                    &[PrimaryFound, FollowPrimaryCommand],
+                ),
+            ],
+            sequence_node: None,
+            failover_expected: true,
+            budgets: BTreeMap::new(),
+        }
+    }
+
+    /// pgpool-II 4.x orders steps 5 and 6 the other way round: the degenerate request and the
+    /// watchdog's "failover start" come before "=== Starting degeneration ===" (pgpool_main.c),
+    /// whereas kingbasecluster logs "NODE DOWN" first. Everything else is the seed's sequence.
+    pub fn primary_down_failover_pgpool4() -> Expectations {
+        let mut e = Expectations::primary_down_failover();
+        e.steps.swap(4, 5);
+        e.steps[4].number = 5;
+        e.steps[5].number = 6;
+        e
+    }
+
+    /// The default expectation for a profile: the pgpool 4.x order for `pgpool`, the seed's
+    /// order otherwise.
+    pub fn for_profile(profile: &str) -> Expectations {
+        if profile == "pgpool" {
+            Expectations::primary_down_failover_pgpool4()
+        } else {
+            Expectations::primary_down_failover()
+        }
+    }
+
+    /// The step a kind belongs to, if any.
+    pub fn step_of(&self, kind: EventKind) -> Option<&StepExpectation> {
+        self.steps.iter().find(|s| s.covers(kind))
+    }
+}

@@ -1,0 +1,95 @@
+//! The failed backend id and the new primary id must agree across nodes and sources: a pgpool
+//! that detached node 0 while the script promoted node 0 is a broken failover.
+
+use super::failovers::int_attr;
+use super::verdict::{cite, Check, Verdict};
+use crate::timeline::{Event, EventKind, Timeline};
+use std::collections::BTreeMap;
+
+fn failed_id(e: &Event) -> Option<i64> {
+    match e.kind {
+        EventKind::BackendDown | EventKind::DegenerateRequest => int_attr(e, "node_id"),
+        EventKind::FailoverScriptStarted => int_attr(e, "failed_node_id"),
+        _ => None,
+    }
+}
+
+fn new_primary_id(e: &Event) -> Option<i64> {
+    match e.kind {
+        EventKind::NewPrimary => int_attr(e, "node_id"),
+        EventKind::FailoverScriptStarted => int_attr(e, "new_primary_node_id"),
+        _ => None,
+    }
+}
+
+/// Ids seen in one incident, with the first event naming each.
+type IdsSeen<'a> = BTreeMap<i64, &'a Event>;
+
+/// Checks agreement within each failover incident. Incidents are separated by a "failover done"
+/// (so a run with several failovers compares each with itself).
+pub fn check_ids_agree(timeline: &Timeline) -> Check {
+    const NAME: &str = "ids_agree";
+    let mut windows: Vec<(IdsSeen, IdsSeen)> = vec![Default::default()];
+    for e in timeline.events() {
+        let w = windows.last_mut().expect("one window at least");
+        if let Some(id) = failed_id(e) {
+            w.0.entry(id).or_insert(e);
+        }
+        if let Some(id) = new_primary_id(e) {
+            w.1.entry(id).or_insert(e);
+        }
+        if e.kind == EventKind::FailoverDone {
+            windows.push(Default::default());
+        }
+    }
+    let mut seen = Vec::new();
+    for (failed, promoted) in &windows {
+        if failed.len() > 1 {
+            let list: Vec<String> = failed
+                .iter()
+                .map(|(id, e)| format!("{id} ({})", cite(e)))
+                .collect();
+            return Check::new(
+                NAME,
+                Verdict::Fail,
+                format!("failed backend ids disagree: {}", list.join(", ")),
+            );
+        }
+        if promoted.len() > 1 {
+            let list: Vec<String> = promoted
+                .iter()
+                .map(|(id, e)| format!("{id} ({})", cite(e)))
+                .collect();
+            return Check::new(
+                NAME,
+                Verdict::Fail,
+                format!("new primary ids disagree: {}", list.join(", ")),
+            );
+        }
+        if let (Some(f), Some(p)) = (failed.keys().next(), promoted.keys().next()) {
+            if f == p {
+                return Check::new(
+                    NAME,
+                    Verdict::Fail,
+                    format!("backend {f} both failed and became primary"),
+                );
+            }
+        }
+        if !failed.is_empty() || !promoted.is_empty() {
+            seen.push(format!(
+                "failed {} / new primary {}",
+                failed.keys().next().map_or("?".into(), |i| i.to_string()),
+                promoted.keys().next().map_or("?".into(), |i| i.to_string())
+            ));
+        }
+    }
+    if seen.is_empty() {
+        Check::new(
+            NAME,
+            Verdict::Unknown,
+            "no event names a failed backend or a new primary",
+        )
+    } else {
+        Check::new(NAME, Verdict::Pass, seen.join("; "))
+    }
+}

@@ -1,0 +1,149 @@
+//! The expected ordered sequence per node: steps in order, each step's events after the previous
+//! step's, optionally within a time window.
+
+use super::expectations::Expectations;
+use super::failovers::failovers;
+use super::verdict::{cite, Check, Verdict};
+use crate::timeline::{seconds_between, Timeline};
+
+/// The events that satisfied one step, by timeline index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepMatch {
+    /// The step number.
+    pub number: u32,
+    /// Timeline indices of the first matching event of each required kind (in step order).
+    pub matched: Vec<usize>,
+    /// Required kinds not found after the previous step.
+    pub missing: Vec<String>,
+}
+
+/// The node whose sequence is checked: the expectation's, else the first failover executor, else
+/// the node with most events of the expected kinds.
+pub fn sequence_node(timeline: &Timeline, exp: &Expectations) -> Option<String> {
+    if let Some(n) = &exp.sequence_node {
+        return Some(n.clone());
+    }
+    if let Some(f) = failovers(timeline).first() {
+        return Some(f.executor.clone());
+    }
+    timeline
+        .nodes()
+        .into_iter()
+        .map(|n| {
+            let count = timeline
+                .on_node(n)
+                .filter(|(_, e)| exp.step_of(e.kind).is_some())
+                .count();
+            (count, n)
+        })
+        .filter(|(c, _)| *c > 0)
+        .max_by_key(|(c, _)| *c)
+        .map(|(_, n)| n.to_string())
+}
+
+/// Matches each step on `node`: every required kind's first occurrence after the previous
+/// step's last matched event.
+pub fn match_steps(timeline: &Timeline, exp: &Expectations, node: &str) -> Vec<StepMatch> {
+    let mut from = 0usize;
+    let mut out = Vec::new();
+    for step in &exp.steps {
+        let mut matched = Vec::new();
+        let mut missing = Vec::new();
+        for kind in &step.required {
+            match timeline.first_after(node, *kind, from) {
+                Some((i, _)) => matched.push(i),
+                None => missing.push(kind.name().to_string()),
+            }
+        }
+        if let Some(last) = matched.iter().max() {
+            from = from.max(*last);
+        }
+        out.push(StepMatch {
+            number: step.number,
+            matched,
+            missing,
+        });
+    }
+    out
+}
+
+/// Checks the expected sequence (see the module doc).
+pub fn check_sequence(timeline: &Timeline, exp: &Expectations) -> Check {
+    const NAME: &str = "sequence";
+    if exp.steps.is_empty() {
+        return Check::new(NAME, Verdict::Pass, "no sequence expected");
+    }
+    let Some(node) = sequence_node(timeline, exp) else {
+        return Check::new(
+            NAME,
+            Verdict::Fail,
+            "no node logged any of the expected events",
+        );
+    };
+    let matches = match_steps(timeline, exp, &node);
+    let events = timeline.events();
+    let mut problems = Vec::new();
+    let mut prev_last: Option<usize> = None;
+    for (step, m) in exp.steps.iter().zip(&matches) {
+        for kind in &m.missing {
+            let earlier = timeline
+                .on_node(&node)
+                .any(|(_, e)| e.kind.name() == kind.as_str());
+            problems.push(if earlier {
+                format!(
+                    "step {} ({}): {kind} only before step {}",
+                    step.number,
+                    step.title,
+                    step.number.saturating_sub(1)
+                )
+            } else {
+                format!("step {} ({}): missing {kind}", step.number, step.title)
+            });
+        }
+        let last = m.matched.iter().max().copied();
+        if let (Some(limit), Some(p), Some(l)) = (step.within_secs, prev_last, last) {
+            match seconds_between(&events[p], &events[l]) {
+                Some(s) if s > limit => problems.push(format!(
+                    "step {} ({}) took {s:.3}s after step {}, limit {limit}s ({})",
+                    step.number,
+                    step.title,
+                    step.number - 1,
+                    cite(&events[l])
+                )),
+                None => problems.push(format!(
+                    "step {}: no times to check its window",
+                    step.number
+                )),
+                _ => {}
+            }
+        }
+        if last.is_some() {
+            prev_last = last;
+        }
+    }
+    if problems.is_empty() {
+        let all: Vec<usize> = matches
+            .iter()
+            .flat_map(|m| m.matched.iter().copied())
+            .collect();
+        let span = match (all.iter().min(), all.iter().max()) {
+            (Some(a), Some(b)) => format!(
+                " ({} .. {})",
+                events[*a].time.map_or("?".into(), |t| t.render()),
+                events[*b].time.map_or("?".into(), |t| t.render())
+            ),
+            _ => String::new(),
+        };
+        Check::new(
+            NAME,
+            Verdict::Pass,
+            format!("{} steps in order on {node}{span}", exp.steps.len()),
+        )
+    } else {
+        Check::new(
+            NAME,
+            Verdict::Fail,
+            format!("on {node}: {}", problems.join("; ")),
+        )
+    }
+}

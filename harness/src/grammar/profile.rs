@@ -1,0 +1,272 @@
+//! A compiled, validated profile: the regexes built, the event kinds resolved.
+
+use super::error::ProfileError;
+use super::spec::{AttrType, ProfileSpec};
+use crate::timeline::EventKind;
+use regex::Regex;
+
+/// The built-in profiles, embedded so the binary works without the source tree.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "pgpool",
+        include_str!("../../../images/pgpool/profile.yaml"),
+    ),
+    (
+        "kingbase-v8r3",
+        include_str!("../../../images/kingbase-v8r3/profile.yaml"),
+    ),
+];
+
+/// Names of the built-in profiles, in the order `--profile auto` breaks ties.
+pub const BUILTIN_NAMES: &[&str] = &["pgpool", "kingbase-v8r3"];
+
+/// A line-prefix format, compiled.
+#[derive(Clone, Debug)]
+pub struct Prefix {
+    /// Its name in the profile.
+    pub name: String,
+    /// The anchored regex.
+    pub regex: Regex,
+    /// Whether an unprefixed next line continues this one.
+    pub continuation: bool,
+}
+
+/// A pattern → event rule, compiled.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The event it produces.
+    pub kind: EventKind,
+    /// Literals that must appear in the line before `regex` runs.
+    pub keywords: Vec<String>,
+    /// The message regex.
+    pub regex: Regex,
+    /// Typed attributes (name, type); groups not listed are strings.
+    pub attr_types: Vec<(String, AttrType)>,
+    /// Constant attributes.
+    pub set: Vec<(String, String)>,
+}
+
+/// A validated profile, ready to build a [`super::Grammar`].
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// The profile name.
+    pub name: String,
+    /// What it covers.
+    pub description: String,
+    /// Literals voting for this profile in `--profile auto`.
+    pub detect: Vec<String>,
+    /// File-name patterns picked from a node directory.
+    pub files: Vec<String>,
+    /// Prefix formats, in order.
+    pub prefixes: Vec<Prefix>,
+    /// The glued-prefix regex, if any.
+    pub glued: Option<Regex>,
+    /// Rules, in priority order.
+    pub rules: Vec<Rule>,
+}
+
+fn compile(profile: &str, what: String, re: &str) -> Result<Regex, ProfileError> {
+    Regex::new(re).map_err(|source| ProfileError::Regex {
+        profile: profile.to_string(),
+        what,
+        source,
+    })
+}
+
+impl Profile {
+    /// A built-in profile by name (`pgpool`, `kingbase-v8r3`).
+    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+        let (_, text) = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ProfileError::Unknown(name.to_string()))?;
+        Profile::from_yaml(&format!("<builtin:{name}>"), text)
+    }
+
+    /// Parses and validates profile YAML; `label` names the source in errors.
+    pub fn from_yaml(label: &str, text: &str) -> Result<Profile, ProfileError> {
+        let spec: ProfileSpec = crate::loader::from_str(label, text)?;
+        Profile::from_spec(spec)
+    }
+
+    /// Reads and validates a profile file (`--profile-file`).
+    pub fn from_path(path: &std::path::Path) -> Result<Profile, ProfileError> {
+        let spec: ProfileSpec = crate::loader::from_path(path)?;
+        Profile::from_spec(spec)
+    }
+
+    /// Validates a parsed spec: regexes compile, kinds exist, every rule has a keyword.
+    pub fn from_spec(spec: ProfileSpec) -> Result<Profile, ProfileError> {
+        let name = spec.name.clone();
+        let mut prefixes = Vec::new();
+        for p in &spec.prefixes {
+            prefixes.push(Prefix {
+                name: p.name.clone(),
+                regex: compile(&name, format!("prefix `{}`", p.name), &p.regex)?,
+                continuation: p.continuation,
+            });
+        }
+        let glued = match &spec.glued {
+            Some(g) => Some(compile(&name, "glued".to_string(), g)?),
+            None => None,
+        };
+        let mut rules = Vec::new();
+        for (index, r) in spec.rules.iter().enumerate() {
+            let kind = EventKind::from_name(&r.kind).ok_or_else(|| ProfileError::UnknownKind {
+                profile: name.clone(),
+                index,
+                kind: r.kind.clone(),
+            })?;
+            let keywords: Vec<String> = r
+                .keywords
+                .iter()
+                .filter(|k| !k.is_empty())
+                .cloned()
+                .collect();
+            if keywords.is_empty() {
+                return Err(ProfileError::NoKeywords {
+                    profile: name.clone(),
+                    index,
+                    kind: r.kind.clone(),
+                });
+            }
+            rules.push(Rule {
+                kind,
+                keywords,
+                regex: compile(&name, format!("rule {index} (`{}`)", r.kind), &r.regex)?,
+                attr_types: r.attrs.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                set: r.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            });
+        }
+        Ok(Profile {
+            name,
+            description: spec.description,
+            detect: spec.detect,
+            files: spec.files,
+            prefixes,
+            glued,
+            rules,
+        })
+    }
+
+    /// Whether a file name matches one of [`Profile::files`] (`*` matches any run of characters).
+    pub fn wants_file(&self, file_name: &str) -> bool {
+        self.files.iter().any(|p| glob_match(p, file_name))
+    }
+
+    /// How strongly `sample` (the start of a log) looks like this profile: occurrences of its
+    /// detect literals.
+    pub fn score(&self, sample: &[u8]) -> usize {
+        self.detect
+            .iter()
+            .map(|lit| memchr::memmem::find_iter(sample, lit.as_bytes()).count())
+            .sum()
+    }
+}
+
+/// Picks the built-in profile whose detect literals occur most often in `samples`; `None` when
+/// none occurs at all (then the user must say which). Ties go to the earlier of
+/// [`BUILTIN_NAMES`].
+pub fn detect(samples: &[&[u8]]) -> Result<Option<Profile>, ProfileError> {
+    let mut best: Option<(usize, Profile)> = None;
+    for name in BUILTIN_NAMES {
+        let profile = Profile::builtin(name)?;
+        let score: usize = samples.iter().map(|s| profile.score(s)).sum();
+        if score > 0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((score, profile));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+/// `*`-only glob matching (enough for log file names).
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_profile_compiles() {
+        for name in BUILTIN_NAMES {
+            let p = Profile::builtin(name).unwrap();
+            assert_eq!(&p.name, name);
+            assert!(!p.rules.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_unknown_profile_name_is_an_error_listing_the_builtins() {
+        let err = Profile::builtin("mysql").unwrap_err().to_string();
+        assert!(
+            err.contains("mysql") && err.contains("kingbase-v8r3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_rule_with_an_unknown_kind_is_rejected_with_its_index() {
+        let yaml =
+            "name: x\nprefixes: []\nrules:\n  - kind: nope\n    keywords: [a]\n    regex: a\n";
+        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        assert!(err.contains("rule 0") && err.contains("`nope`"), "{err}");
+    }
+
+    #[test]
+    fn a_rule_without_keywords_is_rejected() {
+        let yaml =
+            "name: x\nprefixes: []\nrules:\n  - kind: promote\n    keywords: []\n    regex: a\n";
+        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        assert!(err.contains("no keywords"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_profile_names_its_path() {
+        let yaml = "name: x\nprefixes: []\nrules: []\nrulez: []\n";
+        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        assert!(err.contains("x.yaml") && err.contains("rulez"), "{err}");
+    }
+
+    #[test]
+    fn file_globs_match_log_names() {
+        assert!(glob_match("*.log", "cluster.log"));
+        assert!(glob_match("pgpool*.log", "pgpool-2026.log"));
+        assert!(!glob_match("pgpool*.log", "postgresql.log"));
+        assert!(glob_match("cluster.log", "cluster.log"));
+    }
+
+    #[test]
+    fn kingbase_wording_is_detected_as_kingbase() {
+        let sample =
+            b"2022-08-30 15:38:13: pid 1: LOG:  health checking retry count 1\nfailover_stream.sh";
+        assert_eq!(detect(&[sample]).unwrap().unwrap().name, "kingbase-v8r3");
+    }
+
+    #[test]
+    fn pgpool_4_wording_is_detected_as_pgpool() {
+        let sample = b"2026-11-25 12:00:00.001: health_check0 pid 9: LOG:  health check retrying on DB node: 0 (round:1)";
+        assert_eq!(detect(&[sample]).unwrap().unwrap().name, "pgpool");
+    }
+
+    #[test]
+    fn text_with_no_known_wording_detects_nothing() {
+        assert!(detect(&[b"hello world"]).unwrap().is_none());
+    }
+}
