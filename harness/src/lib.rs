@@ -43,6 +43,7 @@ pub mod image;
 pub mod loader;
 pub mod measure;
 pub mod observe;
+pub mod run;
 pub mod scenario;
 pub mod timeline;
 

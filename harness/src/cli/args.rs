@@ -21,6 +21,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a scenario file against a fresh cluster and judge what happened.
+    Run(super::run_cmd::RunArgs),
     /// Build the node image if needed, boot a two-node cluster, wait until ready, leave it up.
     Up(super::cluster_cmds::UpArgs),
     /// Show roles, pgpool's backend states, the VIP holder, the watchdog leader and the lag.

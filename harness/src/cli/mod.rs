@@ -6,6 +6,7 @@ mod args;
 mod cluster_cmds;
 mod list_faults;
 mod output;
+mod run_cmd;
 mod runtime;
 mod validate;
 
@@ -24,6 +25,7 @@ pub fn main() -> i32 {
         Command::Status(args) => cluster_cmds::status(args),
         Command::Down(args) => cluster_cmds::down(args),
         Command::Clean(args) => cluster_cmds::clean(args),
+        Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate::run(args),
         Command::ListFaults(args) => list_faults::run(args),
     };
@@ -41,6 +43,8 @@ pub(crate) async fn image_for(
     if let Some(tag) = explicit {
         return Ok(tag.to_string());
     }
+    // Scenarios name the grammar family (`pgpool`) when any pgpool release will do.
+    let release = if release == "pgpool" { "pg17-pgpool46" } else { release };
     let _ = (docker, progress);
     eprintln!("error: release {release}: image building is not wired yet; pass --image");
     Err(ExitCode::Environment)

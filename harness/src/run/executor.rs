@@ -1,0 +1,670 @@
+//! The executor: runs a validated plan against a real cluster, step by step, and assembles the
+//! run record.
+//!
+//! Each step fires, resolves its roles from one role observation (recording each resolution),
+//! acts, then watches its expectations until each is settled or its deadline passes. Every fault
+//! injected is healed — on success, on a failed step, and on Ctrl-C — before the cluster's logs
+//! are copied out and it is removed. The copied logs then go through the same grammar and
+//! checkers as `hachaos analyze`, so a live run and an offline analysis judge the same timeline.
+
+use super::expect::{resolve, Pending, Round};
+use super::finish::{finish, Finished};
+use super::record::{ExpectationRecord, RunRecord, StepRecord};
+use super::roles::{observe, Observed};
+use crate::checks::Verdict;
+use crate::cluster::{Cluster, ClusterError, ClusterSpec, PGPOOL_PORT, POSTGRES_PORT};
+use crate::docker::{exec, RunId};
+use crate::faults::{fault_for, inject_verified, FaultContext, Injected};
+use crate::grammar::{Grammar, Profile};
+use crate::observe::{Ledger, LogLine, LogTailer, LostWrites, RolePoller, WriteProbe};
+use crate::scenario::{resolution_event, Action, Plan, Resolved, Target};
+use crate::timeline::{Event, WallTime};
+use bollard::Docker;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How often expectations are re-judged.
+const ROUND: Duration = Duration::from_millis(500);
+/// The write probe's pace.
+const WRITE_INTERVAL: Duration = Duration::from_millis(100);
+/// Upper bound of any run (the probes stop by themselves after it).
+const MAX_RUN: Duration = Duration::from_secs(30 * 60);
+/// How long the rejoin script may take.
+const RECOVER_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What the executor needs besides the plan.
+pub struct RunOptions {
+    /// The node image.
+    pub image: String,
+    /// The root of all run directories (`reports/`).
+    pub reports_dir: PathBuf,
+    /// Leave the cluster up afterwards.
+    pub keep: bool,
+    /// The command line that reproduces the run.
+    pub reproduce: String,
+    /// Becomes `true` on Ctrl-C / SIGTERM.
+    pub cancel: watch::Receiver<bool>,
+}
+
+/// Why a run could not even start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The cluster did not come up.
+    #[error("cluster setup failed")]
+    Setup(#[from] ClusterError),
+    /// The run directory could not be written.
+    #[error("cannot write the run directory {path}")]
+    RunDir {
+        /// Where.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// State shared by the steps of one run.
+pub(super) struct Live {
+    pub(super) cluster: Cluster,
+    pub(super) epoch: Instant,
+    pub(super) grammar: Grammar,
+    pub(super) tailer: LogTailer,
+    /// Events read live (for expectations) — the final timeline is rebuilt from the copied logs.
+    pub(super) harness_events: Vec<Event>,
+    pub(super) probe: Option<WriteProbe>,
+    pub(super) ledger: Ledger,
+    /// (server address, timeline) of the primary's last write before the first fault.
+    pub(super) old_primary: Option<(String, i32)>,
+    pub(super) fault_anchor: Option<(WallTime, u64, String, bool)>,
+    pub(super) recover_time: Option<WallTime>,
+    pub(super) injected: BTreeMap<usize, (Injected, FaultContext)>,
+    pub(super) cancel: watch::Receiver<bool>,
+}
+
+impl Live {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    fn node(&self, name: &str) -> Option<&crate::cluster::NodeHandle> {
+        self.cluster.nodes().iter().find(|n| n.name == name)
+    }
+
+    /// New log lines through the grammar.
+    async fn poll_events(&mut self) -> Vec<Event> {
+        let lines = self.tailer.poll().await;
+        live_events(&self.grammar, &lines)
+    }
+
+    fn fault_context(&self, target: &str, peer: Option<&str>) -> Result<FaultContext, String> {
+        let node = self
+            .node(target)
+            .ok_or_else(|| format!("no node {target}"))?
+            .clone();
+        let mut ctx = FaultContext::new(
+            self.cluster.docker().clone(),
+            self.cluster.network(),
+            node,
+            IpAddr::V4(self.cluster.topology().gateway),
+        )
+        .with_run_started(self.epoch);
+        let peer_name = peer.map(str::to_string).or_else(|| {
+            self.cluster
+                .nodes()
+                .iter()
+                .find(|n| n.name != target)
+                .map(|n| n.name.clone())
+        });
+        if let Some(p) = peer_name.and_then(|p| self.node(&p).cloned()) {
+            ctx = ctx.with_peer(p);
+        }
+        Ok(ctx)
+    }
+}
+
+/// Feeds tailed lines through the grammar, one chunk per (node, file).
+pub(super) fn live_events(grammar: &Grammar, lines: &[LogLine]) -> Vec<Event> {
+    let mut chunks: Vec<((String, String), Vec<u8>)> = Vec::new();
+    for l in lines {
+        let key = (l.node.clone(), l.file.clone());
+        let idx = match chunks.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                chunks.push((key, Vec::new()));
+                chunks.len() - 1
+            }
+        };
+        chunks[idx].1.extend_from_slice(l.text.as_bytes());
+        chunks[idx].1.push(b'\n');
+    }
+    chunks
+        .into_iter()
+        .flat_map(|((node, file), bytes)| grammar.scan_bytes(&bytes, &node, &file).events)
+        .collect()
+}
+
+/// Runs `plan` on a fresh cluster and returns its record. Only a cluster that never came up is an
+/// error; everything after that — failed steps, failed heals, interruption — is in the record.
+pub async fn execute(
+    docker: &Docker,
+    plan: &Plan,
+    opts: RunOptions,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<RunRecord, RunError> {
+    let epoch = Instant::now();
+    let started_at = chrono::Utc::now();
+    let run = RunId::generate();
+    let run_dir = opts.reports_dir.join(&plan.name).join(run.as_str());
+    std::fs::create_dir_all(&run_dir).map_err(|source| RunError::RunDir {
+        path: run_dir.display().to_string(),
+        source,
+    })?;
+
+    let mut spec = ClusterSpec::two_nodes(run.clone(), opts.image.clone(), run_dir.join("logs"));
+    spec.keep = opts.keep;
+    for (k, v) in &plan.config {
+        match (k.as_str(), v.as_str()) {
+            ("trusted_servers", "gateway") => spec.trusted_gateway = true,
+            ("trusted_servers", "") => spec.trusted_gateway = false,
+            _ => spec.pgpool_overrides.push((k.clone(), v.clone())),
+        }
+    }
+    progress(&format!(
+        "run {run}: booting the cluster ({})",
+        plan.profile
+    ));
+    let cluster = Cluster::up(docker, spec, &mut |p| progress(p)).await?;
+    progress(&format!(
+        "cluster ready in {} ms",
+        cluster.timings().total_ms
+    ));
+
+    let profile = Profile::builtin(grammar_profile(&plan.profile))
+        .expect("the built-in grammar profiles parse (unit-tested)");
+    let grammar = Grammar::new(profile, &cluster.secrets().all())
+        .expect("the built-in grammar profiles compile (unit-tested)");
+    let tailer = LogTailer::new(
+        docker.clone(),
+        cluster
+            .nodes()
+            .iter()
+            .map(|n| (n.name.clone(), n.container.clone()))
+            .collect(),
+    );
+    let poller = RolePoller::start(
+        docker.clone(),
+        cluster.nodes().to_vec(),
+        cluster.topology().vip,
+        cluster.secrets().db_password.clone(),
+        epoch,
+        ROUND,
+        MAX_RUN,
+    );
+    let mut live = Live {
+        cluster,
+        epoch,
+        grammar,
+        tailer,
+        harness_events: Vec::new(),
+        probe: None,
+        ledger: Ledger::default(),
+        old_primary: None,
+        fault_anchor: None,
+        recover_time: None,
+        injected: BTreeMap::new(),
+        cancel: opts.cancel.clone(),
+    };
+
+    let mut steps = Vec::new();
+    let mut error = None;
+    for step in &plan.steps {
+        if live.cancelled() {
+            error = Some("interrupted (Ctrl-C / SIGTERM)".to_string());
+            break;
+        }
+        let record = run_step(&mut live, plan, step, progress).await;
+        let failed = record.error.clone();
+        steps.push(record);
+        if let Some(e) = failed {
+            error = Some(format!("step {} (line {}): {e}", step.index + 1, step.line));
+            break;
+        }
+    }
+
+    // Always heal what is still injected, last first.
+    let open: Vec<usize> = live.injected.keys().rev().copied().collect();
+    for idx in open {
+        if let Some((injected, ctx)) = live.injected.remove(&idx) {
+            let kind = injected.kind();
+            match injected.heal(&ctx).await {
+                Ok(ev) => live.harness_events.push(ev),
+                Err(e) => {
+                    let msg = format!("healing {kind} of step {} failed: {e}", idx + 1);
+                    progress(&msg);
+                    error.get_or_insert(msg);
+                }
+            }
+        }
+    }
+
+    let finished = Finished {
+        started_at,
+        run_dir: run_dir.clone(),
+        keep: opts.keep,
+        reproduce: opts.reproduce.clone(),
+        image: opts.image.clone(),
+        steps,
+        error,
+    };
+    Ok(finish(live, poller, plan, finished, progress).await)
+}
+
+/// The grammar profile for a release / cluster profile name.
+pub fn grammar_profile(profile: &str) -> &str {
+    match profile {
+        "kingbase-v8r3" => "kingbase-v8r3",
+        _ => "pgpool",
+    }
+}
+
+fn describe_action(action: &Action, resolved: &BTreeMap<String, String>) -> String {
+    let on = |t: &Target| {
+        resolved
+            .get(&t.to_string())
+            .cloned()
+            .unwrap_or_else(|| t.to_string())
+    };
+    match action {
+        Action::Inject {
+            fault,
+            target,
+            peer,
+        } => match peer {
+            Some(p) => format!("{} {} <-> {}", fault.kind(), on(target), on(p)),
+            None => format!("{} on {}", fault.kind(), on(target)),
+        },
+        Action::Heal { verb, kind, .. } => format!("{} (heals {kind})", verb.name()),
+        Action::Recover { target } => format!(
+            "recover {}",
+            target
+                .as_ref()
+                .map(on)
+                .unwrap_or_else(|| "the old primary".into())
+        ),
+        Action::Wait { duration } => format!("wait {:.1} s", duration.as_secs_f64()),
+        Action::WriteLoadStart => "write-load start".into(),
+        Action::WriteLoadStop => "write-load stop".into(),
+        Action::Sql {
+            statement, target, ..
+        } => format!("sql on {}: {statement}", on(target)),
+    }
+}
+
+async fn run_step(
+    live: &mut Live,
+    plan: &Plan,
+    step: &crate::scenario::Step,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> StepRecord {
+    let fired_ms = live.now_ms();
+    let fired_at = WallTime::now();
+    let observed = observe(&live.cluster).await;
+    let snapshot = observed.snapshot();
+
+    // The node this step acts on (for `target` in expectations).
+    let step_node: Option<String> = match &step.action {
+        Action::Inject { target, .. } => match target.resolve(&snapshot, None) {
+            Ok(Resolved::Node(n)) => Some(n),
+            _ => None,
+        },
+        Action::Heal { fault_step, .. } => live
+            .injected
+            .get(fault_step)
+            .map(|(i, _)| i.target().to_string()),
+        Action::Recover { target: Some(t) } => match t.resolve(&snapshot, None) {
+            Ok(Resolved::Node(n)) => Some(n),
+            _ => None,
+        },
+        Action::Recover { target: None } => {
+            // Ask pgpool who the primary is; the other node is rejoined.
+            let primary = observed.pgpool_primary.clone().or(snapshot.primary.clone());
+            primary.and_then(|p| {
+                live.cluster
+                    .nodes()
+                    .iter()
+                    .find(|n| n.name != p)
+                    .map(|n| n.name.clone())
+            })
+        }
+        _ => None,
+    };
+
+    let mut resolved = BTreeMap::new();
+    let mut resolve_error = None;
+    for t in step.targets() {
+        match t.resolve(&snapshot, step_node.as_deref()) {
+            Ok(Resolved::Node(n)) => {
+                if let Target::Role(role) = t {
+                    if !resolved.contains_key(&t.to_string()) {
+                        let mut ev = resolution_event(step.index, *role, &n);
+                        ev.offset_ms = Some(fired_ms);
+                        live.harness_events.push(ev);
+                    }
+                }
+                resolved.insert(t.to_string(), n);
+            }
+            Ok(_) => {}
+            Err(e) => resolve_error = Some(e.to_string()),
+        }
+    }
+    if let Some(n) = &step_node {
+        resolved.insert("target".into(), n.clone());
+    }
+    let action = describe_action(&step.action, &resolved);
+    progress(&format!("step {}: {action}", step.index + 1));
+
+    let mut record = StepRecord {
+        index: step.index,
+        line: step.line,
+        action,
+        resolved: resolved.clone(),
+        fired_ms,
+        finished_ms: fired_ms,
+        error: resolve_error.clone(),
+        expectations: Vec::new(),
+    };
+    if resolve_error.is_some() {
+        return record;
+    }
+    if let Err(e) = act(
+        live,
+        step,
+        &resolved,
+        step_node.as_deref(),
+        &observed,
+        fired_at,
+    )
+    .await
+    {
+        progress(&format!("step {} failed: {e}", step.index + 1));
+        record.error = Some(e);
+        record.finished_ms = live.now_ms();
+        return record;
+    }
+
+    // Expectations, resolved with the same snapshot the step fired with.
+    let lookup = |t: &Target| -> Result<Option<String>, String> {
+        match t.resolve(&snapshot, step_node.as_deref()) {
+            Ok(Resolved::Node(n)) => Ok(Some(n)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let mut pending: Vec<Pending> = Vec::new();
+    for e in &step.expect {
+        match resolve(&e.what, &lookup) {
+            Ok(awaited) => pending.push(Pending::new(e.clone(), awaited)),
+            Err(err) => record.expectations.push(ExpectationRecord {
+                line: e.line,
+                awaited: format!("{:?}", e.what),
+                within_s: e.within.as_secs_f64(),
+                absent: e.absent,
+                verdict: Verdict::Unknown,
+                met_after_s: None,
+                evidence: format!("cannot resolve: {err}"),
+            }),
+        }
+    }
+    let wait_until = match &step.action {
+        Action::Wait { duration } => Some(Instant::now() + *duration),
+        _ => None,
+    };
+    watch_expectations(live, &mut pending, fired_at, fired_ms, wait_until).await;
+    for p in pending {
+        let (verdict, after) = p
+            .settled
+            .map(|(v, d)| (v, Some(d.as_secs_f64())))
+            .unwrap_or((Verdict::Unknown, None));
+        let mut evidence = format!("last seen: {}", p.seen);
+        if verdict == Verdict::Fail {
+            evidence.push('\n');
+            evidence.push_str(&live.cluster.last_log_lines(8).await);
+        }
+        progress(&format!(
+            "  expect {} within {:.0} s: {verdict}{}",
+            p.awaited.describe(),
+            p.spec.within.as_secs_f64(),
+            after
+                .map(|a| format!(" after {a:.1} s"))
+                .unwrap_or_default()
+        ));
+        record.expectations.push(ExpectationRecord {
+            line: p.spec.line,
+            awaited: p.awaited.describe(),
+            within_s: p.spec.within.as_secs_f64(),
+            absent: p.spec.absent,
+            verdict,
+            met_after_s: if verdict == Verdict::Pass && !p.spec.absent {
+                after
+            } else {
+                None
+            },
+            evidence,
+        });
+    }
+    let _ = plan;
+    record.finished_ms = live.now_ms();
+    record
+}
+
+/// Judges `pending` every round until all are settled (and, for `wait`, the wait is over).
+async fn watch_expectations(
+    live: &mut Live,
+    pending: &mut [Pending],
+    fired_at: WallTime,
+    fired_ms: u64,
+    wait_until: Option<Instant>,
+) {
+    let started = Instant::now();
+    loop {
+        let events = live.poll_events().await;
+        let observed = observe(&live.cluster).await;
+        if let Some(p) = &live.probe {
+            live.ledger = p.snapshot();
+        }
+        let lost = if pending
+            .iter()
+            .any(|p| p.settled.is_none() && p.awaited.needs_lost_check())
+        {
+            Some(check_lost(live, &observed).await)
+        } else {
+            None
+        };
+        let round = Round {
+            events: &events,
+            fired_at,
+            fired_ms,
+            elapsed: started.elapsed(),
+            observed: &observed,
+            ledger: &live.ledger,
+            lost: lost.as_ref(),
+        };
+        let mut all = true;
+        for p in pending.iter_mut() {
+            all &= p.judge(&round);
+        }
+        let waiting = wait_until.is_some_and(|w| Instant::now() < w);
+        if (all && !waiting) || live.cancelled() {
+            return;
+        }
+        tokio::time::sleep(ROUND).await;
+    }
+}
+
+/// Compares the ledger with the current primary's table.
+pub(super) async fn check_lost(live: &Live, observed: &Observed) -> Result<LostWrites, String> {
+    let primary = observed
+        .snapshot()
+        .primary
+        .ok_or("no primary to check the ledger on")?;
+    let node = live.node(&primary).ok_or("primary is not a cluster node")?;
+    WriteProbe::lost_writes(
+        &live.ledger,
+        node.address,
+        POSTGRES_PORT,
+        &live.cluster.secrets().db_password,
+    )
+    .await
+}
+
+async fn act(
+    live: &mut Live,
+    step: &crate::scenario::Step,
+    resolved: &BTreeMap<String, String>,
+    step_node: Option<&str>,
+    observed: &Observed,
+    fired_at: WallTime,
+) -> Result<(), String> {
+    match &step.action {
+        Action::Inject {
+            fault,
+            target,
+            peer,
+        } => {
+            let node = resolved
+                .get(&target.to_string())
+                .cloned()
+                .ok_or("the fault's target did not resolve")?;
+            let peer = peer
+                .as_ref()
+                .and_then(|p| resolved.get(&p.to_string()).cloned());
+            let ctx = live.fault_context(&node, peer.as_deref())?;
+            // The primary's last acknowledged write before the fault anchors promotion time.
+            if live.fault_anchor.is_none() {
+                if let Some(p) = &live.probe {
+                    live.ledger = p.snapshot();
+                    live.old_primary = live
+                        .ledger
+                        .acks
+                        .last()
+                        .map(|a| (a.server_addr.clone(), a.timeline));
+                }
+            }
+            let was_primary = observed.snapshot().primary.as_deref() == Some(node.as_str());
+            let implementation = fault_for(fault);
+            let injected = inject_verified(implementation.as_ref(), &ctx)
+                .await
+                .map_err(|e| crate::cli_error_chain(&e))?;
+            let started = injected.started_event().clone();
+            if live.fault_anchor.is_none() {
+                let at = started.time.unwrap_or(fired_at);
+                let ms = started.offset_ms.unwrap_or_else(|| live.now_ms());
+                live.fault_anchor = Some((at, ms, node.clone(), was_primary));
+            }
+            live.harness_events.push(started);
+            live.injected.insert(step.index, (injected, ctx));
+            Ok(())
+        }
+        Action::Heal { fault_step, .. } => {
+            let (injected, ctx) = live
+                .injected
+                .remove(fault_step)
+                .ok_or("no open fault to heal (validation should have caught this)")?;
+            let ev = injected
+                .heal(&ctx)
+                .await
+                .map_err(|e| crate::cli_error_chain(&e))?;
+            live.harness_events.push(ev);
+            Ok(())
+        }
+        Action::Recover { .. } => {
+            let node = step_node.ok_or("no node to recover (is there a primary?)")?;
+            let handle = live.node(node).ok_or("unknown node")?.clone();
+            live.recover_time = Some(fired_at);
+            let out = exec(
+                live.cluster.docker(),
+                &handle.container,
+                &["hachaos-rejoin"],
+                RECOVER_TIMEOUT,
+            )
+            .await
+            .map_err(|e| crate::cli_error_chain(&e))?;
+            if out.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "hachaos-rejoin on {node} exited {:?}: {}",
+                    out.exit_code,
+                    tail(&format!("{}{}", out.stdout, out.stderr), 10)
+                ))
+            }
+        }
+        Action::Wait { .. } => Ok(()),
+        Action::WriteLoadStart => {
+            if live.probe.is_none() {
+                let vip = live.cluster.topology().vip;
+                let pw = live.cluster.secrets().db_password.clone();
+                WriteProbe::prepare(vip, PGPOOL_PORT, &pw).await?;
+                live.probe = Some(WriteProbe::start(
+                    vip,
+                    PGPOOL_PORT,
+                    pw,
+                    live.epoch,
+                    WRITE_INTERVAL,
+                    MAX_RUN,
+                ));
+                // Let a few writes land so the old primary's timeline is known before a fault.
+                tokio::time::sleep(Duration::from_millis(600)).await;
+            }
+            Ok(())
+        }
+        Action::WriteLoadStop => {
+            if let Some(p) = live.probe.take() {
+                live.ledger = p.stop().await;
+            }
+            Ok(())
+        }
+        Action::Sql {
+            statement,
+            target,
+            allow_error,
+        } => {
+            let pw = live.cluster.secrets().db_password.clone();
+            let (host, port) = match target {
+                Target::Vip => (live.cluster.topology().vip, PGPOOL_PORT),
+                t => {
+                    let n = resolved
+                        .get(&t.to_string())
+                        .ok_or("the statement's target did not resolve")?;
+                    (live.node(n).ok_or("unknown node")?.address, POSTGRES_PORT)
+                }
+            };
+            let result = async {
+                let c = crate::cluster::probe_connect(host, port, &pw, "postgres")
+                    .await
+                    .map_err(|e| crate::cli_error_chain(&e))?;
+                tokio::time::timeout(Duration::from_secs(30), c.batch_execute(statement))
+                    .await
+                    .map_err(|_| "no answer within 30 s".to_string())?
+                    .map_err(|e| crate::cli_error_chain(&e))
+            }
+            .await;
+            match result {
+                Err(e) if !allow_error => Err(e),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

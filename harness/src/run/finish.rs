@@ -1,0 +1,438 @@
+//! After the last step: stop the probes, check the ledger, copy the logs out, remove the cluster,
+//! rebuild the timeline from the copied logs with the analyser's grammar, and judge.
+
+use super::executor::{check_lost, grammar_profile, Live};
+use super::record::{
+    MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord, WritesSummary,
+    FORMAT_VERSION,
+};
+use super::roles::observe;
+use crate::analyze::{analyze, AnalyzeOptions, Input, ProfileChoice};
+use crate::checks::{worst, Check, Expectations, Verdict};
+use crate::cluster::copy_logs;
+use crate::docker::exec;
+use crate::measure::{derive_budgets, measure, Anchor, MeasurementKind, PgpoolSettings};
+use crate::observe::{overlaps, RolePoller, NODE_LOGS};
+use crate::scenario::{Damage, Plan};
+use crate::timeline::{Event, Timeline};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where the node keeps the pgpool.conf it rendered at boot.
+pub const RENDERED_PGPOOL_CONF: &str = "/etc/pgpool2/pgpool.conf";
+
+/// What the step loop hands over.
+pub(super) struct Finished {
+    pub(super) started_at: chrono::DateTime<chrono::Utc>,
+    pub(super) run_dir: PathBuf,
+    pub(super) keep: bool,
+    pub(super) reproduce: String,
+    pub(super) image: String,
+    pub(super) steps: Vec<StepRecord>,
+    pub(super) error: Option<String>,
+}
+
+pub(super) async fn finish(
+    mut live: Live,
+    poller: RolePoller,
+    plan: &Plan,
+    done: Finished,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> RunRecord {
+    progress("collecting evidence");
+    // The ledger against the final primary (it may still be finishing promotion: retry briefly).
+    let mut writes = WritesSummary::default();
+    if let Some(p) = live.probe.take() {
+        live.ledger = p.stop().await;
+    }
+    if !live.ledger.acks.is_empty() || !live.ledger.failures.is_empty() {
+        writes.probed = true;
+        writes.acknowledged = live.ledger.acks.len();
+        writes.failed = live.ledger.failures.len();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let observed = observe(&live.cluster).await;
+            match check_lost(&live, &observed).await {
+                Ok(l) => {
+                    writes.lost = Some(l.missing);
+                    writes.checked_on = observed.snapshot().primary.unwrap_or_default();
+                    break;
+                }
+                Err(e) if Instant::now() > deadline => {
+                    writes.checked_on = format!("not checked: {e}");
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    }
+    let samples = poller.stop().await;
+    let roles = RolesSummary {
+        two_primaries: overlaps(&samples, |s| &s.primaries),
+        two_vip_holders: overlaps(&samples, |s| &s.vip_holders),
+        samples,
+    };
+    let final_observed = observe(&live.cluster).await;
+
+    // The pgpool.conf the nodes really run with, for the record and the budgets.
+    let mut settings_text = String::new();
+    for n in live.cluster.nodes() {
+        if let Ok(out) = exec(
+            live.cluster.docker(),
+            &n.container,
+            &["cat", RENDERED_PGPOOL_CONF],
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            if out.success() {
+                settings_text = out.stdout;
+                break;
+            }
+        }
+    }
+    let settings = PgpoolSettings::parse(&settings_text);
+
+    // Logs out, then the cluster goes (unless kept).
+    let logs_dir = done.run_dir.join("logs");
+    let mut error = done.error.clone();
+    if done.keep {
+        for n in live.cluster.nodes() {
+            let _ = copy_logs(
+                live.cluster.docker(),
+                &n.container,
+                &logs_dir.join(&n.name),
+                &live.cluster.secrets().all(),
+            )
+            .await;
+        }
+        progress(&format!("cluster {} left up (--keep)", live.cluster.run()));
+    } else {
+        progress("tearing down");
+        match live.cluster.down().await {
+            Ok(t) => {
+                for f in t.log_failures {
+                    progress(&format!("logs not copied: {f}"));
+                }
+            }
+            Err(e) => {
+                error.get_or_insert(format!("teardown: {}", crate::cli_error_chain(&e)));
+            }
+        }
+    }
+    let nodes: Vec<String> = live
+        .cluster
+        .nodes()
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let secrets = live.cluster.secrets().all();
+    let run_id = live.cluster.run().to_string();
+    if done.keep {
+        live.cluster.keep();
+    }
+
+    // One timeline: the copied logs through the analyser's grammar, plus the harness's events.
+    let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.3);
+    let mut expectations = Expectations::for_profile(grammar_profile(&plan.profile));
+    expectations.failover_expected = failover_expected;
+    let inputs: Vec<Input> = nodes
+        .iter()
+        .flat_map(|n| {
+            NODE_LOGS
+                .iter()
+                .map(|f| logs_dir.join(n).join(f))
+                .filter(|p| p.metadata().is_ok_and(|m| m.len() > 0))
+                .map(|p| Input::file(n, p))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let analysis = analyze(
+        &inputs,
+        &ProfileChoice::Builtin(grammar_profile(&plan.profile).to_string()),
+        &AnalyzeOptions {
+            expectations: Some(expectations.clone()),
+            extra_secrets: secrets.clone(),
+        },
+    );
+    let (mut log_events, mut checks): (Vec<Event>, Vec<Check>) = match analysis {
+        Ok(a) => (a.timeline.events().to_vec(), a.checks),
+        Err(e) => (
+            Vec::new(),
+            vec![Check::new(
+                "log_analysis",
+                Verdict::Unknown,
+                format!(
+                    "the copied logs could not be analysed: {}",
+                    crate::cli_error_chain(&e)
+                ),
+            )],
+        ),
+    };
+    log_events.append(&mut live.harness_events);
+    let timeline = Timeline::from_unsorted(log_events);
+
+    // Expectations of the steps become checks.
+    for s in &done.steps {
+        if let Some(e) = &s.error {
+            checks.push(Check::new(
+                &format!("step {} (line {})", s.index + 1, s.line),
+                Verdict::Fail,
+                format!("{}: {e}", s.action),
+            ));
+        }
+        for x in &s.expectations {
+            checks.push(Check::new(
+                &format!("expect line {}: {}", x.line, x.awaited),
+                x.verdict,
+                x.evidence.clone(),
+            ));
+        }
+    }
+
+    // Measurements against budgets.
+    let mut measurements = Vec::new();
+    if let Some((at, ms, target, _)) = &live.fault_anchor {
+        let anchor = Anchor {
+            fault_time: *at,
+            fault_offset_ms: *ms,
+            target: target.clone(),
+            old_primary: live.old_primary.clone(),
+            recover_time: live.recover_time,
+        };
+        let overrides = plan_budget_overrides(plan);
+        let budgets = derive_budgets(&settings, &overrides);
+        if let Err(e) = &budgets {
+            checks.push(Check::new(
+                "budgets",
+                Verdict::Unknown,
+                format!("budgets could not be derived from {RENDERED_PGPOOL_CONF}: {e}"),
+            ));
+        }
+        let budgets = budgets.unwrap_or_default();
+        for m in measure(timeline.events(), &live.ledger, &anchor) {
+            let budget = budgets.get(&m.kind);
+            let expected = failover_expected
+                && match m.kind {
+                    MeasurementKind::Promote => writes.probed,
+                    MeasurementKind::Recover => live.recover_time.is_some(),
+                    _ => true,
+                };
+            let verdict = match (m.seconds, budget) {
+                (Some(s), Some(b)) if s <= b.seconds => Some(Verdict::Pass),
+                (Some(_), Some(_)) => Some(Verdict::Fail),
+                (None, _) if expected => Some(Verdict::Fail),
+                _ => None,
+            };
+            if let Some(v) = verdict {
+                checks.push(Check::new(
+                    &format!("budget: {}", m.kind.name()),
+                    v,
+                    format!(
+                        "{} (budget {}: {}); {}",
+                        m.seconds
+                            .map(|s| format!("{s:.2} s"))
+                            .unwrap_or_else(|| "not observed".into()),
+                        budget
+                            .map(|b| format!("{:.1} s", b.seconds))
+                            .unwrap_or_else(|| "none".into()),
+                        budget.map(|b| b.derivation.as_str()).unwrap_or(""),
+                        m.evidence
+                    ),
+                ));
+            }
+            measurements.push(MeasurementRecord {
+                kind: m.kind,
+                seconds: m.seconds,
+                budget_s: budget.map(|b| b.seconds),
+                budget_derivation: budget.map(|b| b.derivation.clone()).unwrap_or_default(),
+                node: m.node,
+                evidence: m.evidence,
+            });
+        }
+    }
+
+    // Damage: two primaries, two VIP holders, lost writes — declared or not.
+    let split_declared = plan.expected_damage.contains(&Damage::SplitBrain);
+    let loss_declared = plan.expected_damage.contains(&Damage::LostWrites);
+    let span = |o: &crate::observe::Overlap| {
+        format!(
+            "{} from {:.1} s to {:.1} s",
+            o.nodes.join(" and "),
+            o.from_ms as f64 / 1000.0,
+            o.to_ms as f64 / 1000.0
+        )
+    };
+    for (name, spans) in [
+        ("never two writable primaries", &roles.two_primaries),
+        ("never two VIP holders", &roles.two_vip_holders),
+    ] {
+        let evidence = if spans.is_empty() {
+            format!("{} samples, never two at once", roles.samples.len())
+        } else {
+            spans.iter().map(span).collect::<Vec<_>>().join("; ")
+        };
+        checks.push(damage_check(
+            name,
+            !spans.is_empty(),
+            split_declared,
+            evidence,
+        ));
+    }
+    if writes.probed {
+        let (lost, evidence) = match &writes.lost {
+            Some(l) if l.is_empty() => (
+                false,
+                format!(
+                    "all {} acknowledged writes present on {}",
+                    writes.acknowledged, writes.checked_on
+                ),
+            ),
+            Some(l) => (
+                true,
+                format!(
+                    "{} of {} acknowledged writes missing on {}: seq {:?}",
+                    l.len(),
+                    writes.acknowledged,
+                    writes.checked_on,
+                    &l[..l.len().min(50)]
+                ),
+            ),
+            None => (false, writes.checked_on.clone()),
+        };
+        let mut c = damage_check("no acknowledged write lost", lost, loss_declared, evidence);
+        if writes.lost.is_none() {
+            c.verdict = Verdict::Unknown;
+        }
+        checks.push(c);
+    }
+    checks.push(final_roles_check(&final_observed));
+
+    let verdict = if error.is_some() && worst(&checks) == Verdict::Pass {
+        Verdict::Unknown
+    } else {
+        worst(&checks)
+    };
+    let mut config: BTreeMap<String, String> = settings.all().clone();
+    for (k, v) in &plan.config {
+        config.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    let record = RunRecord {
+        format_version: FORMAT_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        run_id,
+        scenario: ScenarioRef {
+            file: plan.file.clone(),
+            sha256: plan.sha256.clone(),
+            name: plan.name.clone(),
+            description: plan.description.clone(),
+        },
+        profile: plan.profile.clone(),
+        image: done.image,
+        config,
+        started_at: done.started_at.to_rfc3339(),
+        duration_ms: (chrono::Utc::now() - done.started_at).num_milliseconds() as u64,
+        steps: done.steps,
+        events: timeline.events().to_vec(),
+        measurements,
+        checks,
+        writes,
+        roles,
+        expected_damage: plan
+            .expected_damage
+            .iter()
+            .map(|d| match d {
+                Damage::SplitBrain => "split-brain".to_string(),
+                Damage::LostWrites => "lost-writes".to_string(),
+            })
+            .collect(),
+        verdict,
+        error,
+        run_dir: done.run_dir.display().to_string(),
+        reproduce: done.reproduce,
+    };
+    write_record(&record, &done.run_dir, &secrets);
+    record
+}
+
+/// A damage check: Fail when damage happened that the scenario did not declare; Pass otherwise,
+/// saying whether declared damage really happened (its extent is the evidence).
+fn damage_check(name: &str, happened: bool, declared: bool, evidence: String) -> Check {
+    match (happened, declared) {
+        (true, false) => Check::new(name, Verdict::Fail, evidence),
+        (true, true) => Check::new(
+            name,
+            Verdict::Pass,
+            format!("expected damage happened: {evidence}"),
+        ),
+        (false, true) => Check::new(
+            name,
+            Verdict::Pass,
+            format!("expected damage did not happen this time: {evidence}"),
+        ),
+        (false, false) => Check::new(name, Verdict::Pass, evidence),
+    }
+}
+
+fn final_roles_check(o: &super::roles::Observed) -> Check {
+    let primaries: Vec<&String> = o
+        .node_roles
+        .iter()
+        .filter(|(_, r)| **r == crate::scenario::NodeRole::Primary)
+        .map(|(n, _)| n)
+        .collect();
+    let roles = o
+        .node_roles
+        .iter()
+        .map(|(n, r)| format!("{n} {r:?}").to_lowercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let evidence = format!(
+        "{roles}; pgpool primary {}; VIP on {}",
+        o.pgpool_primary.as_deref().unwrap_or("unknown"),
+        if o.vip_holders.is_empty() {
+            "nobody".to_string()
+        } else {
+            o.vip_holders.join(" and ")
+        }
+    );
+    let ok = primaries.len() == 1
+        && o.pgpool_primary.as_ref() == Some(primaries[0])
+        && o.vip_holders.len() == 1;
+    Check::new(
+        "final roles: one primary, pgpool agrees, one VIP holder",
+        if ok { Verdict::Pass } else { Verdict::Fail },
+        evidence,
+    )
+}
+
+fn plan_budget_overrides(plan: &Plan) -> BTreeMap<MeasurementKind, Duration> {
+    let b = &plan.budgets;
+    [
+        (MeasurementKind::Detect, b.detect),
+        (MeasurementKind::NodeDown, b.node_down),
+        (MeasurementKind::FailoverStart, b.failover_start),
+        (MeasurementKind::Vip, b.vip),
+        (MeasurementKind::Promote, b.promote),
+        (MeasurementKind::FailoverDone, b.failover_done),
+        (MeasurementKind::Recover, b.recover),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect()
+}
+
+/// Writes `run.json` (secrets redacted) and points `<scenario>/latest` at this run.
+fn write_record(record: &RunRecord, run_dir: &std::path::Path, secrets: &[String]) {
+    let mut json = serde_json::to_string_pretty(record).unwrap_or_default();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        json = json.replace(s.as_str(), "<redacted>");
+    }
+    let _ = std::fs::write(run_dir.join("run.json"), json);
+    if let (Some(parent), Some(name)) = (run_dir.parent(), run_dir.file_name()) {
+        let latest = parent.join("latest");
+        let _ = std::fs::remove_file(&latest);
+        let _ = std::os::unix::fs::symlink(name, &latest);
+    }
+}

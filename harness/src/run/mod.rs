@@ -1,0 +1,16 @@
+//! Running a scenario: the executor drives a validated [`crate::scenario::Plan`] against a real
+//! cluster, observers feed one timeline, and the result is a [`RunRecord`].
+
+mod executor;
+mod expect;
+mod finish;
+mod record;
+mod roles;
+
+pub use executor::{execute, grammar_profile, RunError, RunOptions};
+pub use finish::RENDERED_PGPOOL_CONF;
+pub use record::{
+    ExpectationRecord, MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord,
+    WritesSummary, FORMAT_VERSION,
+};
+pub use roles::{observe, Observed};

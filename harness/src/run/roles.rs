@@ -1,0 +1,136 @@
+//! Who plays which role right now, from live probes: each server's own `pg_is_in_recovery()`,
+//! pgpool's view through the VIP (to break a tie between two primaries), the VIP holders and the
+//! watchdog leader.
+
+use crate::cluster::{probe, Cluster, PGPOOL_PORT, POSTGRES_PORT};
+use crate::scenario::{NodeRole, RoleSnapshot};
+use std::collections::BTreeMap;
+
+/// One round of role probes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// What each server says about itself (`Down` when it does not answer).
+    pub node_roles: BTreeMap<String, NodeRole>,
+    /// Nodes holding the VIP.
+    pub vip_holders: Vec<String>,
+    /// The watchdog leader, if any node reports one.
+    pub leader: Option<String>,
+    /// pgpool's primary through the VIP, if the VIP answers.
+    pub pgpool_primary: Option<String>,
+}
+
+impl Observed {
+    /// The role snapshot targets resolve against.
+    pub fn snapshot(&self) -> RoleSnapshot {
+        let primaries: Vec<&String> = self
+            .node_roles
+            .iter()
+            .filter(|(_, r)| **r == NodeRole::Primary)
+            .map(|(n, _)| n)
+            .collect();
+        let primary = match primaries.as_slice() {
+            [one] => Some((*one).clone()),
+            [] => None,
+            // Two servers think they are primary: the one pgpool routes writes to counts.
+            many => self
+                .pgpool_primary
+                .clone()
+                .filter(|p| many.contains(&p))
+                .or_else(|| many.first().map(|m| (*m).clone())),
+        };
+        let standby = self
+            .node_roles
+            .iter()
+            .find(|(_, r)| **r == NodeRole::Standby)
+            .map(|(n, _)| n.clone())
+            .or_else(|| {
+                // A standby that is down is still "the standby" for targeting purposes.
+                let p = primary.as_ref()?;
+                self.node_roles.keys().find(|n| *n != p).cloned()
+            });
+        RoleSnapshot {
+            primary,
+            standby,
+            vip_holder: (self.vip_holders.len() == 1).then(|| self.vip_holders[0].clone()),
+            watchdog_leader: self.leader.clone(),
+        }
+    }
+}
+
+/// Probes every node once.
+pub async fn observe(cluster: &Cluster) -> Observed {
+    let pw = &cluster.secrets().db_password;
+    let vip = cluster.topology().vip;
+    let mut out = Observed::default();
+    for n in cluster.nodes() {
+        let role = match probe::server_role(n.address, POSTGRES_PORT, pw).await {
+            Ok(r) if r == "primary" => NodeRole::Primary,
+            Ok(r) if r == "standby" => NodeRole::Standby,
+            _ => NodeRole::Down,
+        };
+        out.node_roles.insert(n.name.clone(), role);
+        if let Ok(true) = probe::holds_vip(cluster.docker(), &n.container, vip).await {
+            out.vip_holders.push(n.name.clone());
+        }
+        if out.leader.is_none() {
+            out.leader = probe::watchdog_leader(cluster.docker(), &n.container)
+                .await
+                .ok()
+                .flatten();
+        }
+    }
+    if let Ok(rows) = probe::pool_nodes(vip, PGPOOL_PORT, pw).await {
+        out.pgpool_primary = rows
+            .iter()
+            .find(|r| r.role == "primary" && r.status == "up")
+            .map(|r| r.hostname.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observed(roles: &[(&str, NodeRole)], pgpool: Option<&str>) -> Observed {
+        Observed {
+            node_roles: roles.iter().map(|(n, r)| (n.to_string(), *r)).collect(),
+            vip_holders: vec!["node1".into()],
+            leader: Some("node1".into()),
+            pgpool_primary: pgpool.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_healthy_pair_resolves_primary_and_standby() {
+        let s = observed(
+            &[("node1", NodeRole::Primary), ("node2", NodeRole::Standby)],
+            None,
+        )
+        .snapshot();
+        assert_eq!(s.primary.as_deref(), Some("node1"));
+        assert_eq!(s.standby.as_deref(), Some("node2"));
+        assert_eq!(s.vip_holder.as_deref(), Some("node1"));
+    }
+
+    #[test]
+    fn with_two_primaries_pgpools_choice_is_the_primary() {
+        let s = observed(
+            &[("node1", NodeRole::Primary), ("node2", NodeRole::Primary)],
+            Some("node2"),
+        )
+        .snapshot();
+        assert_eq!(s.primary.as_deref(), Some("node2"));
+        assert_eq!(s.standby.as_deref(), Some("node1"));
+    }
+
+    #[test]
+    fn a_down_standby_is_still_the_standby() {
+        let s = observed(
+            &[("node1", NodeRole::Primary), ("node2", NodeRole::Down)],
+            None,
+        )
+        .snapshot();
+        assert_eq!(s.standby.as_deref(), Some("node2"));
+    }
+}
