@@ -73,9 +73,13 @@ pub(crate) fn process_start_ticks(pid: u32) -> Option<u64> {
     rest.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Whether the owner recorded in `labels` is still running.
-///
-/// An object without owner labels (e.g. made by an older version) counts as not alive.
+/// Whether `labels` name an owner process that is gone. An object without owner labels (made
+/// by hand or by `compose/`) has no known owner and is never called dead: only `clean` removes it.
+pub(crate) fn owner_dead(labels: &HashMap<String, String>) -> bool {
+    labels.contains_key(LABEL_OWNER_PID) && !owner_alive(labels)
+}
+
+/// Whether the owner recorded in `labels` is still running (false without owner labels).
 pub(crate) fn owner_alive(labels: &HashMap<String, String>) -> bool {
     let Some(pid) = labels
         .get(LABEL_OWNER_PID)
@@ -127,5 +131,12 @@ mod tests {
         assert!(!owner_alive(&labels));
         labels.insert(LABEL_OWNER_PID.into(), "4000000000".into());
         assert!(!owner_alive(&labels));
+        assert!(owner_dead(&labels));
+    }
+
+    #[test]
+    fn an_object_without_an_owner_is_never_called_dead() {
+        let labels = HashMap::from([(LABEL_MANAGED_BY.to_string(), "hachaos".to_string())]);
+        assert!(!owner_dead(&labels));
     }
 }

@@ -4,7 +4,7 @@
 //! labelled object; the reaper at start-up removes only objects whose owning process is gone and
 //! that were not left up on purpose.
 
-use super::labels::{owner_alive, LABEL_KEEP};
+use super::labels::{owner_dead, LABEL_KEEP};
 use super::{DockerError, RunId};
 use crate::{LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY_VALUE};
 use bollard::query_parameters::{
@@ -49,7 +49,7 @@ fn selected(scope: &SweepScope, labels: &HashMap<String, String>) -> bool {
     match scope {
         SweepScope::Run(run) => labels.get(LABEL_RUN_ID).map(String::as_str) == Some(run.as_str()),
         SweepScope::Stale => {
-            labels.get(LABEL_KEEP).map(String::as_str) != Some("true") && !owner_alive(labels)
+            labels.get(LABEL_KEEP).map(String::as_str) != Some("true") && owner_dead(labels)
         }
         SweepScope::All => true,
     }
