@@ -121,6 +121,17 @@ pub fn check_sequence(timeline: &Timeline, exp: &Expectations) -> Check {
             prev_last = last;
         }
     }
+    // Kinds that run beside the later steps must still occur after the sequence began.
+    let begin = matches
+        .iter()
+        .flat_map(|m| m.matched.iter().copied())
+        .min()
+        .unwrap_or(0);
+    for kind in &exp.unordered {
+        if timeline.first_after(&node, *kind, begin).is_none() {
+            problems.push(format!("missing {} after step 1 began", kind.name()));
+        }
+    }
     if problems.is_empty() {
         let all: Vec<usize> = matches
             .iter()

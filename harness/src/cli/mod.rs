@@ -44,7 +44,11 @@ pub(crate) async fn image_for(
         return Ok(tag.to_string());
     }
     // Scenarios name the grammar family (`pgpool`) when any pgpool release will do.
-    let release = if release == "pgpool" { "pg17-pgpool46" } else { release };
+    let release = if release == "pgpool" {
+        "pg17-pgpool46"
+    } else {
+        release
+    };
     let _ = (docker, progress);
     eprintln!("error: release {release}: image building is not wired yet; pass --image");
     Err(ExitCode::Environment)

@@ -7,10 +7,15 @@
 //!   within one period and fails within its timeout.
 //! - **node_down** (backend marked down) ≤ detect + `R × (D + T)`: every retry waits `D` and may
 //!   take `T` to fail.
-//! - **watchdog takeover** (the survivor's watchdog leads) ≤ `H + W + slack`: the heartbeat
-//!   deadline, then one life-check round. pgpool only runs a failover the watchdog leader agrees
-//!   to, so **failover_start** ≤ max(node_down, takeover) + slack.
-//! - **vip** (the VIP up on the new leader) ≤ takeover + slack (escalation runs on becoming leader).
+//! - **watchdog takeover** (the survivor's watchdog leads) ≤ `H + W + 11 s + slack`: the heartbeat
+//!   deadline and one life-check round to notice a silent peer, then pgpool's fixed watchdog
+//!   waits, which no setting changes (pgpool-II `src/watchdog/watchdog.c`:
+//!   `MAX_SECS_WAIT_FOR_REPLY_FROM_NODE` = 5 s in JOINING, 1 s in INITIALIZING, 5 s waiting for
+//!   replies to "declare coordinator"). A peer that announces its shutdown skips the deadline, so
+//!   the bound is loose for graceful stops and tight for silent losses. pgpool only runs a failover
+//!   the watchdog leader agrees to, so **failover_start** ≤ max(node_down, takeover) + slack.
+//! - **vip** (the VIP up on the new leader) ≤ takeover + 3 s (the escalation process brings the
+//!   address up and sends gratuitous ARP) + slack.
 //! - **promote** (first write acknowledged through the VIP by the new primary) ≤ failover_start +
 //!   5 s (the failover script's `pg_promote`, then pgpool restarting its children).
 //! - **failover_done** ≤ promote.
@@ -27,6 +32,13 @@ use std::time::Duration;
 
 /// Scheduling slack added where a phase depends on a timer firing.
 pub const SLACK: Duration = Duration::from_secs(1);
+
+/// pgpool's watchdog waits that no setting changes: 5 s in JOINING, 1 s in INITIALIZING, 5 s for
+/// replies to "declare coordinator" (`MAX_SECS_WAIT_FOR_REPLY_FROM_NODE` in watchdog.c).
+pub const WATCHDOG_FIXED_WAITS: Duration = Duration::from_secs(11);
+
+/// The escalation process: `if_up_cmd` plus gratuitous ARP.
+pub const ESCALATION: Duration = Duration::from_secs(3);
 
 /// One budget and where it came from.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -63,9 +75,9 @@ pub fn derive(
 
     let detect = p + t + SLACK;
     let node_down = detect + (d + t) * r;
-    let takeover = h + w + SLACK;
+    let takeover = h + w + WATCHDOG_FIXED_WAITS + SLACK;
     let failover_start = node_down.max(takeover) + SLACK;
-    let vip = takeover + SLACK;
+    let vip = takeover + ESCALATION + SLACK;
     let promote = failover_start + Duration::from_secs(5);
     let s = |d: Duration| d.as_secs_f64();
     let mut out = BTreeMap::from([
@@ -93,7 +105,7 @@ pub fn derive(
             Budget {
                 seconds: s(failover_start),
                 derivation: format!(
-                    "max(node_down {}, watchdog takeover {} = deadtime {} + wd_interval {} + slack 1) + slack 1",
+                    "max(node_down {}, watchdog takeover {} = deadtime {} + wd_interval {} + fixed waits 11 + slack 1) + slack 1",
                     s(node_down),
                     s(takeover),
                     s(h),
@@ -105,7 +117,7 @@ pub fn derive(
             MeasurementKind::Vip,
             Budget {
                 seconds: s(vip),
-                derivation: format!("watchdog takeover {} + slack 1", s(takeover)),
+                derivation: format!("watchdog takeover {} + escalation 3 + slack 1", s(takeover)),
             },
         ),
         (
@@ -158,9 +170,10 @@ mod tests {
         let b = derive(&tuned(), &BTreeMap::new()).unwrap();
         assert_eq!(b[&MeasurementKind::Detect].seconds, 4.0);
         assert_eq!(b[&MeasurementKind::NodeDown].seconds, 13.0);
-        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 14.0);
-        assert_eq!(b[&MeasurementKind::Vip].seconds, 6.0);
-        assert_eq!(b[&MeasurementKind::Promote].seconds, 19.0);
+        // takeover = 3 + 1 + 11 + 1 = 16 s dominates node_down (13 s).
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 17.0);
+        assert_eq!(b[&MeasurementKind::Vip].seconds, 20.0);
+        assert_eq!(b[&MeasurementKind::Promote].seconds, 22.0);
         assert!(b[&MeasurementKind::NodeDown]
             .derivation
             .contains("retries 3"));

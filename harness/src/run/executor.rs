@@ -426,7 +426,9 @@ async fn run_step(
         Action::Wait { duration } => Some(Instant::now() + *duration),
         _ => None,
     };
-    watch_expectations(live, &mut pending, fired_at, fired_ms, wait_until).await;
+    let acted_ms = live.now_ms();
+    let fired = live.epoch + Duration::from_millis(fired_ms);
+    watch_expectations(live, &mut pending, fired, fired_at, acted_ms, wait_until).await;
     for p in pending {
         let (verdict, after) = p
             .settled
@@ -468,11 +470,11 @@ async fn run_step(
 async fn watch_expectations(
     live: &mut Live,
     pending: &mut [Pending],
+    fired: Instant,
     fired_at: WallTime,
-    fired_ms: u64,
+    acted_ms: u64,
     wait_until: Option<Instant>,
 ) {
-    let started = Instant::now();
     loop {
         let events = live.poll_events().await;
         let observed = observe(&live.cluster).await;
@@ -490,8 +492,9 @@ async fn watch_expectations(
         let round = Round {
             events: &events,
             fired_at,
-            fired_ms,
-            elapsed: started.elapsed(),
+            acted_ms,
+            // Deadlines run from the moment the step fired, not from when its action returned.
+            elapsed: fired.elapsed(),
             observed: &observed,
             ledger: &live.ledger,
             lost: lost.as_ref(),

@@ -84,8 +84,10 @@ pub struct Round<'a> {
     pub events: &'a [Event],
     /// The step's wall-clock fire time: log events before it do not count.
     pub fired_at: WallTime,
-    /// Milliseconds since run start when the step fired.
-    pub fired_ms: u64,
+    /// Milliseconds since run start when the step's action had taken effect: `writes: accepted`
+    /// counts only writes sent after it (a gracefully stopping primary still acknowledges writes
+    /// while it shuts down, which says nothing about the failover).
+    pub acted_ms: u64,
     /// Time since the step fired.
     pub elapsed: Duration,
     /// The roles now.
@@ -175,7 +177,7 @@ impl Pending {
                     .ledger
                     .acks
                     .iter()
-                    .find(|a| a.sent_ms >= round.fired_ms);
+                    .find(|a| a.sent_ms >= round.acted_ms);
                 self.seen = format!(
                     "{} acknowledged, {} failed; last error: {}",
                     round.ledger.acks.len(),
@@ -287,7 +289,7 @@ mod tests {
         Round {
             events,
             fired_at: wall("2026-11-25 12:00:00"),
-            fired_ms: 1000,
+            acted_ms: 1000,
             elapsed: Duration::from_secs(elapsed),
             observed,
             ledger,

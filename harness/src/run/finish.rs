@@ -135,7 +135,12 @@ pub(super) async fn finish(
 
     // One timeline: the copied logs through the analyser's grammar, plus the harness's events.
     let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.3);
-    let mut expectations = Expectations::for_profile(grammar_profile(&plan.profile));
+    // A graceful stop announces itself to the peer; every other fault is noticed, not told.
+    let announced = plan.steps.iter().find_map(|s| match &s.action {
+        crate::scenario::Action::Inject { fault, .. } => Some(fault.kind()),
+        _ => None,
+    }) == Some(crate::faults::FaultKind::HostShutdown);
+    let mut expectations = Expectations::for_fault(grammar_profile(&plan.profile), announced);
     expectations.failover_expected = failover_expected;
     let inputs: Vec<Input> = nodes
         .iter()
