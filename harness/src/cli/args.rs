@@ -20,4 +20,6 @@ pub struct Cli {
 pub enum Command {
     /// Analyse cluster logs offline into one timeline and judge the failover.
     Analyze(super::analyze::AnalyzeArgs),
+    /// Build or name the node image (Debian packages, no registry, cached by content hash).
+    Image(super::image::ImageArgs),
 }

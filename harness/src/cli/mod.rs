@@ -3,6 +3,7 @@
 
 mod analyze;
 mod args;
+mod image;
 mod output;
 
 pub use args::{Cli, Command};
@@ -16,6 +17,7 @@ pub fn main() -> i32 {
     output::init_tracing(cli.verbose);
     let code = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Image(args) => image::run(args),
     };
     code.code()
 }
