@@ -10,7 +10,9 @@ async fn ensure_image_builds_once_then_hits_the_cache() {
         .negotiate_version()
         .await
         .unwrap();
-    let first = ensure_image(&docker, DEFAULT_RELEASE, |_| {}).await.unwrap();
+    let first = ensure_image(&docker, DEFAULT_RELEASE, |_| {})
+        .await
+        .unwrap();
     assert!(first.tag.starts_with("hachaos-node:pg17-pgpool46-"));
 
     let mut events = Vec::new();
@@ -34,5 +36,8 @@ async fn ensure_image_builds_once_then_hits_the_cache() {
         labels.get("org.hachaos.managed-by").map(String::as_str),
         Some("hachaos")
     );
-    assert!(!labels.contains_key("org.hachaos.run-id"), "images outlive runs");
+    assert!(
+        !labels.contains_key("org.hachaos.run-id"),
+        "images outlive runs"
+    );
 }

@@ -89,7 +89,9 @@ fn image_help_has_examples() {
         .args(["image", "build", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("hachaos image build --release pg17-pgpool46 --force"));
+        .stdout(predicate::str::contains(
+            "hachaos image build --release pg17-pgpool46 --force",
+        ));
 }
 
 fn copy_tree(from: &Path, to: &Path) {

@@ -47,7 +47,11 @@ fn list(v: &Value) -> Vec<String> {
 }
 
 fn has_managed_labels(v: &Value) {
-    assert_eq!(s(&v["labels"]["org.hachaos.managed-by"]), "hachaos", "{v:?}");
+    assert_eq!(
+        s(&v["labels"]["org.hachaos.managed-by"]),
+        "hachaos",
+        "{v:?}"
+    );
     assert!(v["labels"]["org.hachaos.run-id"].is_string(), "{v:?}");
 }
 
@@ -75,22 +79,25 @@ fn compose_nodes_follow_the_container_contract() {
         let caps = list(&node["cap_add"]);
         assert!(caps.contains(&"NET_ADMIN".into()) && caps.contains(&"NET_RAW".into()));
         assert!(!caps.iter().any(|c| c == "ALL"), "never privileged");
-        assert_eq!(
-            s(&node["sysctls"]["net.ipv4.conf.all.route_localnet"]),
-            "1"
-        );
+        assert_eq!(s(&node["sysctls"]["net.ipv4.conf.all.route_localnet"]), "1");
         assert_eq!(
             list(&node["volumes"]),
             vec![format!("{name}-data:/var/lib/postgresql/data")]
         );
         for port in ["5432", "9999", "9898", "9000", "9694/udp"] {
-            assert!(list(&node["expose"]).contains(&port.to_string()), "{name} {port}");
+            assert!(
+                list(&node["expose"]).contains(&port.to_string()),
+                "{name} {port}"
+            );
         }
         has_managed_labels(node);
         let env = &node["environment"];
         for key in REQUIRED_ENV {
             assert!(!env[*key].is_null(), "{name} lacks {key}");
-            assert!(entrypoint.contains(key), "the entrypoint no longer reads {key}");
+            assert!(
+                entrypoint.contains(key),
+                "the entrypoint no longer reads {key}"
+            );
         }
         assert_eq!(s(&env["HACHAOS_NODE_NAME"]), name);
         assert_eq!(s(&env["HACHAOS_NODE_ID"]), id);

@@ -9,11 +9,8 @@ HACHAOS_TEMPLATES=/etc/hachaos/templates
 HACHAOS_RUN=/run/hachaos
 PGDATA="${PGDATA:-/var/lib/postgresql/data/pgdata}"
 PGBIN=/usr/lib/postgresql/17/bin
-PG_PORT=5432
-PGPOOL_PORT=9999
-PCP_PORT=9898
-WD_PORT=9000
-HB_PORT=9694
+# Ports, used by the scripts that source this file.
+: "${PG_PORT:=5432}" "${PGPOOL_PORT:=9999}" "${PCP_PORT:=9898}" "${WD_PORT:=9000}" "${HB_PORT:=9694}"
 # Every client call gets a connect timeout: against a dropped host, libpq otherwise waits for the
 # kernel's TCP retries (40-100 s seen here).
 export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-3}"
@@ -74,7 +71,7 @@ pg_stop() {
 
 pgpool_pid() {
   local pid
-  pid="$(tr -dc "0-9" <"$HACHAOS_RUN/pgpool.pid" 2>/dev/null)" || return 1
+  pid="$(tr -dc "0-9" 2>/dev/null <"$HACHAOS_RUN/pgpool.pid")" || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
@@ -85,8 +82,8 @@ pgpool_start() {
   rm -f "$HACHAOS_RUN/pgpool.pid"
   setsid pgpool -n -D -f /etc/pgpool2/pgpool.conf -F /etc/pgpool2/pcp.conf \
     -a /etc/pgpool2/pool_hba.conf >>"$HACHAOS_LOG_DIR/pgpool.log" 2>&1 </dev/null &
-  local i
-  for i in $(seq 1 50); do
+
+  for _ in $(seq 1 50); do
     pgpool_pid >/dev/null && return 0
     sleep 0.1
   done
@@ -98,8 +95,8 @@ pgpool_stop() {
   local pid
   pid="$(pgpool_pid)" || return 0
   pgpool -f /etc/pgpool2/pgpool.conf -m fast stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
-  local i
-  for i in $(seq 1 100); do
+
+  for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.1
   done
