@@ -37,4 +37,6 @@ pub enum Command {
     Validate(super::validate::ValidateArgs),
     /// List the fault kinds, their inverses and what each really does.
     ListFaults(super::list_faults::ListFaultsArgs),
+    /// Build or name the node image (Debian packages, no registry, cached by content hash).
+    Image(super::image::ImageArgs),
 }

@@ -5,6 +5,7 @@ mod analyze;
 mod args;
 mod cluster_cmds;
 mod list_faults;
+mod image;
 mod output;
 mod run_cmd;
 mod runtime;
@@ -28,6 +29,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate::run(args),
         Command::ListFaults(args) => list_faults::run(args),
+        Command::Image(args) => image::run(args),
     };
     code.code()
 }

@@ -1,0 +1,72 @@
+//! Embeds the built-in node image folders (`../images/<release>/**`) into the binary, so that
+//! `hachaos image build` works from any working directory. Generates `$OUT_DIR/images.rs`: a
+//! sorted table of (release-relative path, unix mode, bytes).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let images = manifest.join("..").join("images");
+    // A directory here makes cargo rerun when any file below it changes, appears or goes.
+    println!("cargo:rerun-if-changed={}", images.display());
+
+    let mut files = Vec::new();
+    if images.is_dir() {
+        collect(&images, &images, &mut files);
+    }
+    files.sort();
+
+    let mut out = String::from(
+        "/// Every file under `images/`: (path relative to `images/`, unix mode, contents).\n\
+         pub(crate) static EMBEDDED_FILES: &[(&str, u32, &[u8])] = &[\n",
+    );
+    for (rel, abs, mode) in &files {
+        writeln!(out, "    ({rel:?}, {mode:#o}, include_bytes!({abs:?})),").unwrap();
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("images.rs");
+    std::fs::write(dest, out).expect("write images.rs");
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String, u32)>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else if path.is_file() {
+            let rel = path.strip_prefix(root).expect("below root");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.push((rel, path.display().to_string(), mode_of(&path)));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    // Only the executable bit matters for the image; normalise the rest.
+    let mode = std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    if mode & 0o111 != 0 {
+        0o755
+    } else {
+        0o644
+    }
+}
+
+#[cfg(not(unix))]
+fn mode_of(_path: &Path) -> u32 {
+    0o644
+}

@@ -1,0 +1,385 @@
+//! Building a node image: `mmdebstrap` → `docker import` (the base) → `docker build` (our files).
+//!
+//! The two docker steps shell out to the `docker` CLI (classic builder, `DOCKER_HOST` honoured);
+//! the cache lookups use the engine API.
+
+use super::source::{ImageSource, ReleaseFiles};
+use super::ImageError;
+use crate::{LABEL_MANAGED_BY, MANAGED_BY_VALUE};
+use bollard::Docker;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+/// A node image that exists in the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The release it was built from, e.g. `pg17-pgpool46`.
+    pub release: String,
+    /// `hachaos-node:<release>-<hash>`.
+    pub tag: String,
+    /// The engine's image id (`sha256:…`).
+    pub id: String,
+    /// False when the tag already existed (cache hit).
+    pub built: bool,
+}
+
+/// The phases of a build, reported through [`ImageEvent`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Looking the tag up in the engine.
+    Lookup,
+    /// `mmdebstrap` streamed into `docker import` (skipped when the base is cached).
+    Rootfs,
+    /// `docker build` of the Dockerfile that copies our files.
+    Build,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Lookup => "lookup",
+            Phase::Rootfs => "rootfs (mmdebstrap | docker import)",
+            Phase::Build => "docker build",
+        })
+    }
+}
+
+/// Progress of [`build_image`], for a console or a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageEvent {
+    /// A phase started; `detail` names what it works on (a tag).
+    Started {
+        /// The phase.
+        phase: Phase,
+        /// What it works on.
+        detail: String,
+    },
+    /// A phase finished.
+    Finished {
+        /// The phase.
+        phase: Phase,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// A phase was not needed because its result is cached.
+    Cached {
+        /// The phase.
+        phase: Phase,
+        /// The cached tag.
+        tag: String,
+    },
+}
+
+/// Options of [`build_image`].
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// Where the release folders come from.
+    pub source: ImageSource,
+    /// Rebuild the base and the image even if their tags exist.
+    pub force: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            source: ImageSource::from_env(),
+            force: false,
+        }
+    }
+}
+
+/// Returns the node image of `release`, building it only if its content-hash tag is missing.
+///
+/// A cache hit costs one image inspect. The source is `HACHAOS_IMAGES_DIR` or the embedded folders.
+pub async fn ensure_image(
+    docker: &Docker,
+    release: &str,
+    progress: impl FnMut(ImageEvent),
+) -> Result<ImageRef, ImageError> {
+    build_image(docker, release, &BuildOptions::default(), progress).await
+}
+
+/// Like [`ensure_image`] with explicit options (`force` rebuilds even a cached image).
+pub async fn build_image(
+    docker: &Docker,
+    release: &str,
+    options: &BuildOptions,
+    mut progress: impl FnMut(ImageEvent),
+) -> Result<ImageRef, ImageError> {
+    let files = options.source.load(release)?;
+    let tag = files.tag();
+
+    let started = Instant::now();
+    progress(ImageEvent::Started {
+        phase: Phase::Lookup,
+        detail: tag.clone(),
+    });
+    let existing = image_id(docker, &tag).await?;
+    progress(ImageEvent::Finished {
+        phase: Phase::Lookup,
+        elapsed: started.elapsed(),
+    });
+    if let (Some(id), false) = (&existing, options.force) {
+        progress(ImageEvent::Cached {
+            phase: Phase::Build,
+            tag: tag.clone(),
+        });
+        return Ok(ImageRef {
+            release: release.to_string(),
+            tag,
+            id: id.clone(),
+            built: false,
+        });
+    }
+
+    require_tool("docker", "docker.io")?;
+    let context = TempDir::new(release)?;
+    files.materialize(context.path())?;
+
+    let base = files.base_tag();
+    if options.force || image_id(docker, &base).await?.is_none() {
+        require_tool("mmdebstrap", "mmdebstrap")?;
+        let started = Instant::now();
+        progress(ImageEvent::Started {
+            phase: Phase::Rootfs,
+            detail: base.clone(),
+        });
+        import_rootfs(&files, context.path(), &base).await?;
+        progress(ImageEvent::Finished {
+            phase: Phase::Rootfs,
+            elapsed: started.elapsed(),
+        });
+    } else {
+        progress(ImageEvent::Cached {
+            phase: Phase::Rootfs,
+            tag: base.clone(),
+        });
+    }
+
+    let started = Instant::now();
+    progress(ImageEvent::Started {
+        phase: Phase::Build,
+        detail: tag.clone(),
+    });
+    let mut build = Command::new("docker");
+    build
+        .arg("build")
+        .arg("--quiet")
+        .arg("--build-arg")
+        .arg(format!("BASE={base}"))
+        .arg("--label")
+        .arg(format!("{LABEL_MANAGED_BY}={MANAGED_BY_VALUE}"))
+        .arg("--label")
+        .arg(format!("org.hachaos.release={release}"))
+        .arg("--tag")
+        .arg(&tag)
+        .arg(context.path());
+    run_captured("docker build", &mut build).await?;
+    progress(ImageEvent::Finished {
+        phase: Phase::Build,
+        elapsed: started.elapsed(),
+    });
+
+    let id = image_id(docker, &tag)
+        .await?
+        .ok_or_else(|| ImageError::StepFailed {
+            step: "docker build",
+            status: "exit status 0".into(),
+            tail: format!("the engine has no image {tag} afterwards"),
+        })?;
+    Ok(ImageRef {
+        release: release.to_string(),
+        tag,
+        id,
+        built: true,
+    })
+}
+
+/// The id of `tag`, or `None` if the engine has no such image.
+async fn image_id(docker: &Docker, tag: &str) -> Result<Option<String>, ImageError> {
+    match docker.inspect_image(tag).await {
+        Ok(info) => Ok(Some(info.id.unwrap_or_default())),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(source) => Err(ImageError::Docker {
+            action: format!("inspect image {tag}"),
+            source,
+        }),
+    }
+}
+
+/// `sh rootfs.sh | docker import --change … - <base>`, streaming (no tarball on disk).
+async fn import_rootfs(files: &ReleaseFiles, context: &Path, base: &str) -> Result<(), ImageError> {
+    let changes = files
+        .get("import.changes")
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    let log_path = context.join("mmdebstrap.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| ImageError::io(format!("create {}", log_path.display()), e))?;
+
+    let mut rootfs = Command::new("sh");
+    rootfs
+        .arg(context.join("rootfs.sh"))
+        .current_dir(context)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
+    let mut rootfs = rootfs
+        .spawn()
+        .map_err(|e| ImageError::io("spawn sh rootfs.sh", e))?;
+    let tar: Stdio = rootfs
+        .stdout
+        .take()
+        .expect("stdout is piped")
+        .try_into()
+        .map_err(|e| ImageError::io("hand the rootfs stream to docker import", e))?;
+
+    let mut import = Command::new("docker");
+    import.arg("import");
+    for change in changes
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        import.arg("--change").arg(change);
+    }
+    import.arg("-").arg(base).stdin(tar);
+    let imported = run_captured("docker import", &mut import).await;
+
+    let status = rootfs
+        .wait()
+        .await
+        .map_err(|e| ImageError::io("wait for mmdebstrap", e))?;
+    if !status.success() {
+        return Err(ImageError::StepFailed {
+            step: "mmdebstrap",
+            status: status.to_string(),
+            tail: tail_of_file(&log_path, 25),
+        });
+    }
+    imported.map(|_| ())
+}
+
+/// Runs `cmd` to completion, returning stdout; on failure the error carries the output's tail.
+async fn run_captured(step: &'static str, cmd: &mut Command) -> Result<String, ImageError> {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ImageError::io(format!("spawn {step}"), e))?;
+    let mut out = String::new();
+    let mut err = String::new();
+    let (mut so, mut se) = (
+        child.stdout.take().expect("piped"),
+        child.stderr.take().expect("piped"),
+    );
+    let (r1, r2) = tokio::join!(so.read_to_string(&mut out), se.read_to_string(&mut err));
+    r1.and(r2)
+        .map_err(|e| ImageError::io(format!("read the output of {step}"), e))?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| ImageError::io(format!("wait for {step}"), e))?;
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(ImageError::StepFailed {
+            step,
+            status: status.to_string(),
+            tail: tail_of(&format!("{out}{err}"), 25),
+        })
+    }
+}
+
+fn tail_of(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn tail_of_file(path: &Path, lines: usize) -> String {
+    std::fs::read(path)
+        .map(|b| tail_of(&String::from_utf8_lossy(&b), lines))
+        .unwrap_or_else(|e| format!("(cannot read {}: {e})", path.display()))
+}
+
+/// Fails with the apt package to install when `program` is not in PATH.
+fn require_tool(program: &'static str, package: &'static str) -> Result<(), ImageError> {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(program))))
+        .unwrap_or(false);
+    if found {
+        Ok(())
+    } else {
+        Err(ImageError::ToolMissing { program, package })
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// A build context directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(release: &str) -> Result<Self, ImageError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "hachaos-image-{release}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ImageError::io(format!("create {}", dir.display()), e))?;
+        Ok(TempDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail_of("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail_of("a", 5), "a");
+    }
+
+    #[test]
+    fn a_missing_tool_names_its_apt_package() {
+        let err = require_tool("hachaos-no-such-tool", "some-package").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`hachaos-no-such-tool` not found in PATH: install the apt package `some-package`"
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Errors of the image module (lowercase fragments, joined with `: ` by the CLI).
+
+use std::path::PathBuf;
+
+/// Why a node image could not be found, hashed or built.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The release names no folder in the image source.
+    #[error("unknown image release `{release}` (known: {})", known.join(", "))]
+    UnknownRelease {
+        /// The requested release.
+        release: String,
+        /// The releases the source holds.
+        known: Vec<String>,
+    },
+    /// A release folder lacks a file the build needs.
+    #[error("image release `{release}` has no `{file}`")]
+    MissingFile {
+        /// The release.
+        release: String,
+        /// The missing file, relative to the release folder.
+        file: &'static str,
+    },
+    /// Reading an on-disk image folder (`HACHAOS_IMAGES_DIR`) failed.
+    #[error("cannot read image folder {}", path.display())]
+    ReadFolder {
+        /// The file or folder that could not be read.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A program the build runs is not installed.
+    #[error("`{program}` not found in PATH: install the apt package `{package}`")]
+    ToolMissing {
+        /// The program (`mmdebstrap`, `docker`).
+        program: &'static str,
+        /// The Debian package that provides it.
+        package: &'static str,
+    },
+    /// The Docker engine refused an API call.
+    #[error("docker engine: {action}")]
+    Docker {
+        /// What was asked of the engine.
+        action: String,
+        /// The engine's error.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// A build step (mmdebstrap, docker import, docker build) failed.
+    #[error("{step} failed ({status}); last output:\n{tail}")]
+    StepFailed {
+        /// The step, e.g. `mmdebstrap`.
+        step: &'static str,
+        /// Its exit status.
+        status: String,
+        /// The last lines it printed.
+        tail: String,
+    },
+    /// Local I/O (temporary build context, spawning a process) failed.
+    #[error("{context}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ImageError {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        ImageError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! Where image folders come from (embedded in the binary, or on disk) and their content hash.
+
+use super::ImageError;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/images.rs"));
+
+/// The release `hachaos image build` and the cluster use when none is named.
+pub const DEFAULT_RELEASE: &str = "pg17-pgpool46";
+
+/// Environment variable naming an on-disk folder that replaces the embedded `images/`.
+pub const IMAGES_DIR_ENV: &str = "HACHAOS_IMAGES_DIR";
+
+/// Files that make up the imported base layer (everything else only feeds the `COPY`).
+const BASE_FILES: &[&str] = &["rootfs.sh", "import.changes"];
+
+/// One file of a release folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageFile {
+    /// Path relative to the release folder, `/`-separated.
+    pub path: String,
+    /// Unix mode (0o755 for executables, else 0o644): the build context must keep the `x` bit.
+    pub mode: u32,
+    /// Contents.
+    pub contents: Vec<u8>,
+}
+
+/// Where release folders are read from.
+#[derive(Clone, Debug)]
+pub enum ImageSource {
+    /// The `images/` folder compiled into this binary.
+    Embedded,
+    /// An on-disk folder holding `<release>/` sub-folders.
+    Dir(PathBuf),
+}
+
+impl ImageSource {
+    /// `HACHAOS_IMAGES_DIR` if set (and not empty), else the embedded folders.
+    pub fn from_env() -> Self {
+        match std::env::var_os(IMAGES_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => ImageSource::Dir(PathBuf::from(dir)),
+            _ => ImageSource::Embedded,
+        }
+    }
+
+    /// The releases this source holds, sorted.
+    pub fn releases(&self) -> Result<Vec<String>, ImageError> {
+        let mut names: Vec<String> = match self {
+            ImageSource::Embedded => EMBEDDED_FILES
+                .iter()
+                .filter_map(|(p, _, _)| p.split_once('/').map(|(r, _)| r.to_string()))
+                .filter(|r| {
+                    EMBEDDED_FILES
+                        .iter()
+                        .any(|(p, _, _)| *p == format!("{r}/Dockerfile"))
+                })
+                .collect(),
+            ImageSource::Dir(dir) => std::fs::read_dir(dir)
+                .map_err(|source| ImageError::ReadFolder {
+                    path: dir.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().join("Dockerfile").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+        };
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Every file of `release`, sorted by path.
+    pub fn load(&self, release: &str) -> Result<ReleaseFiles, ImageError> {
+        let unknown = || -> Result<ReleaseFiles, ImageError> {
+            Err(ImageError::UnknownRelease {
+                release: release.to_string(),
+                known: self.releases().unwrap_or_default(),
+            })
+        };
+        if release.is_empty() || release.contains(['/', '\\']) || release.starts_with('.') {
+            return unknown();
+        }
+        let mut files = match self {
+            ImageSource::Embedded => {
+                let prefix = format!("{release}/");
+                EMBEDDED_FILES
+                    .iter()
+                    .filter_map(|(p, mode, bytes)| {
+                        p.strip_prefix(&prefix).map(|rel| ImageFile {
+                            path: rel.to_string(),
+                            mode: *mode,
+                            contents: bytes.to_vec(),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            }
+            ImageSource::Dir(dir) => {
+                let root = dir.join(release);
+                if !root.is_dir() {
+                    return unknown();
+                }
+                let mut files = Vec::new();
+                read_tree(&root, &root, &mut files)?;
+                files
+            }
+        };
+        if files.is_empty() {
+            return unknown();
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let release_files = ReleaseFiles {
+            release: release.to_string(),
+            files,
+        };
+        for required in ["Dockerfile", "rootfs.sh", "import.changes"] {
+            if release_files.get(required).is_none() {
+                return Err(ImageError::MissingFile {
+                    release: release.to_string(),
+                    file: required,
+                });
+            }
+        }
+        Ok(release_files)
+    }
+}
+
+fn read_tree(root: &Path, dir: &Path, out: &mut Vec<ImageFile>) -> Result<(), ImageError> {
+    let read_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ImageError::ReadFolder { path, source }
+    };
+    for entry in std::fs::read_dir(dir).map_err(read_err(dir))? {
+        let path = entry.map_err(read_err(dir))?.path();
+        if path.is_dir() {
+            read_tree(root, &path, out)?;
+        } else if path.is_file() {
+            let contents = std::fs::read(&path).map_err(read_err(&path))?;
+            let rel = path.strip_prefix(root).expect("below root");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push(ImageFile {
+                path: rel,
+                mode: mode_of(&path),
+                contents,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.permissions().mode() & 0o111 != 0 => 0o755,
+        _ => 0o644,
+    }
+}
+
+#[cfg(not(unix))]
+fn mode_of(_path: &Path) -> u32 {
+    0o644
+}
+
+/// The files of one release folder, sorted by path.
+#[derive(Clone, Debug)]
+pub struct ReleaseFiles {
+    /// The release name (the folder's name).
+    pub release: String,
+    /// Its files.
+    pub files: Vec<ImageFile>,
+}
+
+impl ReleaseFiles {
+    /// The file at `path` (relative to the release folder).
+    pub fn get(&self, path: &str) -> Option<&ImageFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// 12 hex chars of a sha256 over every file (path, mode, length, contents).
+    pub fn content_hash(&self) -> String {
+        hash_files(self.files.iter())
+    }
+
+    /// The hash of the files that make up the imported base (`rootfs.sh`, `import.changes`).
+    pub fn base_hash(&self) -> String {
+        hash_files(
+            self.files
+                .iter()
+                .filter(|f| BASE_FILES.contains(&f.path.as_str())),
+        )
+    }
+
+    /// The node image tag, `hachaos-node:<release>-<content hash>`.
+    pub fn tag(&self) -> String {
+        format!("hachaos-node:{}-{}", self.release, self.content_hash())
+    }
+
+    /// The imported base image tag, `hachaos-node-base:<release>-<base hash>`.
+    pub fn base_tag(&self) -> String {
+        format!("hachaos-node-base:{}-{}", self.release, self.base_hash())
+    }
+
+    /// Writes the folder into `dir` (the build context), keeping the executable bits.
+    pub fn materialize(&self, dir: &Path) -> Result<(), ImageError> {
+        for file in &self.files {
+            let dest = dir.join(&file.path);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| ImageError::io(format!("create {}", parent.display()), e))?;
+            }
+            std::fs::write(&dest, &file.contents)
+                .map_err(|e| ImageError::io(format!("write {}", dest.display()), e))?;
+            set_mode(&dest, file.mode)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), ImageError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| ImageError::io(format!("chmod {}", path.display()), e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<(), ImageError> {
+    Ok(())
+}
+
+fn hash_files<'a>(files: impl Iterator<Item = &'a ImageFile>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"hachaos-image-v1\0");
+    for f in files {
+        // Length-prefixed fields: no two different file sets hash the same byte stream.
+        hasher.update((f.path.len() as u64).to_le_bytes());
+        hasher.update(f.path.as_bytes());
+        hasher.update(f.mode.to_le_bytes());
+        hasher.update((f.contents.len() as u64).to_le_bytes());
+        hasher.update(&f.contents);
+    }
+    hex::encode(hasher.finalize())[..12].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(files: &[(&str, u32, &str)]) -> ReleaseFiles {
+        ReleaseFiles {
+            release: "r1".into(),
+            files: files
+                .iter()
+                .map(|(p, m, c)| ImageFile {
+                    path: p.to_string(),
+                    mode: *m,
+                    contents: c.as_bytes().to_vec(),
+                })
+                .collect(),
+        }
+    }
+
+    fn sample() -> ReleaseFiles {
+        release(&[
+            ("Dockerfile", 0o644, "FROM x\n"),
+            ("import.changes", 0o644, "ENV A=1\n"),
+            ("rootfs.sh", 0o755, "mmdebstrap\n"),
+            ("rootfs/usr/local/bin/x", 0o755, "#!/bin/sh\n"),
+        ])
+    }
+
+    #[test]
+    fn hash_is_twelve_hex_chars_and_stable() {
+        let h = sample().content_hash();
+        assert_eq!(h.len(), 12);
+        assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(h, sample().content_hash());
+    }
+
+    #[test]
+    fn hash_changes_when_a_file_changes() {
+        let mut changed = sample();
+        changed.files[3].contents.push(b'#');
+        assert_ne!(sample().content_hash(), changed.content_hash());
+    }
+
+    #[test]
+    fn hash_changes_when_a_file_is_added_renamed_or_loses_its_x_bit() {
+        let base = sample().content_hash();
+        let mut added = sample();
+        added.files.push(ImageFile {
+            path: "z".into(),
+            mode: 0o644,
+            contents: vec![],
+        });
+        assert_ne!(base, added.content_hash());
+        let mut renamed = sample();
+        renamed.files[3].path = "rootfs/usr/local/bin/y".into();
+        assert_ne!(base, renamed.content_hash());
+        let mut mode = sample();
+        mode.files[3].mode = 0o644;
+        assert_ne!(base, mode.content_hash());
+    }
+
+    #[test]
+    fn base_hash_ignores_files_outside_the_recipe() {
+        let mut script_changed = sample();
+        script_changed.files[3].contents = b"#!/bin/sh\necho\n".to_vec();
+        assert_eq!(sample().base_hash(), script_changed.base_hash());
+        assert_ne!(sample().tag(), script_changed.tag());
+        let mut recipe_changed = sample();
+        recipe_changed.files[2].contents = b"mmdebstrap --x\n".to_vec();
+        assert_ne!(sample().base_hash(), recipe_changed.base_hash());
+    }
+
+    #[test]
+    fn tags_name_release_and_hash() {
+        let r = sample();
+        assert_eq!(r.tag(), format!("hachaos-node:r1-{}", r.content_hash()));
+        assert_eq!(
+            r.base_tag(),
+            format!("hachaos-node-base:r1-{}", r.base_hash())
+        );
+    }
+
+    #[test]
+    fn embedded_default_release_is_complete() {
+        let files = ImageSource::Embedded.load(DEFAULT_RELEASE).unwrap();
+        assert!(
+            files
+                .get("rootfs/usr/local/bin/hachaos-entrypoint")
+                .unwrap()
+                .mode
+                & 0o111
+                != 0
+        );
+        assert!(ImageSource::Embedded
+            .releases()
+            .unwrap()
+            .contains(&DEFAULT_RELEASE.to_string()));
+    }
+
+    #[test]
+    fn on_disk_folder_hashes_like_the_embedded_one() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../images");
+        let disk = ImageSource::Dir(dir).load(DEFAULT_RELEASE).unwrap();
+        let embedded = ImageSource::Embedded.load(DEFAULT_RELEASE).unwrap();
+        assert_eq!(disk.content_hash(), embedded.content_hash());
+    }
+
+    #[test]
+    fn unknown_release_names_the_known_ones() {
+        let err = ImageSource::Embedded.load("nope").unwrap_err().to_string();
+        assert!(err.contains("unknown image release `nope`"), "{err}");
+        assert!(err.contains(DEFAULT_RELEASE), "{err}");
+        assert!(matches!(
+            ImageSource::Embedded.load("../x"),
+            Err(ImageError::UnknownRelease { .. })
+        ));
+    }
+
+    #[test]
+    fn materialize_keeps_the_executable_bit() {
+        let dir = std::env::temp_dir().join(format!("hachaos-test-mat-{}", std::process::id()));
+        sample().materialize(&dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let m = std::fs::metadata(dir.join("rootfs/usr/local/bin/x")).unwrap();
+            assert_eq!(m.permissions().mode() & 0o777, 0o755);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
