@@ -37,4 +37,8 @@ pub enum Command {
     Validate(super::validate::ValidateArgs),
     /// List the fault kinds, their inverses and what each really does.
     ListFaults(super::list_faults::ListFaultsArgs),
+    /// Re-render a run's JUnit XML, HTML timeline, JSON or summary from its run.json.
+    Report(super::report_cmd::ReportArgs),
+    /// Compare old runs with new runs: slower phases beyond a threshold, changed verdicts.
+    Compare(super::compare_cmd::CompareArgs),
 }

@@ -4,8 +4,10 @@
 mod analyze;
 mod args;
 mod cluster_cmds;
+mod compare_cmd;
 mod list_faults;
 mod output;
+mod report_cmd;
 mod run_cmd;
 mod runtime;
 mod validate;
@@ -28,6 +30,8 @@ pub fn main() -> i32 {
         Command::Run(args) => run_cmd::run(args),
         Command::Validate(args) => validate::run(args),
         Command::ListFaults(args) => list_faults::run(args),
+        Command::Report(args) => report_cmd::run(args),
+        Command::Compare(args) => compare_cmd::run(args),
     };
     code.code()
 }
@@ -44,7 +48,11 @@ pub(crate) async fn image_for(
         return Ok(tag.to_string());
     }
     // Scenarios name the grammar family (`pgpool`) when any pgpool release will do.
-    let release = if release == "pgpool" { "pg17-pgpool46" } else { release };
+    let release = if release == "pgpool" {
+        "pg17-pgpool46"
+    } else {
+        release
+    };
     let _ = (docker, progress);
     eprintln!("error: release {release}: image building is not wired yet; pass --image");
     Err(ExitCode::Environment)
