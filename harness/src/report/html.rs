@@ -179,7 +179,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}dt{c
 table{border-collapse:collapse;width:100%}th{text-align:left;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);padding:4px 8px}
 td{border-bottom:1px solid #eee;padding:4px 8px;vertical-align:top}td.name{font-weight:600;white-space:nowrap}
 td.evidence,td.text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-word}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.fail td{background:#fdf1f0}tr.unknown td{background:#fef7e0}
+tr.fail td{background:#fdf1f0}.events td:nth-child(3){white-space:nowrap}tr.unknown td{background:#fef7e0}
 .badge{display:inline-block;min-width:64px;text-align:center;border-radius:10px;padding:1px 8px;color:#fff;font-size:12px;font-weight:700;text-transform:uppercase}
 .badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}.badge.unknown{background:var(--unknown)}
 .scroll{overflow-x:auto}

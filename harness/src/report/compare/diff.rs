@@ -124,18 +124,20 @@ pub fn compare(old: &[RunRecord], new: &[RunRecord], threshold: Threshold) -> Co
         let o = stats(&measurement_values(old, kind));
         let n = stats(&measurement_values(new, kind));
         let mut regressions = Vec::new();
-        for (what, ov, nv) in [("p50", o.p50, n.p50), ("p95", o.p95, n.p95)] {
+        let single = o.runs <= 1 && n.runs <= 1;
+        let stats = if single {
+            vec![("", o.p50, n.p50)]
+        } else {
+            vec![("p50 ", o.p50, n.p50), ("p95 ", o.p95, n.p95)]
+        };
+        for (what, ov, nv) in stats {
             if let (Some(ov), Some(nv)) = (ov, nv) {
                 if threshold.exceeded(ov, nv) {
                     regressions.push(format!(
-                        "{what} {ov:.2} s -> {nv:.2} s (+{:.0} %)",
+                        "{what}{ov:.2} s -> {nv:.2} s (+{:.0} %)",
                         (nv - ov) / ov.max(f64::EPSILON) * 100.0
                     ));
                 }
-            }
-            // One run per side: p50 and p95 are the same value; say it once.
-            if o.runs <= 1 && n.runs <= 1 {
-                break;
             }
         }
         if o.observed > 0 && n.observed == 0 && n.runs > 0 {
