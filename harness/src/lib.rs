@@ -28,6 +28,7 @@
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
 //! - [`faults`]: the fault catalogue, one file per kind.
+//! - [`report`]: reporters (JUnit, HTML timeline, console summary, compare) over a run record.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
 
@@ -43,6 +44,7 @@ pub mod image;
 pub mod loader;
 pub mod measure;
 pub mod observe;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod timeline;

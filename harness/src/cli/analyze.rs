@@ -29,6 +29,9 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write the HTML timeline (the same page as a run's timeline.html) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// `NODE=PATH` log files (a node may repeat; PATH may be a directory), or a run's `logs/`
     /// directory holding one folder per node.
     #[arg(required = true, value_name = "NODE=PATH")]
@@ -58,6 +61,12 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             return ExitCode::BadInput;
         }
     };
+    if let Some(path) = &args.html {
+        if let Err(e) = std::fs::write(path, crate::report::analysis_html(&record)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::Environment;
+        }
+    }
     match args.format {
         Format::Text => print!("{}", analyze::render_text(&record)),
         Format::Json => {

@@ -39,4 +39,8 @@ pub enum Command {
     ListFaults(super::list_faults::ListFaultsArgs),
     /// Build or name the node image (Debian packages, no registry, cached by content hash).
     Image(super::image::ImageArgs),
+    /// Re-render a run's JUnit XML, HTML timeline, JSON or summary from its run.json.
+    Report(super::report_cmd::ReportArgs),
+    /// Compare old runs with new runs: slower phases beyond a threshold, changed verdicts.
+    Compare(super::compare_cmd::CompareArgs),
 }

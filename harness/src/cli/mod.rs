@@ -4,9 +4,11 @@
 mod analyze;
 mod args;
 mod cluster_cmds;
-mod list_faults;
+mod compare_cmd;
 mod image;
+mod list_faults;
 mod output;
+mod report_cmd;
 mod run_cmd;
 mod runtime;
 mod validate;
@@ -30,6 +32,8 @@ pub fn main() -> i32 {
         Command::Validate(args) => validate::run(args),
         Command::ListFaults(args) => list_faults::run(args),
         Command::Image(args) => image::run(args),
+        Command::Report(args) => report_cmd::run(args),
+        Command::Compare(args) => compare_cmd::run(args),
     };
     code.code()
 }

@@ -126,56 +126,11 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     })
 }
 
-/// The end-of-run summary: measurements, checks, verdict, where the files are.
+/// The end-of-run summary (see [`crate::report::summary`]); colours only on a terminal without
+/// `NO_COLOR`.
 pub(crate) fn print_summary(r: &RunRecord) {
-    println!(
-        "\nscenario {} ({}) run {}",
-        r.scenario.name, r.scenario.file, r.run_id
+    print!(
+        "{}",
+        crate::report::summary(r, super::report_cmd::colour_stdout())
     );
-    if !r.measurements.is_empty() {
-        println!(
-            "  {:<15} {:>9} {:>9}  node",
-            "measurement", "seconds", "budget"
-        );
-        for m in &r.measurements {
-            println!(
-                "  {:<15} {:>9} {:>9}  {}",
-                m.kind.name(),
-                m.seconds
-                    .map(|s| format!("{s:.2}"))
-                    .unwrap_or_else(|| "-".into()),
-                m.budget_s
-                    .map(|s| format!("{s:.1}"))
-                    .unwrap_or_else(|| "-".into()),
-                m.node.as_deref().unwrap_or("")
-            );
-        }
-    }
-    if r.writes.probed {
-        println!(
-            "  writes: {} acknowledged, {} failed, lost: {}",
-            r.writes.acknowledged,
-            r.writes.failed,
-            r.writes
-                .lost
-                .as_ref()
-                .map(|l| l.len().to_string())
-                .unwrap_or_else(|| "unknown".into())
-        );
-    }
-    for c in &r.checks {
-        let first = c.evidence.lines().next().unwrap_or("");
-        println!("  [{:<7}] {}: {first}", c.verdict.to_string(), c.name);
-    }
-    if let Some(e) = &r.error {
-        println!("  error: {e}");
-    }
-    println!("verdict: {}", r.verdict);
-    println!("run directory: {}", r.run_dir);
-    if r.verdict != Verdict::Pass {
-        println!(
-            "reproduce: {}  # scenario sha256 {}, image {}, hachaos {}",
-            r.reproduce, r.scenario.sha256, r.image, r.harness_version
-        );
-    }
 }

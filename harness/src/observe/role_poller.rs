@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 /// One round of samples.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RoleSample {
     /// Milliseconds since the run started.
     pub offset_ms: u64,
@@ -21,7 +21,7 @@ pub struct RoleSample {
 }
 
 /// A span during which two nodes were primary (or both held the VIP).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Overlap {
     /// First sample showing it, ms since start.
     pub from_ms: u64,

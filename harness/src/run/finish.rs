@@ -428,13 +428,13 @@ fn plan_budget_overrides(plan: &Plan) -> BTreeMap<MeasurementKind, Duration> {
     .collect()
 }
 
-/// Writes `run.json` (secrets redacted) and points `<scenario>/latest` at this run.
+/// Writes `run.json` (secrets redacted), `junit.xml` and `timeline.html` (rendered from the
+/// redacted record, see [`crate::report::write_run_files`]) and points `<scenario>/latest` at
+/// this run.
 fn write_record(record: &RunRecord, run_dir: &std::path::Path, secrets: &[String]) {
-    let mut json = serde_json::to_string_pretty(record).unwrap_or_default();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        json = json.replace(s.as_str(), "<redacted>");
+    if let Err(e) = crate::report::write_run_files(record, run_dir, secrets) {
+        tracing::warn!("{}", crate::cli_error_chain(&e));
     }
-    let _ = std::fs::write(run_dir.join("run.json"), json);
     if let (Some(parent), Some(name)) = (run_dir.parent(), run_dir.file_name()) {
         let latest = parent.join("latest");
         let _ = std::fs::remove_file(&latest);

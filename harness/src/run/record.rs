@@ -7,14 +7,14 @@ use crate::checks::{Check, Verdict};
 use crate::measure::MeasurementKind;
 use crate::observe::{Overlap, RoleSample};
 use crate::timeline::Event;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The version of the `run.json` format.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// One finished (or aborted) scenario run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// See [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -59,7 +59,7 @@ pub struct RunRecord {
 }
 
 /// Which scenario ran.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioRef {
     /// The file as given.
     pub file: String,
@@ -72,7 +72,7 @@ pub struct ScenarioRef {
 }
 
 /// One step as it ran.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepRecord {
     /// 0-based index in the plan.
     pub index: usize,
@@ -93,7 +93,7 @@ pub struct StepRecord {
 }
 
 /// One expectation's outcome.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExpectationRecord {
     /// Line in the scenario file.
     pub line: usize,
@@ -112,7 +112,7 @@ pub struct ExpectationRecord {
 }
 
 /// One measured phase against its budget.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MeasurementRecord {
     /// Which phase.
     pub kind: MeasurementKind,
@@ -129,7 +129,7 @@ pub struct MeasurementRecord {
 }
 
 /// What the write probe saw.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct WritesSummary {
     /// Whether a write probe ran.
     pub probed: bool,
@@ -144,7 +144,7 @@ pub struct WritesSummary {
 }
 
 /// Role and VIP samples.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RolesSummary {
     /// Every sample.
     pub samples: Vec<RoleSample>,

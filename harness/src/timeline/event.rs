@@ -253,8 +253,22 @@ impl Serialize for WallTime {
     }
 }
 
+/// Reads back what [`WallTime::render`] wrote (so `run.json` can be re-rendered); the precision is
+/// the number of fractional digits present.
+impl<'de> Deserialize<'de> for WallTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let at = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+            .map_err(|e| serde::de::Error::custom(format!("wall time {text:?}: {e}")))?;
+        let precision = text
+            .split_once('.')
+            .map_or(0, |(_, frac)| frac.len().min(9) as u8);
+        Ok(WallTime { at, precision })
+    }
+}
+
 /// One thing that happened on one node, with where it was seen.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The node it happened on (`node1`, `node102`, ...), or `harness` for harness actions.
     pub node: String,
@@ -290,6 +304,18 @@ mod tests {
             assert_ne!(name, "unknown", "{kind:?}");
             assert_eq!(EventKind::from_name(name), Some(*kind));
             assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(name));
+        }
+    }
+
+    #[test]
+    fn wall_time_reads_back_what_it_wrote_at_the_same_precision() {
+        for text in [
+            "2026-11-25T12:01:05",
+            "2026-11-25T12:01:05.860",
+            "2026-11-25T12:01:05.860123",
+        ] {
+            let t: WallTime = serde_json::from_value(serde_json::json!(text)).unwrap();
+            assert_eq!(t.render(), text);
         }
     }
 }

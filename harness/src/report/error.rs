@@ -1,0 +1,52 @@
+//! Why a report could not be read or written.
+
+use std::path::PathBuf;
+
+/// Errors at the reporters' boundary: reading `run.json` back and writing rendered files.
+/// Messages are lowercase fragments, joined by the CLI as `a: b: c`.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A path could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// What was read.
+        path: PathBuf,
+        /// Why not.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `run.json` is not a run record this harness understands.
+    #[error("{path} is not a run record")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The JSON error (with line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A run record written by a newer (or older, incompatible) harness.
+    #[error("{path} has format_version {found}, this hachaos reads {expected}")]
+    FormatVersion {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// The one supported.
+        expected: u32,
+    },
+    /// Neither a `run.json`, nor a run directory, nor a directory of runs.
+    #[error("no run.json found in {path}")]
+    NoRun {
+        /// What was given.
+        path: PathBuf,
+    },
+    /// A rendered file could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,37 @@
+//! Reporters: every output format rendered from one finished [`RunRecord`] (or, for the HTML
+//! timeline, an offline [`crate::analyze::AnalysisRecord`]). Reporters never decide a verdict;
+//! they show the one in the record.
+//!
+//! - [`junit`]: JUnit XML for CI viewers (quick-junit), one testcase per check and phase.
+//! - [`html`]: the self-contained timeline page, drawn from a [`TimelineView`].
+//! - [`summary`]: the console summary.
+//! - [`compare`]: old runs against new runs, with regressions and exit code.
+//! - [`read_run`] / [`read_runs`]: `run.json` back from disk; [`write_run_files`]: what every
+//!   run writes beside it.
+//!
+//! `docs/reports.md` documents the run directory, the JSON fields and each mapping.
+
+pub mod compare;
+mod error;
+mod escape;
+mod html;
+mod junit;
+mod load;
+mod svg;
+mod tail;
+mod text;
+mod view;
+mod write;
+
+pub use error::ReportError;
+pub use escape::escape;
+pub use html::{analysis_html, html, render_html};
+pub use junit::{junit, junit_with_tails};
+pub use load::{parse_run, read_run, read_runs, run_json_path, RUN_JSON};
+pub use tail::{LogTails, TAIL_LINES};
+pub use text::summary;
+pub use view::{RoleStrip, Span, TimelineView, ViewEvent, Window, WindowKind};
+pub use write::{scrub, write_rendered, write_run_files, JUNIT_XML, TIMELINE_HTML};
+
+#[cfg(doc)]
+use crate::run::RunRecord;

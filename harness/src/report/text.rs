@@ -1,0 +1,82 @@
+//! The console summary of a run: measurements against budgets, checks, verdict, where the files
+//! are and, when it did not pass, the line that reproduces it.
+
+use crate::checks::Verdict;
+use crate::run::RunRecord;
+use std::fmt::Write;
+
+/// Renders the summary; `colour` adds ANSI colours to verdicts (the caller decides from
+/// `NO_COLOR` and whether stdout is a terminal).
+pub fn summary(r: &RunRecord, colour: bool) -> String {
+    let paint = |v: Verdict, text: &str| -> String {
+        if !colour {
+            return text.to_string();
+        }
+        let code = match v {
+            Verdict::Pass => "32",
+            Verdict::Fail => "31;1",
+            Verdict::Unknown => "33",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "\nscenario {} ({}) run {}",
+        r.scenario.name, r.scenario.file, r.run_id
+    );
+    if !r.measurements.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {:<15} {:>9} {:>9}  node",
+            "measurement", "seconds", "budget"
+        );
+        for m in &r.measurements {
+            let seconds = m.seconds.map_or_else(|| "-".into(), |s| format!("{s:.2}"));
+            let over = matches!((m.seconds, m.budget_s), (Some(s), Some(b)) if s > b);
+            let seconds = format!("{seconds:>9}");
+            let _ = writeln!(
+                o,
+                "  {:<15} {} {:>9}  {}",
+                m.kind.name(),
+                if over {
+                    paint(Verdict::Fail, &seconds)
+                } else {
+                    seconds
+                },
+                m.budget_s.map_or_else(|| "-".into(), |s| format!("{s:.1}")),
+                m.node.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if r.writes.probed {
+        let _ = writeln!(
+            o,
+            "  writes: {} acknowledged, {} failed, lost: {}",
+            r.writes.acknowledged,
+            r.writes.failed,
+            r.writes
+                .lost
+                .as_ref()
+                .map_or_else(|| "unknown".into(), |l| l.len().to_string())
+        );
+    }
+    for c in &r.checks {
+        let first = c.evidence.lines().next().unwrap_or("");
+        let tag = format!("[{:<7}]", c.verdict.to_string());
+        let _ = writeln!(o, "  {} {}: {first}", paint(c.verdict, &tag), c.name);
+    }
+    if let Some(e) = &r.error {
+        let _ = writeln!(o, "  error: {e}");
+    }
+    let _ = writeln!(o, "verdict: {}", paint(r.verdict, &r.verdict.to_string()));
+    let _ = writeln!(o, "run directory: {}", r.run_dir);
+    if r.verdict != Verdict::Pass {
+        let _ = writeln!(
+            o,
+            "reproduce: {}  # scenario sha256 {}, image {}, hachaos {}",
+            r.reproduce, r.scenario.sha256, r.image, r.harness_version
+        );
+    }
+    o
+}
