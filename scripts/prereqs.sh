@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what hachaos needs on a fresh rust-docker machine (idempotent, runs as root):
-# mmdebstrap and the Debian archive keyring to build node images, and checks that the Docker
+# mmdebstrap and the Debian archive keyring to build node images, chromium and xmllint for the
+# report tests (HTML screenshot, JUnit schema), and checks that the Docker
 # engine answers. Nothing else is assumed to be installed by hand.
 set -euo pipefail
 
 need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 

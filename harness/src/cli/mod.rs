@@ -51,13 +51,31 @@ pub(crate) async fn image_for(
     }
     // Scenarios name the grammar family (`pgpool`) when any pgpool release will do.
     let release = if release == "pgpool" {
-        "pg17-pgpool46"
+        crate::image::DEFAULT_RELEASE
     } else {
         release
     };
-    let _ = (docker, progress);
-    eprintln!("error: release {release}: image building is not wired yet; pass --image");
-    Err(ExitCode::Environment)
+    let result = crate::image::ensure_image(docker, release, |event| match event {
+        crate::image::ImageEvent::Started { phase, detail } => {
+            progress.phase(&format!("image {phase}: {detail}"))
+        }
+        crate::image::ImageEvent::Finished { phase, elapsed } => progress.phase(&format!(
+            "image {phase}: done in {:.1} s",
+            elapsed.as_secs_f64()
+        )),
+        crate::image::ImageEvent::Cached { .. } => {}
+    })
+    .await;
+    match result {
+        Ok(image) => Ok(image.tag),
+        Err(e) => {
+            report_error(&e);
+            Err(match e {
+                crate::image::ImageError::UnknownRelease { .. } => ExitCode::BadInput,
+                _ => ExitCode::Environment,
+            })
+        }
+    }
 }
 
 /// Prints an error the way every command does: `error: ` plus lowercase fragments joined by `: `.

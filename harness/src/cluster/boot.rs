@@ -217,7 +217,8 @@ impl Cluster {
                     });
                 }
             }
-            let readiness = Readiness::judge(&self.observe().await, self.nodes.len());
+            let readiness =
+                Readiness::judge(&self.observe().await, self.nodes.len(), &self.nodes[0].name);
             if readiness.ready() {
                 return Ok(());
             }

@@ -68,6 +68,9 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
         ("HACHAOS_NODE_ID", index.to_string()),
         ("HACHAOS_PEER_NAME", peer.clone()),
         ("HACHAOS_PEER_ID", peer_index.to_string()),
+        // Pinned so a stopped peer looks like a silent host, not an unknown name (Docker's DNS
+        // forgets a stopped container at once; see images/pg17-pgpool46/README.md).
+        ("HACHAOS_PEER_IP", topo.nodes[peer_index].to_string()),
         (
             "HACHAOS_INITIAL_ROLE",
             if index == 0 { "primary" } else { "standby" }.to_string(),
@@ -169,6 +172,7 @@ mod tests {
         let env = c.env.unwrap();
         assert!(env.contains(&"HACHAOS_INITIAL_ROLE=standby".to_string()));
         assert!(env.contains(&"HACHAOS_PEER_NAME=node1".to_string()));
+        assert!(env.contains(&"HACHAOS_PEER_IP=10.77.9.11".to_string()));
         assert!(env.contains(&"HACHAOS_TRUSTED_SERVERS=10.77.9.1".to_string()));
         assert!(env.contains(&"HACHAOS_VIP=10.77.9.100".to_string()));
     }

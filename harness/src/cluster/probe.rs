@@ -202,7 +202,8 @@ pub async fn watchdog_leader(docker: &Docker, container: &str) -> Result<Option<
         &[
             "pcp_watchdog_info",
             "-h",
-            "localhost",
+            // Not `localhost`: it resolves to ::1 and IPv6 is off in the node.
+            "127.0.0.1",
             "-p",
             "9898",
             "-U",

@@ -2,7 +2,8 @@
 //!
 //! Ready means: both backends `up` in `show pool_nodes` through the VIP with one primary and one
 //! standby, the standby streaming in `pg_stat_replication`, exactly one node holding the VIP, and a
-//! watchdog leader known. Each condition keeps what was last seen so a timeout can say exactly
+//! watchdog leader known — and, so every run starts from the same place, the initial primary is
+//! the watchdog leader and the VIP holder (as the seed's primary host was the cluster master). Each condition keeps what was last seen so a timeout can say exactly
 //! what it waited for.
 
 use super::probe::{PoolNode, WalSender};
@@ -40,7 +41,7 @@ pub struct Readiness {
 
 impl Readiness {
     /// Judges one observation.
-    pub fn judge(obs: &Observation, node_count: usize) -> Readiness {
+    pub fn judge(obs: &Observation, node_count: usize, primary: &str) -> Readiness {
         let pool = match &obs.pool_nodes {
             None => Condition {
                 awaited: "all backends up through the VIP (show pool_nodes)",
@@ -91,8 +92,8 @@ impl Readiness {
             },
         };
         let vip = Condition {
-            awaited: "exactly one node holds the VIP",
-            met: obs.vip_holders.len() == 1,
+            awaited: "exactly one node, the primary, holds the VIP",
+            met: obs.vip_holders.len() == 1 && obs.vip_holders[0] == primary,
             seen: if obs.vip_holders.is_empty() {
                 "no holder".into()
             } else {
@@ -100,8 +101,8 @@ impl Readiness {
             },
         };
         let leader = Condition {
-            awaited: "watchdog leader known (pcp_watchdog_info)",
-            met: matches!(obs.leader, Some(Ok(Some(_)))),
+            awaited: "the primary leads the watchdog (pcp_watchdog_info)",
+            met: matches!(&obs.leader, Some(Ok(Some(l))) if l == primary),
             seen: match &obs.leader {
                 None => "not probed yet".into(),
                 Some(Ok(Some(l))) => format!("leader {l}"),
@@ -172,7 +173,7 @@ mod tests {
 
     #[test]
     fn a_cluster_with_everything_up_is_ready() {
-        assert!(Readiness::judge(&ready_observation(), 2).ready());
+        assert!(Readiness::judge(&ready_observation(), 2, "node1").ready());
     }
 
     #[test]
@@ -182,7 +183,7 @@ mod tests {
             node("node1", "up", "primary"),
             node("node2", "waiting", "standby"),
         ]));
-        let r = Readiness::judge(&obs, 2);
+        let r = Readiness::judge(&obs, 2, "node1");
         assert!(!r.ready());
         assert!(r
             .describe()
@@ -194,14 +195,26 @@ mod tests {
     fn two_vip_holders_are_not_ready() {
         let mut obs = ready_observation();
         obs.vip_holders = vec!["node1".into(), "node2".into()];
-        let r = Readiness::judge(&obs, 2);
+        let r = Readiness::judge(&obs, 2, "node1");
         assert!(!r.ready());
         assert!(r.describe().contains("held by node1, node2"));
     }
 
     #[test]
+    fn a_standby_leading_the_watchdog_is_not_ready_yet() {
+        let mut obs = ready_observation();
+        obs.leader = Some(Ok(Some("node2".into())));
+        obs.vip_holders = vec!["node2".into()];
+        let r = Readiness::judge(&obs, 2, "node1");
+        assert!(!r.ready());
+        assert!(r
+            .describe()
+            .contains("[waiting] the primary leads the watchdog"));
+    }
+
+    #[test]
     fn nothing_probed_yet_is_not_ready() {
-        let r = Readiness::judge(&Observation::default(), 2);
+        let r = Readiness::judge(&Observation::default(), 2, "node1");
         assert!(!r.ready());
         assert_eq!(r.conditions.iter().filter(|c| c.met).count(), 0);
     }
@@ -210,6 +223,6 @@ mod tests {
     fn a_catching_up_standby_is_not_streaming_yet() {
         let mut obs = ready_observation();
         obs.replication = Some(Ok(vec![sender("catchup")]));
-        assert!(!Readiness::judge(&obs, 2).ready());
+        assert!(!Readiness::judge(&obs, 2, "node1").ready());
     }
 }

@@ -53,9 +53,13 @@ pub struct Budget {
 pub type Budgets = BTreeMap<MeasurementKind, Budget>;
 
 /// Derives every budget from the settings; `overrides` (the scenario's) replace derived values.
+/// `effect_s` is how long after injection the fault really took effect (a graceful stop's
+/// shutdown time); every phase measured from the fault gets it added, since none can start
+/// before it.
 pub fn derive(
     settings: &PgpoolSettings,
     overrides: &BTreeMap<MeasurementKind, Duration>,
+    effect_s: f64,
 ) -> Result<Budgets, String> {
     let need = |key: &str| {
         settings
@@ -142,6 +146,14 @@ pub fn derive(
             },
         ),
     ]);
+    if effect_s > 0.0 {
+        for (kind, b) in out.iter_mut() {
+            if *kind != MeasurementKind::Recover {
+                b.seconds += effect_s;
+                b.derivation = format!("{} + fault took effect after {effect_s:.2}", b.derivation);
+            }
+        }
+    }
     for (kind, value) in overrides {
         out.insert(
             *kind,
@@ -167,7 +179,7 @@ mod tests {
 
     #[test]
     fn budgets_follow_the_health_check_and_watchdog_timers() {
-        let b = derive(&tuned(), &BTreeMap::new()).unwrap();
+        let b = derive(&tuned(), &BTreeMap::new(), 0.0).unwrap();
         assert_eq!(b[&MeasurementKind::Detect].seconds, 4.0);
         assert_eq!(b[&MeasurementKind::NodeDown].seconds, 13.0);
         // takeover = 3 + 1 + 11 + 1 = 16 s dominates node_down (13 s).
@@ -182,7 +194,7 @@ mod tests {
     #[test]
     fn a_scenario_budget_replaces_the_derived_one() {
         let over = BTreeMap::from([(MeasurementKind::Promote, Duration::from_secs(12))]);
-        let b = derive(&tuned(), &over).unwrap();
+        let b = derive(&tuned(), &over, 0.0).unwrap();
         assert_eq!(b[&MeasurementKind::Promote].seconds, 12.0);
         assert_eq!(
             b[&MeasurementKind::Promote].derivation,
@@ -191,10 +203,21 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_graceful_stop_delays_every_phase_but_recovery() {
+        let b = derive(&tuned(), &BTreeMap::new(), 1.5).unwrap();
+        assert_eq!(b[&MeasurementKind::Detect].seconds, 5.5);
+        assert!(b[&MeasurementKind::Detect]
+            .derivation
+            .ends_with("took effect after 1.50"));
+        assert_eq!(b[&MeasurementKind::Recover].seconds, 60.0);
+    }
+
+    #[test]
     fn a_missing_timer_is_an_error_not_a_zero() {
         let err = derive(
             &PgpoolSettings::parse("health_check_period = 1\n"),
             &BTreeMap::new(),
+            0.0,
         );
         assert!(err.unwrap_err().contains("health_check_timeout"));
     }

@@ -144,10 +144,14 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
             t0,
             first_after(events, t0, &[EventKind::FailoverCommand], any),
         ),
+        // The VIP on its new holder: the faulty node finishing its own escalation late (its
+        // arping can end just after the fault) is not the VIP moving.
         from_event(
             MeasurementKind::Vip,
             t0,
-            first_after(events, t0, &[EventKind::VipAcquired], any),
+            first_after(events, t0, &[EventKind::VipAcquired], |n| {
+                n != anchor.target
+            }),
         ),
     ];
 

@@ -66,6 +66,21 @@ pub enum RunError {
     },
 }
 
+/// The first fault of the run: what every measurement is counted from.
+pub(super) struct FaultAnchor {
+    /// When it was injected (host clock, UTC).
+    pub(super) at: WallTime,
+    /// The same, in ms since the run started.
+    pub(super) offset_ms: u64,
+    /// The node it hit.
+    pub(super) target: String,
+    /// Whether that node was the primary (a failover is expected).
+    pub(super) was_primary: bool,
+    /// Seconds from injection until the fault really took effect: a graceful stop takes as long
+    /// as pgpool and PostgreSQL need to shut down, and nothing can detect it before that.
+    pub(super) effect_s: f64,
+}
+
 /// State shared by the steps of one run.
 pub(super) struct Live {
     pub(super) cluster: Cluster,
@@ -78,7 +93,7 @@ pub(super) struct Live {
     pub(super) ledger: Ledger,
     /// (server address, timeline) of the primary's last write before the first fault.
     pub(super) old_primary: Option<(String, i32)>,
-    pub(super) fault_anchor: Option<(WallTime, u64, String, bool)>,
+    pub(super) fault_anchor: Option<FaultAnchor>,
     pub(super) recover_time: Option<WallTime>,
     pub(super) injected: BTreeMap<usize, (Injected, FaultContext)>,
     pub(super) cancel: watch::Receiver<bool>,
@@ -476,6 +491,9 @@ async fn watch_expectations(
     wait_until: Option<Instant>,
 ) {
     loop {
+        // A deadline only fails what was not seen in logs read after it passed: the time is taken
+        // before the logs are read, not after the (possibly slow) role probes.
+        let elapsed = fired.elapsed();
         let events = live.poll_events().await;
         let observed = observe(&live.cluster).await;
         if let Some(p) = &live.probe {
@@ -492,9 +510,10 @@ async fn watch_expectations(
         let round = Round {
             events: &events,
             fired_at,
+            fired_ms: fired_at_ms(live, fired),
             acted_ms,
             // Deadlines run from the moment the step fired, not from when its action returned.
-            elapsed: fired.elapsed(),
+            elapsed,
             observed: &observed,
             ledger: &live.ledger,
             lost: lost.as_ref(),
@@ -568,8 +587,16 @@ async fn act(
             let started = injected.started_event().clone();
             if live.fault_anchor.is_none() {
                 let at = started.time.unwrap_or(fired_at);
-                let ms = started.offset_ms.unwrap_or_else(|| live.now_ms());
-                live.fault_anchor = Some((at, ms, node.clone(), was_primary));
+                let offset_ms = started.offset_ms.unwrap_or_else(|| live.now_ms());
+                let effect_s =
+                    took_effect_after(live.cluster.docker(), &ctx.target.container, &at).await;
+                live.fault_anchor = Some(FaultAnchor {
+                    at,
+                    offset_ms,
+                    target: node.clone(),
+                    was_primary,
+                    effect_s,
+                });
             }
             live.harness_events.push(started);
             live.injected.insert(step.index, (injected, ctx));
@@ -665,6 +692,34 @@ async fn act(
             }
         }
     }
+}
+
+/// For a fault that stops the container, how long after `injected` it really stopped (Docker's
+/// `State.FinishedAt`); 0 for faults that act at once (a running container, a network rule).
+async fn took_effect_after(docker: &Docker, container: &str, injected: &WallTime) -> f64 {
+    let info = docker
+        .inspect_container(
+            container,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|i| i.state);
+    let Some(state) = info else { return 0.0 };
+    if state.running == Some(true) {
+        return 0.0;
+    }
+    state
+        .finished_at
+        .as_deref()
+        .and_then(|f| chrono::DateTime::parse_from_rfc3339(f).ok())
+        .map(|f| (f.naive_utc() - injected.at).num_milliseconds() as f64 / 1000.0)
+        .filter(|s| *s > 0.0)
+        .unwrap_or(0.0)
+}
+
+fn fired_at_ms(live: &Live, fired: Instant) -> u64 {
+    fired.duration_since(live.epoch).as_millis() as u64
 }
 
 fn tail(text: &str, n: usize) -> String {

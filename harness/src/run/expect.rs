@@ -84,6 +84,8 @@ pub struct Round<'a> {
     pub events: &'a [Event],
     /// The step's wall-clock fire time: log events before it do not count.
     pub fired_at: WallTime,
+    /// Milliseconds since run start when the step fired.
+    pub fired_ms: u64,
     /// Milliseconds since run start when the step's action had taken effect: `writes: accepted`
     /// counts only writes sent after it (a gracefully stopping primary still acknowledges writes
     /// while it shuts down, which says nothing about the failover).
@@ -110,18 +112,26 @@ impl Pending {
     }
 
     /// Judges one round; returns true once settled.
+    ///
+    /// A log event or an acknowledged write carries its own time, so it is judged by when it
+    /// happened, not by when a (possibly slow) poll round saw it; roles and the VIP are judged
+    /// when observed.
     pub fn judge(&mut self, round: &Round) -> bool {
         if self.settled.is_some() {
             return true;
         }
-        let holds = self.holds(round);
-        if holds {
-            let verdict = if self.spec.absent {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
+        if let Some(at) = self.holds(round) {
+            let in_window = at <= self.spec.within;
+            let verdict = match (self.spec.absent, in_window) {
+                (false, true) => Verdict::Pass,
+                (false, false) => Verdict::Fail,
+                (true, true) => Verdict::Fail,
+                (true, false) => Verdict::Pass,
             };
-            self.settled = Some((verdict, round.elapsed));
+            if !in_window {
+                self.seen = format!("{} (after {:.1} s, too late)", self.seen, at.as_secs_f64());
+            }
+            self.settled = Some((verdict, at));
         } else if round.elapsed >= self.spec.within {
             let verdict = if self.spec.absent {
                 Verdict::Pass
@@ -133,7 +143,9 @@ impl Pending {
         self.settled.is_some()
     }
 
-    fn holds(&mut self, round: &Round) -> bool {
+    /// When the awaited thing held, measured from the step's fire, if it holds now.
+    fn holds(&mut self, round: &Round) -> Option<Duration> {
+        let now = Some(round.elapsed);
         match &self.awaited {
             Awaited::Log(node, kind) => {
                 let hit = round.events.iter().find(|e| {
@@ -141,12 +153,15 @@ impl Pending {
                         && node.as_ref().is_none_or(|n| *n == e.node)
                         && e.time.as_ref().is_none_or(|t| t.at >= round.fired_at.at)
                 });
-                match hit {
-                    Some(e) => {
-                        self.seen = format!("{} {}: {}", e.node, e.file, e.text);
-                        true
-                    }
-                    None => false,
+                let e = hit?;
+                self.seen = format!("{} {}: {}", e.node, e.file, e.text);
+                match &e.time {
+                    Some(t) => Some(
+                        (t.at - round.fired_at.at)
+                            .to_std()
+                            .unwrap_or(Duration::ZERO),
+                    ),
+                    None => now,
                 }
             }
             Awaited::Roles(want) => {
@@ -159,6 +174,7 @@ impl Pending {
                     .join(", ");
                 want.iter()
                     .all(|(n, r)| round.observed.node_roles.get(n) == Some(r))
+                    .then_some(round.elapsed)
             }
             Awaited::Vip(want) => {
                 let mut have = round.observed.vip_holders.clone();
@@ -170,7 +186,7 @@ impl Pending {
                 } else {
                     format!("held by {}", have.join(", "))
                 };
-                have == want
+                (have == want).then_some(round.elapsed)
             }
             Awaited::WritesAccepted => {
                 let after = round
@@ -189,10 +205,11 @@ impl Pending {
                         .map(|f| f.error.as_str())
                         .unwrap_or("none")
                 );
-                if let Some(a) = after {
-                    self.seen = format!("write #{} acknowledged by {}", a.seq, a.server_addr);
-                }
-                after.is_some()
+                let a = after?;
+                self.seen = format!("write #{} acknowledged by {}", a.seq, a.server_addr);
+                Some(Duration::from_millis(
+                    a.acked_ms.saturating_sub(round.fired_ms),
+                ))
             }
             Awaited::WritesLost | Awaited::WritesIntact => match round.lost {
                 Some(Ok(l)) => {
@@ -206,13 +223,14 @@ impl Pending {
                             format!(" (seq {:?})", &l.missing[..l.missing.len().min(20)])
                         }
                     );
-                    (self.awaited == Awaited::WritesLost) != l.missing.is_empty()
+                    ((self.awaited == Awaited::WritesLost) != l.missing.is_empty())
+                        .then_some(round.elapsed)
                 }
                 Some(Err(e)) => {
                     self.seen = format!("cannot check: {e}");
-                    false
+                    None
                 }
-                None => false,
+                None => None,
             },
         }
     }
@@ -289,6 +307,7 @@ mod tests {
         Round {
             events,
             fired_at: wall("2026-11-25 12:00:00"),
+            fired_ms: 1000,
             acted_ms: 1000,
             elapsed: Duration::from_secs(elapsed),
             observed,

@@ -134,7 +134,7 @@ pub(super) async fn finish(
     }
 
     // One timeline: the copied logs through the analyser's grammar, plus the harness's events.
-    let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.3);
+    let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.was_primary);
     // A graceful stop announces itself to the peer; every other fault is noticed, not told.
     let announced = plan.steps.iter().find_map(|s| match &s.action {
         crate::scenario::Action::Inject { fault, .. } => Some(fault.kind()),
@@ -198,16 +198,16 @@ pub(super) async fn finish(
 
     // Measurements against budgets.
     let mut measurements = Vec::new();
-    if let Some((at, ms, target, _)) = &live.fault_anchor {
+    if let Some(fault) = &live.fault_anchor {
         let anchor = Anchor {
-            fault_time: *at,
-            fault_offset_ms: *ms,
-            target: target.clone(),
+            fault_time: fault.at,
+            fault_offset_ms: fault.offset_ms,
+            target: fault.target.clone(),
             old_primary: live.old_primary.clone(),
             recover_time: live.recover_time,
         };
         let overrides = plan_budget_overrides(plan);
-        let budgets = derive_budgets(&settings, &overrides);
+        let budgets = derive_budgets(&settings, &overrides, fault.effect_s);
         if let Err(e) = &budgets {
             checks.push(Check::new(
                 "budgets",

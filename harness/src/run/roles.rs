@@ -57,29 +57,44 @@ impl Observed {
     }
 }
 
-/// Probes every node once.
+/// Probes every node once, all nodes and the VIP at the same time: a dead node costs one
+/// connect timeout per round, not one per probe.
 pub async fn observe(cluster: &Cluster) -> Observed {
     let pw = &cluster.secrets().db_password;
     let vip = cluster.topology().vip;
-    let mut out = Observed::default();
-    for n in cluster.nodes() {
-        let role = match probe::server_role(n.address, POSTGRES_PORT, pw).await {
-            Ok(r) if r == "primary" => NodeRole::Primary,
-            Ok(r) if r == "standby" => NodeRole::Standby,
+    let per_node = cluster.nodes().iter().map(|n| async move {
+        let (role, holds, leader) = tokio::join!(
+            probe::server_role(n.address, POSTGRES_PORT, pw),
+            probe::holds_vip(cluster.docker(), &n.container, vip),
+            probe::watchdog_leader(cluster.docker(), &n.container),
+        );
+        let role = match role.as_deref() {
+            Ok("primary") => NodeRole::Primary,
+            Ok("standby") => NodeRole::Standby,
             _ => NodeRole::Down,
         };
-        out.node_roles.insert(n.name.clone(), role);
-        if let Ok(true) = probe::holds_vip(cluster.docker(), &n.container, vip).await {
-            out.vip_holders.push(n.name.clone());
+        (
+            n.name.clone(),
+            role,
+            holds == Ok(true),
+            leader.ok().flatten(),
+        )
+    });
+    let (nodes, pool) = tokio::join!(
+        futures_util::future::join_all(per_node),
+        probe::pool_nodes(vip, PGPOOL_PORT, pw)
+    );
+    let mut out = Observed::default();
+    for (name, role, holds, leader) in nodes {
+        out.node_roles.insert(name.clone(), role);
+        if holds {
+            out.vip_holders.push(name);
         }
         if out.leader.is_none() {
-            out.leader = probe::watchdog_leader(cluster.docker(), &n.container)
-                .await
-                .ok()
-                .flatten();
+            out.leader = leader;
         }
     }
-    if let Ok(rows) = probe::pool_nodes(vip, PGPOOL_PORT, pw).await {
+    if let Ok(rows) = pool {
         out.pgpool_primary = rows
             .iter()
             .find(|r| r.role == "primary" && r.status == "up")

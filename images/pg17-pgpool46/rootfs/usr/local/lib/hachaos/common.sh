@@ -112,7 +112,7 @@ render() {
   local template="$1" out="$2" override="${3:-}"
   local script=() var
   for var in HACHAOS_NODE_NAME HACHAOS_NODE_ID HACHAOS_PEER_NAME HACHAOS_PEER_ID HACHAOS_VIP \
-    HACHAOS_VIP_PREFIX HACHAOS_TRUSTED_SERVERS PGDATA NODE0_NAME NODE1_NAME; do
+    HACHAOS_VIP_PREFIX HACHAOS_TRUSTED_SERVERS HACHAOS_WD_PRIORITY PGDATA NODE0_NAME NODE1_NAME; do
     script+=(-e "s|@@${var}@@|$(sed_escape "${!var}")|g")
   done
   sed "${script[@]}" "$template" >"$out.tmp"
