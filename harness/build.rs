@@ -1,6 +1,10 @@
 //! Embeds the built-in node image folders (`../images/<release>/**`) into the binary, so that
 //! `hachaos image build` works from any working directory. Generates `$OUT_DIR/images.rs`: a
 //! sorted table of (release-relative path, unix mode, bytes).
+//!
+//! Also generates `$OUT_DIR/scenario_tests.rs`: one `#[test]` per `../faults/*.yaml`, so every
+//! scenario file is its own chaos test (a new file gets a test without code changes, and
+//! `cargo nextest run --partition` can shard them across CI machines).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,6 +31,39 @@ fn main() {
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("images.rs");
     std::fs::write(dest, out).expect("write images.rs");
+
+    scenario_tests(&manifest.join("..").join("faults"));
+}
+
+/// One test function per scenario file, named after it (`primary-shutdown.yaml` →
+/// `scenario_primary_shutdown`), calling `run_scenario_file` of the including test crate.
+fn scenario_tests(faults: &Path) {
+    println!("cargo:rerun-if-changed={}", faults.display());
+    let mut names: Vec<String> = std::fs::read_dir(faults)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut out = String::new();
+    for name in names {
+        let ident: String = name
+            .trim_end_matches(".yaml")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        writeln!(
+            out,
+            "#[test]\nfn scenario_{ident}() {{\n    run_scenario_file({name:?});\n}}\n"
+        )
+        .unwrap();
+    }
+    let dest =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("scenario_tests.rs");
+    std::fs::write(dest, out).expect("write scenario_tests.rs");
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String, u32)>) {
