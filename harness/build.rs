@@ -61,8 +61,8 @@ fn scenario_tests(faults: &Path) {
         )
         .unwrap();
     }
-    let dest =
-        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("scenario_tests.rs");
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"))
+        .join("scenario_tests.rs");
     std::fs::write(dest, out).expect("write scenario_tests.rs");
 }
 

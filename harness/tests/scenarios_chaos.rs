@@ -44,8 +44,17 @@ fn run_scenario_file(file: &str) {
             "labelled objects left behind"
         );
         // Every phase the scenario expects (each has a budget check) was measured.
-        for c in record.checks.iter().filter(|c| c.name.starts_with("budget: ")) {
-            assert!(!c.evidence.starts_with("not observed"), "{}: {}", c.name, c.evidence);
+        for c in record
+            .checks
+            .iter()
+            .filter(|c| c.name.starts_with("budget: "))
+        {
+            assert!(
+                !c.evidence.starts_with("not observed"),
+                "{}: {}",
+                c.name,
+                c.evidence
+            );
         }
         assert_eq!(record.verdict, Verdict::Pass, "{summary}");
     });

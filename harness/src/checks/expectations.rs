@@ -124,6 +124,35 @@ impl Expectations {
         e
     }
 
+    /// A failed standby on the surviving primary: pgpool retries its health check, detaches the
+    /// standby and runs the failover command (which promotes nobody), and nothing else happens.
+    /// The primary keeps its role, so no watchdog or VIP step is expected.
+    pub fn standby_detach() -> Expectations {
+        use EventKind::*;
+        Expectations {
+            steps: vec![
+                StepExpectation::new(
+                    1,
+                    "health check retries",
+                    &[HealthCheckRetry],
+                    &[HealthCheckFailed],
+                ),
+                StepExpectation::new(2, "failover request", &[DegenerateRequest], &[FailoverLock]),
+                StepExpectation::new(3, "standby's backend set down", &[BackendDown], &[]),
+                StepExpectation::new(
+                    4,
+                    "failover command (no promotion), failover done",
+                    &[FailoverCommand, FailoverDone],
+                    &[PrimaryFound, NewPrimary],
+                ),
+            ],
+            sequence_node: None,
+            failover_expected: true,
+            budgets: BTreeMap::new(),
+            unordered: Vec::new(),
+        }
+    }
+
     /// The expectation for a primary failure: graceful shutdowns announce themselves
     /// (`peer_shutdown`); crashes, power loss and network faults do not, so step 1 then only shows
     /// `peer_shutdown` / `peer_lost` when they occur.

@@ -115,10 +115,16 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
             cap_add: Some(vec!["NET_ADMIN".into(), "NET_RAW".into()]),
             // pgpool 4.6.1's heartbeat receiver binds 127.0.0.1; the image redirects peers'
             // heartbeats there, which needs route_localnet (see images/README.md).
-            sysctls: Some(HashMap::from([(
-                "net.ipv4.conf.all.route_localnet".to_string(),
-                "1".to_string(),
-            )])),
+            // pgpool 4.6.1 binds its heartbeat receiver to "localhost", i.e. 127.0.0.1 AND ::1;
+            // with IPv6 off on lo the ::1 bind fails and the receiver gives up, so silent peer
+            // loss went unnoticed until the watchdog's TCP timeouts (17 s instead of deadtime).
+            sysctls: Some(HashMap::from([
+                (
+                    "net.ipv4.conf.all.route_localnet".to_string(),
+                    "1".to_string(),
+                ),
+                ("net.ipv6.conf.lo.disable_ipv6".to_string(), "0".to_string()),
+            ])),
             mounts: Some(vec![Mount {
                 target: Some(PGDATA.into()),
                 source: Some(volume_name(spec, node)),

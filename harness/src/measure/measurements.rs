@@ -73,6 +73,8 @@ pub struct Anchor {
     pub fault_offset_ms: u64,
     /// The node the fault hit.
     pub target: String,
+    /// Who held the VIP when the fault hit (a late "acquired" from it is not the VIP moving).
+    pub vip_holder_before: Option<String>,
     /// The old primary's address and WAL timeline before the fault (for the ledger).
     pub old_primary: Option<(String, i32)>,
     /// When a `recover` step started, if any.
@@ -144,8 +146,8 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
             t0,
             first_after(events, t0, &[EventKind::FailoverCommand], any),
         ),
-        // The VIP on its new holder: the faulty node finishing its own escalation late (its
-        // arping can end just after the fault) is not the VIP moving.
+        // The VIP on its new holder: the faulty node, or the holder finishing its own escalation
+        // late (its arping can end just after the fault), is not the VIP moving.
         from_event(
             MeasurementKind::Vip,
             t0,
@@ -291,6 +293,7 @@ mod tests {
             fault_time: at("2026-11-25 12:00:10.000"),
             fault_offset_ms: 10_000,
             target: "node1".into(),
+            vip_holder_before: Some("node1".into()),
             old_primary: Some(("10.77.1.11".into(), 1)),
             recover_time: None,
         };
@@ -317,6 +320,7 @@ mod tests {
             fault_time: at("2026-11-25 12:00:10.000"),
             fault_offset_ms: 10_000,
             target: "node1".into(),
+            vip_holder_before: None,
             old_primary: None,
             recover_time: None,
         };

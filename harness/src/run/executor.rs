@@ -76,6 +76,8 @@ pub(super) struct FaultAnchor {
     pub(super) target: String,
     /// Whether that node was the primary (a failover is expected).
     pub(super) was_primary: bool,
+    /// Who held the VIP when it hit.
+    pub(super) vip_holder_before: Option<String>,
     /// Seconds from injection until the fault really took effect: a graceful stop takes as long
     /// as pgpool and PostgreSQL need to shut down, and nothing can detect it before that.
     pub(super) effect_s: f64,
@@ -595,6 +597,7 @@ async fn act(
                     offset_ms,
                     target: node.clone(),
                     was_primary,
+                    vip_holder_before: observed.snapshot().vip_holder,
                     effect_s,
                 });
             }

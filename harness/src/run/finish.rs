@@ -140,8 +140,12 @@ pub(super) async fn finish(
         crate::scenario::Action::Inject { fault, .. } => Some(fault.kind()),
         _ => None,
     }) == Some(crate::faults::FaultKind::HostShutdown);
-    let mut expectations = Expectations::for_fault(grammar_profile(&plan.profile), announced);
-    expectations.failover_expected = failover_expected;
+    // A failed primary is failed over (the seed's steps); a failed standby is only detached.
+    let expectations = if failover_expected || live.fault_anchor.is_none() {
+        Expectations::for_fault(grammar_profile(&plan.profile), announced)
+    } else {
+        Expectations::standby_detach()
+    };
     let inputs: Vec<Input> = nodes
         .iter()
         .flat_map(|n| {
@@ -203,6 +207,7 @@ pub(super) async fn finish(
             fault_time: fault.at,
             fault_offset_ms: fault.offset_ms,
             target: fault.target.clone(),
+            vip_holder_before: fault.vip_holder_before.clone(),
             old_primary: live.old_primary.clone(),
             recover_time: live.recover_time,
         };
