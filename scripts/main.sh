@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the built-in default: build the node image if needed, boot the two-node
-# cluster, show its status, and tear it down (logs land in reports/up/<run>/logs/).
+# PostgreSQL 17 + pgpool-II 4.6 cluster, run the seed's case (the primary's host is shut down),
+# judge it, and tear everything down. The run directory (run.json, junit.xml, timeline.html,
+# logs/) is printed at the end; `reports/primary-shutdown/latest` points at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
 cargo build --quiet --bin hachaos
-bin=target/debug/hachaos
-"$bin" image build
-out=$("$bin" up --format json)
-run=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])')
-trap '"$bin" down --run "$run" || "$bin" clean --run "$run"' EXIT
-"$bin" status --run "$run"
+exec target/debug/hachaos run faults/primary-shutdown.yaml "$@"

@@ -141,11 +141,16 @@ pub(super) async fn finish(
         _ => None,
     }) == Some(crate::faults::FaultKind::HostShutdown);
     // A failed primary is failed over (the seed's steps); a failed standby is only detached.
-    let expectations = if failover_expected || live.fault_anchor.is_none() {
+    let mut expectations = if failover_expected || live.fault_anchor.is_none() {
         Expectations::for_fault(grammar_profile(&plan.profile), announced)
     } else {
         Expectations::standby_detach()
     };
+    // The sequence is the survivor's: under a network fault the isolated node's pgpool may run
+    // a failover of its own (detaching its peer) first, which is damage, not the sequence.
+    if let Some(fault) = &live.fault_anchor {
+        expectations.sequence_node = nodes.iter().find(|n| **n != fault.target).cloned();
+    }
     let inputs: Vec<Input> = nodes
         .iter()
         .flat_map(|n| {
@@ -317,7 +322,13 @@ pub(super) async fn finish(
         }
         checks.push(c);
     }
-    checks.push(final_roles_check(&final_observed));
+    let final_roles = final_roles_check(&final_observed);
+    if final_roles.verdict == Verdict::Fail && split_declared {
+        // Two primaries left at the end are the declared split brain, counted as such.
+        checks.push(damage_check(final_roles.name.as_str(), true, true, final_roles.evidence));
+    } else {
+        checks.push(final_roles);
+    }
 
     let verdict = if error.is_some() && worst(&checks) == Verdict::Pass {
         Verdict::Unknown
