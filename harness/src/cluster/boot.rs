@@ -262,6 +262,11 @@ impl Cluster {
             }
         }
         obs.leader = Some(probe::watchdog_leader(&self.docker, &self.nodes[0].container).await);
+        for node in &self.nodes {
+            if probe::lifecheck_started(&self.docker, &node.container).await {
+                obs.lifecheck.push(node.name.clone());
+            }
+        }
         obs
     }
 

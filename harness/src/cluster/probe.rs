@@ -194,6 +194,24 @@ pub fn parse_has_address(ip_output: &str, addr: Ipv4Addr) -> bool {
     ip_output.lines().any(|l| l.contains(&needle))
 }
 
+/// Whether the node's pgpool has started its heartbeat life-check (it logs "watchdog: lifecheck
+/// started" some seconds after the watchdog comes up).
+pub async fn lifecheck_started(docker: &Docker, container: &str) -> bool {
+    exec(
+        docker,
+        container,
+        &[
+            "grep",
+            "-q",
+            "watchdog: lifecheck started",
+            "/var/log/hachaos/pgpool.log",
+        ],
+        Duration::from_secs(5),
+    )
+    .await
+    .is_ok_and(|o| o.success())
+}
+
 /// The watchdog leader's node name as `pcp_watchdog_info -v` inside `container` reports it.
 pub async fn watchdog_leader(docker: &Docker, container: &str) -> Result<Option<String>, String> {
     let out = exec(

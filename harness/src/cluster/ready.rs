@@ -3,7 +3,9 @@
 //! Ready means: both backends `up` in `show pool_nodes` through the VIP with one primary and one
 //! standby, the standby streaming in `pg_stat_replication`, exactly one node holding the VIP, and a
 //! watchdog leader known — and, so every run starts from the same place, the initial primary is
-//! the watchdog leader and the VIP holder (as the seed's primary host was the cluster master). Each condition keeps what was last seen so a timeout can say exactly
+//! the watchdog leader and the VIP holder (as the seed's primary host was the cluster master), and
+//! every node's heartbeat life-check has started: pgpool starts it some seconds after the
+//! watchdog, and a silent fault injected before it would be noticed only by TCP timeouts. Each condition keeps what was last seen so a timeout can say exactly
 //! what it waited for.
 
 use super::probe::{PoolNode, WalSender};
@@ -19,6 +21,8 @@ pub struct Observation {
     pub vip_holders: Vec<String>,
     /// The watchdog leader, as each node reports it.
     pub leader: Option<Result<Option<String>, String>>,
+    /// Nodes whose pgpool logged "watchdog: lifecheck started" (heartbeat monitoring is on).
+    pub lifecheck: Vec<String>,
 }
 
 /// One awaited condition and what was last seen of it.
@@ -110,8 +114,17 @@ impl Readiness {
                 Some(Err(e)) => e.clone(),
             },
         };
+        let lifecheck = Condition {
+            awaited: "heartbeat life-check running on every node",
+            met: obs.lifecheck.len() == node_count,
+            seen: if obs.lifecheck.is_empty() {
+                "not started on any node".into()
+            } else {
+                format!("started on {}", obs.lifecheck.join(", "))
+            },
+        };
         Readiness {
-            conditions: vec![pool, replication, vip, leader],
+            conditions: vec![pool, replication, vip, leader, lifecheck],
         }
     }
 
@@ -168,6 +181,7 @@ mod tests {
             replication: Some(Ok(vec![sender("streaming")])),
             vip_holders: vec!["node1".into()],
             leader: Some(Ok(Some("node1".into()))),
+            lifecheck: vec!["node1".into(), "node2".into()],
         }
     }
 
@@ -210,6 +224,15 @@ mod tests {
         assert!(r
             .describe()
             .contains("[waiting] the primary leads the watchdog"));
+    }
+
+    #[test]
+    fn a_node_without_heartbeat_monitoring_is_not_ready() {
+        let mut obs = ready_observation();
+        obs.lifecheck = vec!["node1".into()];
+        let r = Readiness::judge(&obs, 2, "node1");
+        assert!(!r.ready());
+        assert!(r.describe().contains("started on node1"));
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //!   within one period and fails within its timeout.
 //! - **node_down** (backend marked down) ≤ detect + `R × (D + T)`: every retry waits `D` and may
 //!   take `T` to fail.
-//! - **watchdog takeover** (the survivor's watchdog leads) ≤ `H + W + 11 s + slack`: the heartbeat
-//!   deadline and one life-check round to notice a silent peer, then pgpool's fixed watchdog
-//!   waits, which no setting changes (pgpool-II `src/watchdog/watchdog.c`:
-//!   `MAX_SECS_WAIT_FOR_REPLY_FROM_NODE` = 5 s in JOINING, 1 s in INITIALIZING, 5 s waiting for
-//!   replies to "declare coordinator"). A peer that announces its shutdown skips the deadline, so
-//!   the bound is loose for graceful stops and tight for silent losses. pgpool only runs a failover
-//!   the watchdog leader agrees to, so **failover_start** ≤ max(node_down, takeover) + slack.
+//! - **watchdog takeover** (the survivor's watchdog leads): pgpool's fixed watchdog waits, which
+//!   no setting changes (pgpool-II `src/watchdog/watchdog.c`: `MAX_SECS_WAIT_FOR_REPLY_FROM_NODE`
+//!   = 5 s in JOINING, 1 s in INITIALIZING, 5 s waiting for replies to "declare coordinator"),
+//!   11 s + slack — after the peer is known lost: at once when it said goodbye or its sockets
+//!   closed (graceful stop, crash), after the heartbeat deadline `H + W` when it went silent.
+//! - **failover_start**: pgpool runs a failover only when the watchdog leader agrees; a degenerate
+//!   request made before the survivor leads is *cancelled* ("canceled by other pgpool") and the
+//!   health check starts over. So if node_down can come before the takeover, the failover starts
+//!   after as many further health-check cycles `P + R × (D + T)` as it takes to pass the takeover:
+//!   ≤ node_down + k × cycle + slack, else ≤ max(node_down, takeover) + slack.
 //! - **vip** (the VIP up on the new leader) ≤ takeover + 3 s (the escalation process brings the
 //!   address up and sends gratuitous ARP) + slack.
 //! - **promote** (first write acknowledged through the VIP by the new primary) ≤ failover_start +
@@ -56,10 +59,13 @@ pub type Budgets = BTreeMap<MeasurementKind, Budget>;
 /// `effect_s` is how long after injection the fault really took effect (a graceful stop's
 /// shutdown time); every phase measured from the fault gets it added, since none can start
 /// before it.
+/// `silent`: the peers see only silence (no goodbye, no FIN/RST), so the watchdog needs its
+/// heartbeat deadline before it even starts taking over.
 pub fn derive(
     settings: &PgpoolSettings,
     overrides: &BTreeMap<MeasurementKind, Duration>,
     effect_s: f64,
+    silent: bool,
 ) -> Result<Budgets, String> {
     let need = |key: &str| {
         settings
@@ -79,8 +85,16 @@ pub fn derive(
 
     let detect = p + t + SLACK;
     let node_down = detect + (d + t) * r;
-    let takeover = h + w + WATCHDOG_FIXED_WAITS + SLACK;
-    let failover_start = node_down.max(takeover) + SLACK;
+    let noticed = if silent { h + w } else { Duration::ZERO };
+    let takeover = noticed + WATCHDOG_FIXED_WAITS + SLACK;
+    let cycle = p + (d + t) * r;
+    let (failover_start, cancelled_cycles) = if node_down < takeover && !cycle.is_zero() {
+        let k = (takeover - node_down).as_secs_f64() / cycle.as_secs_f64();
+        let k = k.ceil() as u32;
+        (node_down + cycle * k + SLACK, k)
+    } else {
+        (node_down.max(takeover) + SLACK, 0)
+    };
     let vip = takeover + ESCALATION + SLACK;
     let promote = failover_start + Duration::from_secs(5);
     let s = |d: Duration| d.as_secs_f64();
@@ -108,13 +122,21 @@ pub fn derive(
             MeasurementKind::FailoverStart,
             Budget {
                 seconds: s(failover_start),
-                derivation: format!(
-                    "max(node_down {}, watchdog takeover {} = deadtime {} + wd_interval {} + fixed waits 11 + slack 1) + slack 1",
-                    s(node_down),
-                    s(takeover),
-                    s(h),
-                    s(w)
-                ),
+                derivation: if cancelled_cycles > 0 {
+                    format!(
+                        "node_down {} + {cancelled_cycles} health-check cycle(s) of {} (a request before the watchdog takeover {} = {}fixed waits 11 + slack 1 is cancelled) + slack 1",
+                        s(node_down),
+                        s(cycle),
+                        s(takeover),
+                        if silent { format!("deadtime {} + wd_interval {} + ", s(h), s(w)) } else { String::new() }
+                    )
+                } else {
+                    format!(
+                        "max(node_down {}, watchdog takeover {}) + slack 1",
+                        s(node_down),
+                        s(takeover)
+                    )
+                },
             },
         ),
         (
@@ -128,7 +150,10 @@ pub fn derive(
             MeasurementKind::Promote,
             Budget {
                 seconds: s(promote),
-                derivation: format!("failover_start {} + 5 (promote, child restart)", s(failover_start)),
+                derivation: format!(
+                    "failover_start {} + 5 (promote, child restart)",
+                    s(failover_start)
+                ),
             },
         ),
         (
@@ -179,22 +204,34 @@ mod tests {
 
     #[test]
     fn budgets_follow_the_health_check_and_watchdog_timers() {
-        let b = derive(&tuned(), &BTreeMap::new(), 0.0).unwrap();
+        let b = derive(&tuned(), &BTreeMap::new(), 0.0, false).unwrap();
         assert_eq!(b[&MeasurementKind::Detect].seconds, 4.0);
         assert_eq!(b[&MeasurementKind::NodeDown].seconds, 13.0);
-        // takeover = 3 + 1 + 11 + 1 = 16 s dominates node_down (13 s).
-        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 17.0);
-        assert_eq!(b[&MeasurementKind::Vip].seconds, 20.0);
-        assert_eq!(b[&MeasurementKind::Promote].seconds, 22.0);
+        // A loss the watchdog notices at once: takeover 11 + 1 = 12 s, before node_down.
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 14.0);
+        assert_eq!(b[&MeasurementKind::Vip].seconds, 16.0);
+        assert_eq!(b[&MeasurementKind::Promote].seconds, 19.0);
         assert!(b[&MeasurementKind::NodeDown]
             .derivation
             .contains("retries 3"));
     }
 
     #[test]
+    fn a_silent_loss_costs_a_cancelled_health_check_cycle() {
+        // takeover = 3 + 1 + 11 + 1 = 16 s > node_down 13 s: the first request is cancelled
+        // and one more cycle of 1 + 3 x (1 + 2) = 10 s is needed.
+        let b = derive(&tuned(), &BTreeMap::new(), 0.0, true).unwrap();
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 24.0);
+        assert!(b[&MeasurementKind::FailoverStart]
+            .derivation
+            .contains("1 health-check cycle(s) of 10"));
+        assert_eq!(b[&MeasurementKind::Vip].seconds, 20.0);
+    }
+
+    #[test]
     fn a_scenario_budget_replaces_the_derived_one() {
         let over = BTreeMap::from([(MeasurementKind::Promote, Duration::from_secs(12))]);
-        let b = derive(&tuned(), &over, 0.0).unwrap();
+        let b = derive(&tuned(), &over, 0.0, true).unwrap();
         assert_eq!(b[&MeasurementKind::Promote].seconds, 12.0);
         assert_eq!(
             b[&MeasurementKind::Promote].derivation,
@@ -204,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_slow_graceful_stop_delays_every_phase_but_recovery() {
-        let b = derive(&tuned(), &BTreeMap::new(), 1.5).unwrap();
+        let b = derive(&tuned(), &BTreeMap::new(), 1.5, true).unwrap();
         assert_eq!(b[&MeasurementKind::Detect].seconds, 5.5);
         assert!(b[&MeasurementKind::Detect]
             .derivation
@@ -218,6 +255,7 @@ mod tests {
             &PgpoolSettings::parse("health_check_period = 1\n"),
             &BTreeMap::new(),
             0.0,
+            true,
         );
         assert!(err.unwrap_err().contains("health_check_timeout"));
     }

@@ -78,6 +78,8 @@ pub(super) struct FaultAnchor {
     pub(super) was_primary: bool,
     /// Who held the VIP when it hit.
     pub(super) vip_holder_before: Option<String>,
+    /// Which fault it was.
+    pub(super) kind: crate::faults::FaultKind,
     /// Seconds from injection until the fault really took effect: a graceful stop takes as long
     /// as pgpool and PostgreSQL need to shut down, and nothing can detect it before that.
     pub(super) effect_s: f64,
@@ -598,6 +600,7 @@ async fn act(
                     target: node.clone(),
                     was_primary,
                     vip_holder_before: observed.snapshot().vip_holder,
+                    kind: fault.kind(),
                     effect_s,
                 });
             }
@@ -620,11 +623,20 @@ async fn act(
         Action::Recover { .. } => {
             let node = step_node.ok_or("no node to recover (is there a primary?)")?;
             let handle = live.node(node).ok_or("unknown node")?.clone();
+            // The node to follow is the other one; the harness names it, since after a split
+            // brain the VIP answers differently from each side.
+            let primary = live
+                .cluster
+                .nodes()
+                .iter()
+                .find(|n| n.name != node)
+                .map(|n| n.name.clone())
+                .ok_or("no other node to follow")?;
             live.recover_time = Some(fired_at);
             let out = exec(
                 live.cluster.docker(),
                 &handle.container,
-                &["hachaos-rejoin"],
+                &["hachaos-rejoin", &primary],
                 RECOVER_TIMEOUT,
             )
             .await

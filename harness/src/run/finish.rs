@@ -217,7 +217,8 @@ pub(super) async fn finish(
             recover_time: live.recover_time,
         };
         let overrides = plan_budget_overrides(plan);
-        let budgets = derive_budgets(&settings, &overrides, fault.effect_s);
+        let silent = fault.kind.info().peer_sees != crate::faults::PeerSees::FinRst;
+        let budgets = derive_budgets(&settings, &overrides, fault.effect_s, silent);
         if let Err(e) = &budgets {
             checks.push(Check::new(
                 "budgets",
@@ -270,6 +271,16 @@ pub(super) async fn finish(
 
     // Damage: two primaries, two VIP holders, lost writes — declared or not.
     let split_declared = plan.expected_damage.contains(&Damage::SplitBrain);
+    // In a declared split brain both sides fail each other over: two executors and disagreeing
+    // ids are that damage, reported with their evidence rather than as a surprise.
+    if split_declared {
+        for c in checks.iter_mut() {
+            if (c.name == "single_executor" || c.name == "ids_agree") && c.verdict == Verdict::Fail
+            {
+                *c = damage_check(&c.name, true, true, c.evidence.clone());
+            }
+        }
+    }
     let loss_declared = plan.expected_damage.contains(&Damage::LostWrites);
     let span = |o: &crate::observe::Overlap| {
         format!(
@@ -325,7 +336,12 @@ pub(super) async fn finish(
     let final_roles = final_roles_check(&final_observed);
     if final_roles.verdict == Verdict::Fail && split_declared {
         // Two primaries left at the end are the declared split brain, counted as such.
-        checks.push(damage_check(final_roles.name.as_str(), true, true, final_roles.evidence));
+        checks.push(damage_check(
+            final_roles.name.as_str(),
+            true,
+            true,
+            final_roles.evidence,
+        ));
     } else {
         checks.push(final_roles);
     }
