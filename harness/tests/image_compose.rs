@@ -80,6 +80,7 @@ fn compose_nodes_follow_the_container_contract() {
         assert!(caps.contains(&"NET_ADMIN".into()) && caps.contains(&"NET_RAW".into()));
         assert!(!caps.iter().any(|c| c == "ALL"), "never privileged");
         assert_eq!(s(&node["sysctls"]["net.ipv4.conf.all.route_localnet"]), "1");
+        assert_eq!(s(&node["sysctls"]["net.ipv6.conf.lo.disable_ipv6"]), "0");
         assert_eq!(
             list(&node["volumes"]),
             vec![format!("{name}-data:/var/lib/postgresql/data")]
@@ -117,5 +118,44 @@ fn compose_network_and_volumes_are_labelled_with_explicit_subnet() {
     }
     for vol in ["node1-data", "node2-data"] {
         has_managed_labels(&doc["volumes"][vol]);
+    }
+}
+
+#[test]
+fn compose_nodes_get_what_the_harness_gives_its_containers() {
+    use hachaos::cluster::{node_container, ClusterSpec, Subnet, Topology};
+    let spec = ClusterSpec::two_nodes(
+        hachaos::docker::RunId::parse("rcompose").unwrap(),
+        "img",
+        "/tmp".into(),
+    );
+    let topo = Topology::within(Subnet::parse("10.77.1.0/24").unwrap(), 2);
+    let doc = compose();
+    for (i, name) in ["node1", "node2"].iter().enumerate() {
+        let harness = node_container(&spec, &topo, i);
+        let host = harness.host_config.unwrap();
+        let node = &doc["services"][*name];
+        let mut caps = list(&node["cap_add"]);
+        caps.sort();
+        let mut want = host.cap_add.unwrap();
+        want.sort();
+        assert_eq!(caps, want, "{name}: capabilities");
+        for (key, value) in host.sysctls.unwrap() {
+            assert_eq!(
+                s(&node["sysctls"][key.as_str()]),
+                value,
+                "{name}: sysctl {key}"
+            );
+        }
+        assert_eq!(
+            s(&node["init"]),
+            host.init.unwrap().to_string(),
+            "{name}: init"
+        );
+        assert_eq!(
+            s(&node["hostname"]),
+            harness.hostname.unwrap(),
+            "{name}: hostname"
+        );
     }
 }
