@@ -137,8 +137,12 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                     Format::Text => {
                         print_status(&status);
                         println!(
-                            "boot: network {} ms, containers {} ms, ready {} ms, total {} ms",
-                            timings.network_ms, timings.containers_ms, timings.ready_ms, timings.total_ms
+                            "boot: network {} ms, containers {} ms, serving after {} ms, heartbeat armed (ready) after {} ms, total {} ms",
+                            timings.network_ms,
+                            timings.containers_ms,
+                            timings.serving_ms,
+                            timings.ready_ms,
+                            timings.total_ms
                         );
                         println!("stop it with: hachaos down --run {run}");
                     }

@@ -133,6 +133,14 @@ impl Readiness {
         self.conditions.iter().all(|c| c.met)
     }
 
+    /// Whether the cluster serves: every condition but the heartbeat life-check.
+    pub fn serving(&self) -> bool {
+        self.conditions
+            .iter()
+            .filter(|c| !c.awaited.starts_with("heartbeat life-check"))
+            .all(|c| c.met)
+    }
+
     /// One line per condition: `[ok]`/`[waiting]`, what is awaited, what was seen.
     pub fn describe(&self) -> String {
         self.conditions
@@ -232,6 +240,7 @@ mod tests {
         obs.lifecheck = vec!["node1".into()];
         let r = Readiness::judge(&obs, 2, "node1");
         assert!(!r.ready());
+        assert!(r.serving());
         assert!(r.describe().contains("started on node1"));
     }
 
