@@ -79,7 +79,7 @@ fn build_without_a_daemon_is_an_environment_error() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains(
-            "error: cannot connect to the docker daemon",
+            "error: cannot reach the docker daemon at unix:///nonexistent/docker.sock",
         ));
 }
 

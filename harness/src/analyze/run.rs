@@ -93,6 +93,11 @@ pub fn analyze(
     for input in kept {
         let label = input.path.display().to_string();
         let scan = grammar.scan_path(&input.path, &input.node, &label)?;
+        // A run's logs/ folder holds every log a node may write; one it never wrote to (the
+        // recovery log of a node that was not recovered) is empty, not unparsable.
+        if input.from_directory && scan.stats.lines == 0 {
+            continue;
+        }
         if scan.stats.parsed == 0 && scan.events.is_empty() {
             return Err(AnalyzeError::Unparsable {
                 path: input.path.clone(),
