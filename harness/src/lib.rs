@@ -10,10 +10,10 @@
 //!
 //! ```text
 //! scenario YAML ─► ScenarioSpec ─► Plan ─► Cluster up ─► fault inject/heal ─► Event ─► Timeline
-//!                                                                                      │
+//!                                      observers (logs, write probe, roles) ──► Event ─┤
 //!              offline logs ─► grammar ─────────────────────────────────────────────────┘
 //!                                                                                      ▼
-//!                                                             checks ─► RunRecord ─► reporters
+//!                                           checks + measurements ─► RunRecord ─► reporters
 //! ```
 //!
 //! ## Layout
@@ -28,6 +28,9 @@
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
 //! - [`faults`]: the fault catalogue, one file per kind.
+//! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
+//! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
+//! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
 //! - [`report`]: reporters (JUnit, HTML timeline, console summary, compare) over a run record.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
