@@ -4,27 +4,16 @@
 
 mod common;
 
-use bollard::query_parameters::ListContainersOptionsBuilder;
 use hachaos::docker::connect;
-use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Waits until containers owned by `pid` exist, and returns their run id.
 async fn run_of_owner(docker: &bollard::Docker, pid: u32) -> String {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("org.hachaos.owner-pid={pid}")],
-    )]);
+    let labels = [format!("org.hachaos.owner-pid={pid}")];
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
-        let found = docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filters)
-                    .build(),
-            ))
+        let found = hachaos::docker::containers_labelled(docker, &labels)
             .await
             .expect("list containers");
         if let Some(run) = found

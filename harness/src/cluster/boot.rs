@@ -9,11 +9,13 @@ use super::ready::{Observation, Readiness};
 use super::spec::{ClusterSpec, Secrets};
 use super::topology::{choose_subnet, Subnet, Topology};
 use super::ClusterError;
-use crate::docker::{labels_for, sweep, DockerError, RunId, SweepScope, LABEL_KEEP};
+use crate::docker::{
+    containers_labelled, labels_for, sweep, DockerError, RunId, SweepScope, LABEL_KEEP,
+};
 use crate::{LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY_VALUE};
 use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
-    InspectContainerOptions, ListContainersOptionsBuilder, UploadToContainerOptionsBuilder,
+    InspectContainerOptions, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use std::collections::HashMap;
@@ -425,16 +427,7 @@ impl Cluster {
         if let Some(run) = run {
             labels.push(format!("{LABEL_RUN_ID}={run}"));
         }
-        let filters = HashMap::from([("label".to_string(), labels)]);
-        let containers = docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .map_err(|e| DockerError::api("list containers", e))?;
+        let containers = containers_labelled(docker, &labels).await?;
         let mut runs: Vec<String> = containers
             .iter()
             .filter_map(|c| c.labels.as_ref()?.get(LABEL_RUN_ID).cloned())

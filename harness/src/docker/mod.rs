@@ -9,4 +9,4 @@ mod sweep;
 pub use connect::{connect, DockerError};
 pub use exec::{exec, ExecOutput};
 pub use labels::{labels_for, RunId, LABEL_KEEP, LABEL_OWNER_PID, LABEL_OWNER_START};
-pub use sweep::{sweep, SweepReport, SweepScope};
+pub use sweep::{containers_labelled, sweep, SweepReport, SweepScope};

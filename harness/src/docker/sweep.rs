@@ -69,16 +69,7 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
     let filters = label_filter(scope);
     let mut report = SweepReport::default();
 
-    let containers = docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(|e| DockerError::api("list containers", e))?;
-    for c in containers {
+    for c in containers_labelled(docker, &filters["label"]).await? {
         let labels = c.labels.clone().unwrap_or_default();
         if !selected(scope, &labels) {
             continue;
@@ -142,6 +133,23 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
         }
     }
     Ok(report)
+}
+
+/// Every container (running or not) carrying all of `labels` (`key=value` each).
+pub async fn containers_labelled(
+    docker: &Docker,
+    labels: &[String],
+) -> Result<Vec<bollard::models::ContainerSummary>, DockerError> {
+    let filters = HashMap::from([("label".to_string(), labels.to_vec())]);
+    docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DockerError::api("list containers", e))
 }
 
 /// Whether the engine said the object does not exist (someone else removed it first).

@@ -3,9 +3,7 @@
 
 #![allow(dead_code)]
 
-use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
-};
+use bollard::query_parameters::{ListNetworksOptionsBuilder, ListVolumesOptionsBuilder};
 use bollard::Docker;
 use std::collections::HashMap;
 
@@ -19,17 +17,9 @@ pub async fn node_image(docker: &Docker) -> String {
 
 /// Counts (containers, networks, volumes) labelled with `run`.
 pub async fn leftovers(docker: &Docker, run: &str) -> (usize, usize, usize) {
-    let filters = HashMap::from([(
-        "label".to_string(),
-        vec![format!("org.hachaos.run-id={run}")],
-    )]);
-    let c = docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
+    let labels = [format!("org.hachaos.run-id={run}")];
+    let filters = HashMap::from([("label".to_string(), labels.to_vec())]);
+    let c = hachaos::docker::containers_labelled(docker, &labels)
         .await
         .expect("list containers")
         .len();
