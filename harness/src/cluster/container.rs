@@ -21,8 +21,8 @@ pub const LOG_DIR: &str = "/var/log/hachaos";
 /// entrypoint mounts a loop-backed ext4 (`errors=remount-ro`, image file in the volume) over
 /// this same path, so PGDATA's path is the same with or without it.
 pub const DATA_DIR: &str = "/var/lib/postgresql/data";
-/// PGDATA inside the node: a sub-directory of the data volume `/var/lib/postgresql/data` (an ext4 root holds `lost+found`,
-/// which initdb refuses).
+/// PGDATA inside the node: a sub-directory of the data volume `/var/lib/postgresql/data` (an
+/// ext4 root holds `lost+found`, which initdb refuses).
 pub const PGDATA: &str = "/var/lib/postgresql/data/pgdata";
 /// The host's loop control device; the node asks it for a free loop device.
 pub const LOOP_CONTROL: &str = "/dev/loop-control";
