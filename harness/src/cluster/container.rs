@@ -5,8 +5,8 @@ use super::spec::ClusterSpec;
 use super::topology::Topology;
 use crate::docker::labels_for;
 use bollard::models::{
-    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, Mount, MountType,
-    NetworkingConfig,
+    ContainerCreateBody, DeviceMapping, EndpointIpamConfig, EndpointSettings, HostConfig, Mount,
+    MountType, NetworkingConfig,
 };
 use std::collections::HashMap;
 
@@ -17,8 +17,18 @@ pub const LABEL_VIP: &str = "org.hachaos.vip";
 
 /// Where the image keeps its logs (copied out at teardown).
 pub const LOG_DIR: &str = "/var/log/hachaos";
-/// PGDATA inside the node.
-pub const PGDATA: &str = "/var/lib/postgresql/data";
+/// Where the node's data volume is mounted. When the node can (see [`loop_disk_access`]), its
+/// entrypoint mounts a loop-backed ext4 (`errors=remount-ro`, image file in the volume) over
+/// this same path, so PGDATA's path is the same with or without it.
+pub const DATA_DIR: &str = "/var/lib/postgresql/data";
+/// PGDATA inside the node: a sub-directory of the data volume `/var/lib/postgresql/data` (an
+/// ext4 root holds `lost+found`, which initdb refuses).
+pub const PGDATA: &str = "/var/lib/postgresql/data/pgdata";
+/// The host's loop control device; the node asks it for a free loop device.
+pub const LOOP_CONTROL: &str = "/dev/loop-control";
+/// Block devices of major 7 (loop): the node creates the node of whichever loop device it is
+/// given (`mknod`), since the kernel may hand out a number with no node in the container yet.
+pub const LOOP_DEVICE_RULE: &str = "b 7:* rmw";
 /// pgpool's port.
 pub const PGPOOL_PORT: u16 = 9999;
 /// PostgreSQL's port.
@@ -52,6 +62,22 @@ pub fn render_settings(settings: &[(String, String)]) -> String {
         }
     }
     out
+}
+
+/// What the node needs to loop-mount its data disk (PGDATA on an ext4 mounted
+/// `errors=remount-ro`, which the `disk-readonly` fault turns read-only in the kernel): the
+/// capability to mount, the loop control device, and access to loop block devices. Nothing more:
+/// `--privileged` fails on Docker 20.10 here and would hide what the node really needs.
+pub fn loop_disk_access() -> (Vec<String>, Vec<DeviceMapping>, Vec<String>) {
+    (
+        vec!["SYS_ADMIN".into()],
+        vec![DeviceMapping {
+            path_on_host: Some(LOOP_CONTROL.into()),
+            path_in_container: Some(LOOP_CONTROL.into()),
+            cgroup_permissions: Some("rwm".into()),
+        }],
+        vec![LOOP_DEVICE_RULE.into()],
+    )
 }
 
 /// The create request for node `index` of the cluster.
@@ -102,6 +128,11 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
         ..Default::default()
     };
 
+    // The VIP needs NET_ADMIN (ip addr) and NET_RAW (arping); the data disk needs the rest.
+    let (disk_caps, devices, device_rules) = loop_disk_access();
+    let mut caps = vec!["NET_ADMIN".to_string(), "NET_RAW".to_string()];
+    caps.extend(disk_caps);
+
     ContainerCreateBody {
         image: Some(spec.image.clone()),
         hostname: Some(node.clone()),
@@ -111,8 +142,10 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
             // A real PID 1 that reaps zombies and forwards signals to the entrypoint.
             init: Some(true),
             network_mode: Some(network.clone()),
-            // The VIP needs NET_ADMIN (ip addr) and NET_RAW (arping); never --privileged.
-            cap_add: Some(vec!["NET_ADMIN".into(), "NET_RAW".into()]),
+            // Never --privileged.
+            cap_add: Some(caps),
+            devices: Some(devices),
+            device_cgroup_rules: Some(device_rules),
             // pgpool 4.6.1's heartbeat receiver binds 127.0.0.1; the image redirects peers'
             // heartbeats there, which needs route_localnet (see images/README.md).
             // pgpool 4.6.1 binds its heartbeat receiver to "localhost", i.e. 127.0.0.1 AND ::1;
@@ -126,7 +159,7 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
                 ("net.ipv6.conf.lo.disable_ipv6".to_string(), "0".to_string()),
             ])),
             mounts: Some(vec![Mount {
-                target: Some(PGDATA.into()),
+                target: Some(DATA_DIR.into()),
                 source: Some(volume_name(spec, node)),
                 typ: Some(MountType::VOLUME),
                 ..Default::default()
@@ -167,7 +200,10 @@ mod tests {
         let host = c.host_config.as_ref().unwrap();
         assert_eq!(host.privileged, None);
         assert_eq!(host.init, Some(true));
-        assert_eq!(host.cap_add.as_ref().unwrap(), &["NET_ADMIN", "NET_RAW"]);
+        assert_eq!(
+            host.cap_add.as_ref().unwrap(),
+            &["NET_ADMIN", "NET_RAW", "SYS_ADMIN"]
+        );
         let endpoints = c.networking_config.unwrap().endpoints_config.unwrap();
         let ep = &endpoints["hachaos-rtest"];
         assert_eq!(ep.aliases.as_ref().unwrap(), &["node2"]);
@@ -181,6 +217,51 @@ mod tests {
         assert!(env.contains(&"HACHAOS_PEER_IP=10.77.9.11".to_string()));
         assert!(env.contains(&"HACHAOS_TRUSTED_SERVERS=10.77.9.1".to_string()));
         assert!(env.contains(&"HACHAOS_VIP=10.77.9.100".to_string()));
+    }
+
+    #[test]
+    fn node_containers_get_exactly_what_a_loop_mounted_data_disk_needs() {
+        let spec = spec();
+        let topo = Topology::within(Subnet::parse("10.77.9.0/24").unwrap(), 2);
+        for index in 0..2 {
+            let host = node_container(&spec, &topo, index).host_config.unwrap();
+            assert_eq!(host.privileged, None);
+            let devices = host.devices.unwrap();
+            assert_eq!(
+                devices.len(),
+                1,
+                "only the loop control device: {devices:?}"
+            );
+            assert_eq!(
+                devices[0].path_on_host.as_deref(),
+                Some("/dev/loop-control")
+            );
+            assert_eq!(
+                devices[0].path_in_container.as_deref(),
+                Some("/dev/loop-control")
+            );
+            assert_eq!(devices[0].cgroup_permissions.as_deref(), Some("rwm"));
+            assert_eq!(host.device_cgroup_rules.unwrap(), ["b 7:* rmw"]);
+            assert!(host.cap_add.unwrap().contains(&"SYS_ADMIN".to_string()));
+        }
+    }
+
+    #[test]
+    fn the_data_volume_is_mounted_above_pgdata() {
+        let spec = spec();
+        let topo = Topology::within(Subnet::parse("10.77.9.0/24").unwrap(), 2);
+        let mounts = node_container(&spec, &topo, 0)
+            .host_config
+            .unwrap()
+            .mounts
+            .unwrap();
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].target.as_deref(), Some(DATA_DIR));
+        assert_eq!(
+            mounts[0].source.as_deref(),
+            Some("hachaos-rtest-node1-data")
+        );
+        assert!(PGDATA.starts_with(&format!("{DATA_DIR}/")));
     }
 
     #[test]

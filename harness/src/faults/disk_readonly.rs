@@ -1,10 +1,18 @@
 //! `disk-readonly` / `disk-repair`: the PGDATA filesystem really becomes read-only in the
 //! kernel, the way a failing disk mounted `errors=remount-ro` does (not a permission change).
 //!
-//! Needs PGDATA on a loop-backed ext4 mounted `errors=remount-ro` inside the node (caps
-//! SYS_ADMIN and the loop devices); the fault writes `1` to
-//! `/sys/fs/ext4/<loopN>/trigger_fs_error` on the host. The repair restarts the node: its
-//! entrypoint must run `e2fsck -p` on the loop file before mounting it again.
+//! Needs PGDATA on a loop-backed ext4 mounted `errors=remount-ro` inside the node: the node
+//! image mounts its data disk over the volume at `/var/lib/postgresql/data` when the container
+//! has SYS_ADMIN and the loop devices ([`crate::cluster`]'s create request gives them). The
+//! precheck finds that mount in `/proc/<pid>/mountinfo` (read from the host, in the container's
+//! mount namespace); the fault writes `1` to `/sys/fs/ext4/<loopN>/trigger_fs_error` on the host
+//! (sysfs is global), which raises an ext4 error; `verify` waits until mountinfo shows the
+//! filesystem read-only (`ro`, or `emergency_ro` on Linux 6.x, where the mount still reads `rw`).
+//! The repair restarts the node: its entrypoint runs `e2fsck -p` on the image before mounting it
+//! again, and the loop device of the old mount is auto-cleared with the old mount namespace.
+//!
+//! What follows, measured: PostgreSQL PANICs at its next WAL write and stays down; the sick
+//! node's own pgpool (still the watchdog leader) detaches its backend and promotes the peer.
 
 use super::context::FaultContext;
 use super::error::FaultError;

@@ -17,9 +17,18 @@ pub(crate) struct Mount {
 }
 
 impl Mount {
-    /// Read-only at the mount or superblock level.
+    /// Read-only at the mount or superblock level, including ext4's emergency read-only state.
+    ///
+    /// Older kernels turn an ext4 error under `errors=remount-ro` into a real remount (`ro` in
+    /// the superblock options). Since Linux 6.x ext4 no longer sets `SB_RDONLY` for this: the
+    /// mount still reads `rw` and the superblock options gain `emergency_ro` (seen here on
+    /// 6.18: `rw,errors=remount-ro,emergency_ro`), while every write fails with EROFS.
     pub fn read_only(&self) -> bool {
-        self.options.iter().any(|o| o == "ro") || self.super_options.iter().any(|o| o == "ro")
+        self.options.iter().any(|o| o == "ro")
+            || self
+                .super_options
+                .iter()
+                .any(|o| o == "ro" || o == "emergency_ro")
     }
 
     /// `loop3` for `/dev/loop3`.
@@ -117,6 +126,35 @@ mod tests {
         let mounts = parse(SAMPLE);
         let m = holding(&mounts, "/var/lib/postgresqlx/data").unwrap();
         assert_eq!(m.mount_point, "/");
+        assert_eq!(m.loop_device(), None);
+    }
+
+    /// Recorded in a node (Linux 6.18) after `echo 1 > /sys/fs/ext4/loop0/trigger_fs_error`:
+    /// the volume, then the loop-backed ext4 stacked on the same mount point.
+    const AFTER_ERROR: &str = "\
+162 159 254:0 /var/lib/docker/volumes/v/_data /var/lib/postgresql/data rw,relatime master:1 - ext4 /dev/vda rw,discard
+130 162 7:0 / /var/lib/postgresql/data rw,relatime - ext4 /dev/loop0 rw,errors=remount-ro,emergency_ro
+";
+
+    #[test]
+    fn an_ext4_in_emergency_read_only_state_reads_as_read_only() {
+        let mounts = parse(AFTER_ERROR);
+        let m = holding(&mounts, "/var/lib/postgresql/data/pgdata").unwrap();
+        assert_eq!(m.loop_device(), Some("loop0"));
+        assert!(m.read_only());
+    }
+
+    #[test]
+    fn a_loop_mount_stacked_over_the_volume_holds_pgdata() {
+        let text = AFTER_ERROR.replace(",emergency_ro", "");
+        let mounts = parse(&text);
+        let m = holding(&mounts, "/var/lib/postgresql/data/pgdata").unwrap();
+        assert_eq!(m.source, "/dev/loop0");
+        assert!(!m.read_only());
+        // Without the loop mount, the volume holds it and it is not loop-backed.
+        let volume_only: String = text.lines().next().unwrap().to_string() + "\n";
+        let mounts = parse(&volume_only);
+        let m = holding(&mounts, "/var/lib/postgresql/data/pgdata").unwrap();
         assert_eq!(m.loop_device(), None);
     }
 

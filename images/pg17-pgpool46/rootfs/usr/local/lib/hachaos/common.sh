@@ -8,6 +8,14 @@ HACHAOS_LOG_DIR=/var/log/hachaos
 HACHAOS_TEMPLATES=/etc/hachaos/templates
 HACHAOS_RUN=/run/hachaos
 PGDATA="${PGDATA:-/var/lib/postgresql/data/pgdata}"
+# The data volume is mounted at DATA_DIR (PGDATA's parent). When the node may loop-mount (SYS_ADMIN
+# and /dev/loop-control), the entrypoint mounts the ext4 image DATA_DISK (a sparse file in the
+# volume) over DATA_DIR itself, errors=remount-ro: PGDATA keeps its path either way.
+DATA_DIR="$(dirname "$PGDATA")"
+# shellcheck disable=SC2034 # used by the entrypoint
+DATA_DISK="$DATA_DIR/disk.img"
+# shellcheck disable=SC2034 # used by the entrypoint
+DATA_DISK_SIZE="${HACHAOS_DATA_DISK_SIZE:-1G}"
 PGBIN=/usr/lib/postgresql/17/bin
 # Ports, used by the scripts that source this file.
 : "${PG_PORT:=5432}" "${PGPOOL_PORT:=9999}" "${PCP_PORT:=9898}" "${WD_PORT:=9000}" "${HB_PORT:=9694}"
