@@ -2,6 +2,7 @@
 
 use hachaos::analyze::{analyze, AnalyzeOptions, Input, ProfileChoice};
 use hachaos::checks::{Expectations, Verdict};
+use hachaos::timeline::EventKind;
 use std::path::Path;
 
 fn inputs(run: &str) -> Vec<Input> {
@@ -38,5 +39,21 @@ fn a_recorded_primary_shutdown_is_judged_as_one_failover_run_by_the_standby() {
     assert_eq!(record.failover.new_primary_node_id, Some(1));
     for c in &record.checks {
         assert_eq!(c.verdict, Verdict::Pass, "{}: {}", c.name, c.evidence);
+    }
+}
+
+#[test]
+fn a_postgres_panic_is_a_forbidden_pattern_even_as_the_log_level() {
+    let g =
+        hachaos::grammar::Grammar::new(hachaos::grammar::Profile::builtin("pgpool").unwrap(), &[])
+            .unwrap();
+    for line in [
+        "2026-11-25 12:51:02.114 UTC [212] PANIC:  could not write to file \"pg_wal/xlogtemp.212\": Read-only file system\n",
+        "2026-11-25 12:51:02.114: main pid 42: PANIC:  something went very wrong\n",
+    ] {
+        let scan = g.scan_bytes(line.as_bytes(), "node1", "postgresql.log");
+        let kinds: Vec<_> = scan.events.iter().map(|e| e.kind).collect();
+        assert!(kinds.contains(&EventKind::Forbidden), "{line}: {kinds:?}");
+        assert!(scan.events.iter().all(|e| e.time.is_some()), "{line}: the time is kept");
     }
 }

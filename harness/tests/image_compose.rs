@@ -140,6 +140,24 @@ fn compose_nodes_get_what_the_harness_gives_its_containers() {
         let mut want = host.cap_add.unwrap();
         want.sort();
         assert_eq!(caps, want, "{name}: capabilities");
+        let devices: Vec<String> = host
+            .devices
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{}",
+                    d.path_on_host.clone().unwrap_or_default(),
+                    d.path_in_container.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(list(&node["devices"]), devices, "{name}: devices");
+        assert_eq!(
+            list(&node["device_cgroup_rules"]),
+            host.device_cgroup_rules.unwrap_or_default(),
+            "{name}: device cgroup rules"
+        );
         for (key, value) in host.sysctls.unwrap() {
             assert_eq!(
                 s(&node["sysctls"][key.as_str()]),

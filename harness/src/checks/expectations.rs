@@ -153,6 +153,34 @@ impl Expectations {
         }
     }
 
+    /// A primary whose PostgreSQL fails while its pgpool lives on (a read-only disk): that
+    /// pgpool — still the watchdog leader — detaches its own backend and runs the failover,
+    /// which promotes the standby remotely. Checked on the sick node itself.
+    pub fn self_detach() -> Expectations {
+        use EventKind::*;
+        Expectations {
+            steps: vec![
+                StepExpectation::new(
+                    1,
+                    "the backend fails (query error or health check)",
+                    &[DegenerateRequest],
+                    &[ReadOnlyFilesystem, HealthCheckRetry, HealthCheckFailed],
+                ),
+                StepExpectation::new(2, "its backend set down", &[BackendDown], &[FailoverLock]),
+                StepExpectation::new(
+                    3,
+                    "failover command, new primary, failover done",
+                    &[FailoverCommand, NewPrimary, FailoverDone],
+                    &[PrimaryFound],
+                ),
+            ],
+            sequence_node: None,
+            failover_expected: true,
+            budgets: BTreeMap::new(),
+            unordered: Vec::new(),
+        }
+    }
+
     /// The expectation for a primary failure: graceful shutdowns announce themselves
     /// (`peer_shutdown`); crashes, power loss and network faults do not, so step 1 then only shows
     /// `peer_shutdown` / `peer_lost` when they occur.

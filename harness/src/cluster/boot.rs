@@ -14,9 +14,7 @@ use crate::docker::{
 };
 use crate::{LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY_VALUE};
 use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateRequest};
-use bollard::query_parameters::{
-    InspectContainerOptions, UploadToContainerOptionsBuilder,
-};
+use bollard::query_parameters::{InspectContainerOptions, UploadToContainerOptionsBuilder};
 use bollard::Docker;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;

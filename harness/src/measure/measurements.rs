@@ -79,6 +79,8 @@ pub struct Anchor {
     pub old_primary: Option<(String, i32)>,
     /// When a `recover` step started, if any.
     pub recover_time: Option<WallTime>,
+    /// When the fault was healed: failover phases are only looked for before it.
+    pub healed_time: Option<WallTime>,
 }
 
 fn since(from: &WallTime, e: &Event) -> Option<f64> {
@@ -86,16 +88,19 @@ fn since(from: &WallTime, e: &Event) -> Option<f64> {
     Some((t.at - from.at).num_milliseconds() as f64 / 1000.0)
 }
 
-fn first_after<'a>(
+fn first_between<'a>(
     events: &'a [Event],
     from: &WallTime,
+    until: Option<&WallTime>,
     kinds: &[EventKind],
     node_filter: impl Fn(&str) -> bool,
 ) -> Option<&'a Event> {
     events.iter().find(|e| {
         kinds.contains(&e.kind)
             && node_filter(&e.node)
-            && e.time.as_ref().is_some_and(|t| t.at >= from.at)
+            && e.time
+                .as_ref()
+                .is_some_and(|t| t.at >= from.at && until.is_none_or(|u| t.at < u.at))
     })
 }
 
@@ -120,23 +125,32 @@ fn from_event(kind: MeasurementKind, anchor: &WallTime, e: Option<&Event>) -> Me
 pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measurement> {
     let any = |_: &str| true;
     let t0 = &anchor.fault_time;
+    let until = anchor.healed_time.as_ref();
     let mut out = vec![
         from_event(
             MeasurementKind::Detect,
             t0,
-            first_after(
+            first_between(
                 events,
                 t0,
-                &[EventKind::HealthCheckFailed, EventKind::HealthCheckRetry],
+                until,
+                // A failed health check, or a client's failed query (failover_on_backend_error
+                // sends a degenerate request without any health check failing first).
+                &[
+                    EventKind::HealthCheckFailed,
+                    EventKind::HealthCheckRetry,
+                    EventKind::DegenerateRequest,
+                ],
                 any,
             ),
         ),
         from_event(
             MeasurementKind::NodeDown,
             t0,
-            first_after(
+            first_between(
                 events,
                 t0,
+                until,
                 &[EventKind::BackendDown, EventKind::DegenerateRequest],
                 any,
             ),
@@ -144,14 +158,14 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
         from_event(
             MeasurementKind::FailoverStart,
             t0,
-            first_after(events, t0, &[EventKind::FailoverCommand], any),
+            first_between(events, t0, until, &[EventKind::FailoverCommand], any),
         ),
         // The VIP on its new holder: the faulty node, or the holder finishing its own escalation
         // late (its arping can end just after the fault), is not the VIP moving.
         from_event(
             MeasurementKind::Vip,
             t0,
-            first_after(events, t0, &[EventKind::VipAcquired], |n| {
+            first_between(events, t0, until, &[EventKind::VipAcquired], |n| {
                 n != anchor.target
             }),
         ),
@@ -202,13 +216,13 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
     out.push(from_event(
         MeasurementKind::FailoverDone,
         t0,
-        first_after(events, t0, &[EventKind::FailoverDone], any),
+        first_between(events, t0, until, &[EventKind::FailoverDone], any),
     ));
     if let Some(r) = &anchor.recover_time {
         out.push(from_event(
             MeasurementKind::Recover,
             r,
-            first_after(events, r, &[EventKind::NodeAttached], any),
+            first_between(events, r, None, &[EventKind::NodeAttached], any),
         ));
     }
     out
@@ -296,6 +310,7 @@ mod tests {
             vip_holder_before: Some("node1".into()),
             old_primary: Some(("10.77.1.11".into(), 1)),
             recover_time: None,
+            healed_time: None,
         };
         let m: BTreeMap<_, _> = measure(&events, &ledger, &anchor)
             .into_iter()
@@ -323,6 +338,7 @@ mod tests {
             vip_holder_before: None,
             old_primary: None,
             recover_time: None,
+            healed_time: None,
         };
         for m in measure(&[], &Ledger::default(), &anchor) {
             assert_eq!(m.seconds, None, "{m:?}");

@@ -141,15 +141,28 @@ pub(super) async fn finish(
         _ => None,
     }) == Some(crate::faults::FaultKind::HostShutdown);
     // A failed primary is failed over (the seed's steps); a failed standby is only detached.
-    let mut expectations = if failover_expected || live.fault_anchor.is_none() {
+    // Whose pgpool runs the failover decides the expected sequence: the survivor's for a lost
+    // primary (the seed's steps), the primary's for a lost standby, and the sick node's own when
+    // its pgpool outlives the fault (a read-only disk kills only PostgreSQL).
+    let self_detach = live
+        .fault_anchor
+        .as_ref()
+        .is_some_and(|f| f.kind == crate::faults::FaultKind::DiskReadonly);
+    let mut expectations = if self_detach {
+        Expectations::self_detach()
+    } else if failover_expected || live.fault_anchor.is_none() {
         Expectations::for_fault(grammar_profile(&plan.profile), announced)
     } else {
         Expectations::standby_detach()
     };
-    // The sequence is the survivor's: under a network fault the isolated node's pgpool may run
-    // a failover of its own (detaching its peer) first, which is damage, not the sequence.
     if let Some(fault) = &live.fault_anchor {
-        expectations.sequence_node = nodes.iter().find(|n| **n != fault.target).cloned();
+        // Under a network fault the isolated node's pgpool may run a failover of its own
+        // (detaching its peer) first: that is damage, not the sequence.
+        expectations.sequence_node = if self_detach {
+            Some(fault.target.clone())
+        } else {
+            nodes.iter().find(|n| **n != fault.target).cloned()
+        };
     }
     let inputs: Vec<Input> = nodes
         .iter()
@@ -213,6 +226,17 @@ pub(super) async fn finish(
             fault_offset_ms: fault.offset_ms,
             target: fault.target.clone(),
             vip_holder_before: fault.vip_holder_before.clone(),
+            // Phases of the failover end with the fault's heal: what a restarted node does
+            // afterwards (its own escalation, its own health checks) is not the failover.
+            healed_time: timeline
+                .events()
+                .iter()
+                .find(|e| {
+                    e.kind == crate::timeline::EventKind::FaultHealed
+                        && e.node == fault.target
+                        && e.time.is_some_and(|t| t.at >= fault.at.at)
+                })
+                .and_then(|e| e.time),
             old_primary: live.old_primary.clone(),
             recover_time: live.recover_time,
         };
@@ -233,6 +257,8 @@ pub(super) async fn finish(
                 && match m.kind {
                     MeasurementKind::Promote => writes.probed,
                     MeasurementKind::Recover => live.recover_time.is_some(),
+                    // The VIP moves only when the fault takes its holder's pgpool down.
+                    MeasurementKind::Vip => !self_detach,
                     _ => true,
                 };
             let verdict = match (m.seconds, budget) {
@@ -273,12 +299,15 @@ pub(super) async fn finish(
     let split_declared = plan.expected_damage.contains(&Damage::SplitBrain);
     // In a declared split brain both sides fail each other over: two executors and disagreeing
     // ids are that damage, reported with their evidence rather than as a surprise.
-    if split_declared {
-        for c in checks.iter_mut() {
-            if (c.name == "single_executor" || c.name == "ids_agree") && c.verdict == Verdict::Fail
-            {
-                *c = damage_check(&c.name, true, true, c.evidence.clone());
-            }
+    let panic_declared = plan.expected_damage.contains(&Damage::Panic);
+    for c in checks.iter_mut() {
+        let declared = match c.name.as_str() {
+            "single_executor" | "ids_agree" => split_declared,
+            "forbidden_patterns" => panic_declared,
+            _ => false,
+        };
+        if declared && c.verdict == Verdict::Fail {
+            *c = damage_check(&c.name, true, true, c.evidence.clone());
         }
     }
     let loss_declared = plan.expected_damage.contains(&Damage::LostWrites);
@@ -382,6 +411,7 @@ pub(super) async fn finish(
             .map(|d| match d {
                 Damage::SplitBrain => "split-brain".to_string(),
                 Damage::LostWrites => "lost-writes".to_string(),
+                Damage::Panic => "panic".to_string(),
             })
             .collect(),
         verdict,

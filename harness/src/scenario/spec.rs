@@ -79,6 +79,9 @@ pub enum Damage {
     SplitBrain,
     /// Acknowledged writes missing after recovery.
     LostWrites,
+    /// A server PANICs on purpose (PostgreSQL PANICs when it cannot write WAL, e.g. on a
+    /// read-only disk): the forbidden-pattern check then counts it instead of failing.
+    Panic,
 }
 
 /// Every step verb. Closed: an unknown action is a parse error that lists the known ones.
