@@ -22,6 +22,7 @@ fn run_scenario_file(file: &str) {
         .enable_all()
         .build()
         .expect("runtime");
+    let loops_before = data_disk_loops();
     runtime.block_on(async {
         let docker = connect().await.expect("docker daemon");
         let image = common::node_image(&docker).await;
@@ -58,6 +59,24 @@ fn run_scenario_file(file: &str) {
         }
         assert_eq!(record.verdict, Verdict::Pass, "{summary}");
     });
+    assert!(
+        data_disk_loops() <= loops_before,
+        "a loop device of a node's data disk outlived the run"
+    );
+}
+
+/// Loop devices backed by a node's data disk image (`losetup -a` on the host).
+fn data_disk_loops() -> usize {
+    std::process::Command::new("losetup")
+        .arg("-a")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| l.contains("disk.img"))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 include!(concat!(env!("OUT_DIR"), "/scenario_tests.rs"));
