@@ -16,7 +16,13 @@ use std::path::Path;
 fn run_scenario_file(file: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let path = root.join("faults").join(file);
-    let plan = load_path(&path, &Capabilities::default()).unwrap_or_else(|e| panic!("{e}"));
+    let file_plan = load_path(&path, &Capabilities::default()).unwrap_or_else(|e| panic!("{e}"));
+    for plan in file_plan.cases() {
+        run_plan(&root, file, &plan);
+    }
+}
+
+fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -34,7 +40,7 @@ fn run_scenario_file(file: &str) {
             reproduce: format!("hachaos run faults/{file}"),
             cancel,
         };
-        let record = execute(&docker, &plan, opts, &mut |m: &str| eprintln!("{m}"))
+        let record = execute(&docker, plan, opts, &mut |m: &str| eprintln!("{m}"))
             .await
             .expect("the cluster came up");
         let summary = hachaos::report::summary(&record, false);

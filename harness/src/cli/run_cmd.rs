@@ -6,6 +6,8 @@ use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{connect, sweep, SweepScope};
 use crate::exit_code::ExitCode;
+use crate::measure::MeasurementKind;
+use crate::report::compare::{measurement_values, pass_rate, stats, Stats};
 use crate::run::{execute, RunOptions, RunRecord};
 use crate::scenario::{load_path, Capabilities};
 use std::path::PathBuf;
@@ -30,6 +32,10 @@ pub struct RunArgs {
     /// Output: a readable summary, or the run record as JSON on stdout.
     #[arg(long, value_enum, default_value_t = super::cluster_cmds::Format::Text)]
     pub format: super::cluster_cmds::Format,
+    /// Run the scenario N times, each on a fresh cluster, and report p50 / p95 / max of every
+    /// measurement and the pass rate (each run keeps its own run directory).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
 }
 
 /// The exit code for a verdict.
@@ -91,39 +97,167 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             eprintln!("interrupted: healing faults and tearing down");
             let _ = cancel_tx.send(true);
         });
-        let opts = RunOptions {
-            image,
-            reports_dir: args.reports_dir.clone(),
-            keep: args.keep,
-            reproduce,
-            cancel: cancel_rx.clone(),
-        };
-        let mut say = |m: &str| progress.phase(m);
-        match execute(&docker, &plan, opts, &mut say).await {
-            Ok(record) => {
-                match args.format {
-                    super::cluster_cmds::Format::Json => println!(
-                        "{}",
-                        serde_json::to_string_pretty(&record).unwrap_or_default()
-                    ),
-                    super::cluster_cmds::Format::Text => print_summary(&record),
-                }
-                if *cancel_rx.borrow() {
-                    ExitCode::Interrupted
-                } else {
-                    exit_for(record.verdict)
-                }
+        let cases = plan.cases();
+        let mut worst = Verdict::Pass;
+        for plan in &cases {
+            if *cancel_rx.borrow() {
+                break;
             }
-            Err(e) => {
-                super::report_error(&e);
-                if *cancel_rx.borrow() {
-                    ExitCode::Interrupted
-                } else {
-                    ExitCode::Environment
+            if cases.len() > 1 {
+                progress.phase(&format!("case {}", plan.name));
+            }
+            match run_case(
+                &docker,
+                plan,
+                &args,
+                &image,
+                &reproduce,
+                &cancel_rx,
+                &mut progress,
+            )
+            .await
+            {
+                Ok(v) => worst = worst.max(v),
+                Err(code) => return code,
+            }
+        }
+        if *cancel_rx.borrow() {
+            return ExitCode::Interrupted;
+        }
+        exit_for(worst)
+    })
+}
+
+/// Runs one case `--repeat` times; returns its worst verdict.
+async fn run_case(
+    docker: &bollard::Docker,
+    plan: &crate::scenario::Plan,
+    args: &RunArgs,
+    image: &str,
+    reproduce: &str,
+    cancel_rx: &tokio::sync::watch::Receiver<bool>,
+    progress: &mut Progress,
+) -> Result<Verdict, ExitCode> {
+    {
+        let mut records = Vec::new();
+        for i in 0..args.repeat {
+            if *cancel_rx.borrow() {
+                break;
+            }
+            if args.repeat > 1 {
+                progress.phase(&format!("run {} of {}", i + 1, args.repeat));
+            }
+            let opts = RunOptions {
+                image: image.to_string(),
+                reports_dir: args.reports_dir.clone(),
+                keep: args.keep && i + 1 == args.repeat,
+                reproduce: reproduce.to_string(),
+                cancel: cancel_rx.clone(),
+            };
+            let mut say = |m: &str| progress.phase(m);
+            match execute(docker, plan, opts, &mut say).await {
+                Ok(record) => {
+                    match args.format {
+                        super::cluster_cmds::Format::Json if args.repeat == 1 => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&record).unwrap_or_default()
+                        ),
+                        super::cluster_cmds::Format::Json => {}
+                        super::cluster_cmds::Format::Text => print_summary(&record),
+                    }
+                    records.push(record);
+                }
+                Err(e) => {
+                    super::report_error(&e);
+                    return Err(if *cancel_rx.borrow() {
+                        ExitCode::Interrupted
+                    } else {
+                        ExitCode::Environment
+                    });
                 }
             }
         }
-    })
+        if args.repeat > 1 {
+            let repeat = repeat_summary(&records);
+            match args.format {
+                super::cluster_cmds::Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&repeat).unwrap_or_default()
+                ),
+                super::cluster_cmds::Format::Text => print_repeat(&repeat),
+            }
+        }
+        Ok(records
+            .iter()
+            .map(|r| r.verdict)
+            .max()
+            .unwrap_or(Verdict::Unknown))
+    }
+}
+
+/// What `--repeat N` reports: each measurement's order statistics and the pass rate.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RepeatSummary {
+    scenario: String,
+    runs: Vec<RepeatRun>,
+    measurements: Vec<(MeasurementKind, Stats)>,
+    pass_rate: Option<f64>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct RepeatRun {
+    run_id: String,
+    verdict: Verdict,
+    run_dir: String,
+}
+
+fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
+    RepeatSummary {
+        scenario: records
+            .first()
+            .map(|r| r.scenario.name.clone())
+            .unwrap_or_default(),
+        runs: records
+            .iter()
+            .map(|r| RepeatRun {
+                run_id: r.run_id.clone(),
+                verdict: r.verdict,
+                run_dir: r.run_dir.clone(),
+            })
+            .collect(),
+        measurements: MeasurementKind::ALL
+            .iter()
+            .map(|k| (*k, stats(&measurement_values(records, *k))))
+            .filter(|(_, s)| s.observed > 0)
+            .collect(),
+        pass_rate: pass_rate(&records.iter().map(|r| r.verdict).collect::<Vec<_>>()),
+    }
+}
+
+fn print_repeat(r: &RepeatSummary) {
+    let s = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
+    println!("\n{} x{}", r.scenario, r.runs.len());
+    println!(
+        "  {:<15} {:>8} {:>8} {:>8}  observed",
+        "measurement", "p50", "p95", "max"
+    );
+    for (kind, st) in &r.measurements {
+        println!(
+            "  {:<15} {:>8} {:>8} {:>8}  {}/{}",
+            kind.name(),
+            s(st.p50),
+            s(st.p95),
+            s(st.max),
+            st.observed,
+            st.runs
+        );
+    }
+    println!(
+        "  pass rate: {}",
+        r.pass_rate
+            .map(|p| format!("{:.0}%", p * 100.0))
+            .unwrap_or_else(|| "-".into())
+    );
 }
 
 /// The end-of-run summary (see [`crate::report::summary`]); colours only on a terminal without
@@ -133,4 +267,39 @@ pub(crate) fn print_summary(r: &RunRecord) {
         "{}",
         crate::report::summary(r, super::report_cmd::colour_stdout())
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_runs_report_order_statistics_and_the_pass_rate() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/runs/primary-shutdown-first");
+        let mut slow = crate::report::read_run(&dir).expect("recorded run");
+        let fast = slow.clone();
+        for m in slow.measurements.iter_mut() {
+            m.seconds = m.seconds.map(|s| s + 10.0);
+        }
+        slow.verdict = Verdict::Pass;
+        let r = repeat_summary(&[fast.clone(), slow.clone(), fast.clone()]);
+        assert_eq!(r.runs.len(), 3);
+        let promote = r
+            .measurements
+            .iter()
+            .find(|(k, _)| *k == MeasurementKind::Promote)
+            .expect("promote measured")
+            .1;
+        let base = fast
+            .measurements
+            .iter()
+            .find(|m| m.kind == MeasurementKind::Promote)
+            .and_then(|m| m.seconds)
+            .unwrap();
+        assert_eq!(promote.p50, Some(base));
+        assert_eq!(promote.max, Some(base + 10.0));
+        // The recorded run failed (a second primary after host-start), the edited one passed.
+        assert_eq!(r.pass_rate, Some(1.0 / 3.0));
+    }
 }

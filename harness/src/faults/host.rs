@@ -5,10 +5,8 @@
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::kind::FaultKind;
-use bollard::exec::{StartExecOptions, StartExecResults};
-use bollard::models::{ContainerInspectResponse, ExecConfig};
+use bollard::models::ContainerInspectResponse;
 use bollard::Docker;
-use futures_util::StreamExt;
 use std::time::{Duration, Instant};
 
 /// Inspects a container.
@@ -67,45 +65,26 @@ where
     }
 }
 
-/// Runs `cmd` in a container and returns its exit code (output discarded).
+/// Runs `cmd` in a container and returns its exit code (output discarded), within 10 s.
 pub(crate) async fn exec_status(
     docker: &Docker,
     container: &str,
     cmd: &[&str],
 ) -> Result<i64, FaultError> {
-    let wrap = |source| FaultError::Docker {
-        call: "exec",
-        container: container.to_string(),
-        source,
-    };
-    let exec = docker
-        .create_exec(
-            container,
-            ExecConfig {
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(wrap)?;
-    if let StartExecResults::Attached { mut output, .. } = docker
-        .start_exec(
-            &exec.id,
-            Some(StartExecOptions {
-                detach: false,
-                tty: false,
-                output_capacity: None,
-            }),
-        )
-        .await
-        .map_err(wrap)?
-    {
-        while output.next().await.is_some() {}
+    match crate::docker::exec(docker, container, cmd, Duration::from_secs(10)).await {
+        Ok(out) => Ok(out.exit_code.unwrap_or(-1)),
+        Err(crate::docker::DockerError::Api { source, .. })
+        | Err(crate::docker::DockerError::Unreachable { source, .. }) => Err(FaultError::Docker {
+            call: "exec",
+            container: container.to_string(),
+            source,
+        }),
+        Err(e @ crate::docker::DockerError::Timeout { .. }) => Err(FaultError::Command {
+            command: format!("exec in {container}: {}", cmd.join(" ")),
+            status: "timed out".into(),
+            stderr: e.to_string(),
+        }),
     }
-    let info = docker.inspect_exec(&exec.id).await.map_err(wrap)?;
-    Ok(info.exit_code.unwrap_or(-1))
 }
 
 /// Whether `from` reaches `addr` with one ICMP echo (1 s timeout).

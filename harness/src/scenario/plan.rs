@@ -25,6 +25,8 @@ pub struct Plan {
     /// pgpool settings overriding the profile's defaults, already rendered as pgpool.conf text
     /// (`on`, `3`, `'10.198.0.1'`).
     pub config: BTreeMap<String, String>,
+    /// Settings varied across cases, each with its rendered values (see [`Plan::cases`]).
+    pub matrix: Vec<(String, Vec<String>)>,
     /// Budget overrides (the rest is derived from the rendered config).
     pub budgets: Budgets,
     /// Damage the scenario causes on purpose.
@@ -154,6 +156,37 @@ pub enum Observation {
 }
 
 impl Plan {
+    /// Every case of the configuration matrix as a plan of its own: the matrix values are moved
+    /// into `config` and the name says which case it is (`partition[trusted_servers=gateway]`).
+    /// A plan without a matrix is its only case.
+    pub fn cases(&self) -> Vec<Plan> {
+        let mut cases = vec![(self.clone(), Vec::<String>::new())];
+        for (key, values) in &self.matrix {
+            cases = cases
+                .into_iter()
+                .flat_map(|(plan, label)| {
+                    values.iter().map(move |v| {
+                        let mut p = plan.clone();
+                        p.config.insert(key.clone(), v.clone());
+                        let mut l = label.clone();
+                        l.push(format!("{key}={}", if v.is_empty() { "none" } else { v }));
+                        (p, l)
+                    })
+                })
+                .collect();
+        }
+        cases
+            .into_iter()
+            .map(|(mut p, label)| {
+                if !label.is_empty() {
+                    p.name = format!("{}[{}]", self.name, label.join(","));
+                    p.matrix.clear();
+                }
+                p
+            })
+            .collect()
+    }
+
     /// One-line summary for `hachaos validate`.
     pub fn summary(&self) -> String {
         let faults = self

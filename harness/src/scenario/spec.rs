@@ -23,6 +23,11 @@ pub struct ScenarioSpec {
     /// pgpool settings overriding the profile's tuned defaults.
     #[serde(default)]
     pub config: BTreeMap<String, ConfigValueSpec>,
+    /// Settings to vary: each combination of the listed values is a separate case (its own
+    /// cluster, run directory and report entry), e.g.
+    /// `{enable_consensus_with_half_votes: [on, off], trusted_servers: [gateway, none]}`.
+    #[serde(default)]
+    pub matrix: BTreeMap<String, Vec<ConfigValueSpec>>,
     /// Overrides of the budgets derived from the rendered config.
     #[serde(default)]
     pub budgets: BudgetsSpec,

@@ -196,6 +196,30 @@ impl Validator<'_> {
                 config.insert(key.clone(), text);
             }
         }
+        let mut matrix = Vec::new();
+        for (key, values) in &spec.matrix {
+            let path = root.key("matrix").key(key);
+            if spec.config.contains_key(key) {
+                self.err(
+                    &path,
+                    Some(key.clone()),
+                    format!("`{key}` is both in config and in matrix: keep one"),
+                );
+                continue;
+            }
+            if values.is_empty() {
+                self.err(&path, None, format!("`{key}` lists no values"));
+                continue;
+            }
+            let rendered: Vec<String> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| self.config_value(&path.index(i), key, v))
+                .collect();
+            if rendered.len() == values.len() {
+                matrix.push((key.clone(), rendered));
+            }
+        }
         let b = &spec.budgets;
         let budgets = Budgets {
             detect: b.detect.map(|d| d.0),
@@ -218,6 +242,7 @@ impl Validator<'_> {
             description: spec.description.trim().to_string(),
             profile: spec.profile.clone(),
             config,
+            matrix,
             budgets,
             expected_damage: damage,
             steps,
