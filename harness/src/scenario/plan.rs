@@ -195,14 +195,20 @@ impl Plan {
             .filter(|s| matches!(s.action, Action::Inject { .. }))
             .count();
         let expects: usize = self.steps.iter().map(|s| s.expect.len()).sum();
+        let cases = self.cases().len();
         format!(
-            "{}: ok: {} ({}), {} steps, {} faults, {} expectations{}",
+            "{}: ok: {} ({}), {} steps, {} faults, {} expectations{}{}",
             self.file,
             self.name,
             self.profile,
             self.steps.len(),
             faults,
             expects,
+            if cases > 1 {
+                format!(", {cases} cases")
+            } else {
+                String::new()
+            },
             if self.warnings.is_empty() {
                 String::new()
             } else {
