@@ -305,7 +305,12 @@ impl Cluster {
             ));
             out.push_str(&super::teardown::tail_logs(&self.docker, &node.container, n).await);
         }
-        redact(&out, &self.spec.secrets)
+        // Timeout messages show log lines: the same redactor as the analyser masks this run's
+        // passwords and any `-W` / `password=` shapes in them.
+        crate::grammar::Redactor::new(&self.spec.secrets.all())
+            .redact(&out)
+            .0
+            .into_owned()
     }
 
     /// The run this cluster belongs to.
@@ -571,17 +576,6 @@ async fn create_network(docker: &Docker, spec: &ClusterSpec) -> Result<Topology,
         }
     }
     Err(ClusterError::NoFreeSubnet)
-}
-
-/// Replaces every secret in `text`.
-pub(crate) fn redact(text: &str, secrets: &Secrets) -> String {
-    let mut out = text.to_string();
-    for s in secrets.all() {
-        if !s.is_empty() {
-            out = out.replace(&s, "<redacted>");
-        }
-    }
-    out
 }
 
 impl Drop for Cluster {

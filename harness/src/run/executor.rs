@@ -248,7 +248,7 @@ pub async fn execute(
             error = Some("interrupted (Ctrl-C / SIGTERM)".to_string());
             break;
         }
-        let record = run_step(&mut live, plan, step, progress).await;
+        let record = run_step(&mut live, step, progress).await;
         let failed = record.error.clone();
         steps.push(record);
         if let Some(e) = failed {
@@ -328,7 +328,6 @@ fn describe_action(action: &Action, resolved: &BTreeMap<String, String>) -> Stri
 
 async fn run_step(
     live: &mut Live,
-    plan: &Plan,
     step: &crate::scenario::Step,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> StepRecord {
@@ -480,7 +479,6 @@ async fn run_step(
             evidence,
         });
     }
-    let _ = plan;
     record.finished_ms = live.now_ms();
     record
 }
