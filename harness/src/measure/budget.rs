@@ -14,9 +14,13 @@
 //!   closed (graceful stop, crash), after the heartbeat deadline `H + W` when it went silent.
 //! - **failover_start**: pgpool runs a failover only when the watchdog leader agrees; a degenerate
 //!   request made before the survivor leads is *cancelled* ("canceled by other pgpool") and the
-//!   health check starts over. So if node_down can come before the takeover, the failover starts
-//!   after as many further health-check cycles `P + R × (D + T)` as it takes to pass the takeover:
-//!   ≤ node_down + k × cycle + slack, else ≤ max(node_down, takeover) + slack.
+//!   health check starts over. The fastest possible node-down is `R × D` (every retry refused at
+//!   once); when that can come before the latest takeover, the next request comes at most one
+//!   health-check cycle `P + R × (D + T)` after the takeover, so the bound is
+//!   `max(node_down, takeover + cycle) + slack`, else `max(node_down, takeover) + slack`.
+//!   Measured: a crash's node-down landed at
+//!   10.0 s, before its takeover, and the failover started at 22.1 s (within this bound); in other
+//!   crash runs node-down came after the takeover and the failover followed at ~12 s.
 //! - **vip** (the VIP up on the new leader) ≤ takeover + 3 s (the escalation process brings the
 //!   address up and sends gratuitous ARP) + slack.
 //! - **promote** (first write acknowledged through the VIP by the new primary) ≤ failover_start +
@@ -88,12 +92,12 @@ pub fn derive(
     let noticed = if silent { h + w } else { Duration::ZERO };
     let takeover = noticed + WATCHDOG_FIXED_WAITS + SLACK;
     let cycle = p + (d + t) * r;
-    let (failover_start, cancelled_cycles) = if node_down < takeover && !cycle.is_zero() {
-        let k = (takeover - node_down).as_secs_f64() / cycle.as_secs_f64();
-        let k = k.ceil() as u32;
-        (node_down + cycle * k + SLACK, k)
+    let fastest_node_down = d * r;
+    let cancel_possible = fastest_node_down < takeover;
+    let failover_start = if cancel_possible {
+        node_down.max(takeover + cycle) + SLACK
     } else {
-        (node_down.max(takeover) + SLACK, 0)
+        node_down.max(takeover) + SLACK
     };
     let vip = takeover + ESCALATION + SLACK;
     let promote = failover_start + Duration::from_secs(5);
@@ -122,13 +126,14 @@ pub fn derive(
             MeasurementKind::FailoverStart,
             Budget {
                 seconds: s(failover_start),
-                derivation: if cancelled_cycles > 0 {
+                derivation: if cancel_possible {
                     format!(
-                        "node_down {} + {cancelled_cycles} health-check cycle(s) of {} (a request before the watchdog takeover {} = {}fixed waits 11 + slack 1 is cancelled) + slack 1",
+                        "max(node_down {}, watchdog takeover {} + one health-check cycle {}) + slack 1: a request before the takeover ({}fixed waits 11 + slack 1) is cancelled, and node-down can come as early as {}",
                         s(node_down),
-                        s(cycle),
                         s(takeover),
-                        if silent { format!("deadtime {} + wd_interval {} + ", s(h), s(w)) } else { String::new() }
+                        s(cycle),
+                        if silent { format!("deadtime {} + wd_interval {} + ", s(h), s(w)) } else { String::new() },
+                        s(fastest_node_down)
                     )
                 } else {
                     format!(
@@ -207,10 +212,11 @@ mod tests {
         let b = derive(&tuned(), &BTreeMap::new(), 0.0, false).unwrap();
         assert_eq!(b[&MeasurementKind::Detect].seconds, 4.0);
         assert_eq!(b[&MeasurementKind::NodeDown].seconds, 13.0);
-        // A loss the watchdog notices at once: takeover 11 + 1 = 12 s, before node_down.
-        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 14.0);
+        // A loss the watchdog notices at once: takeover 11 + 1 = 12 s; node-down may come as
+        // early as 3 x 1 = 3 s, so one more cycle of 1 + 3 x (1 + 2) = 10 s after the takeover.
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 23.0);
         assert_eq!(b[&MeasurementKind::Vip].seconds, 16.0);
-        assert_eq!(b[&MeasurementKind::Promote].seconds, 19.0);
+        assert_eq!(b[&MeasurementKind::Promote].seconds, 28.0);
         assert!(b[&MeasurementKind::NodeDown]
             .derivation
             .contains("retries 3"));
@@ -218,13 +224,12 @@ mod tests {
 
     #[test]
     fn a_silent_loss_costs_a_cancelled_health_check_cycle() {
-        // takeover = 3 + 1 + 11 + 1 = 16 s > node_down 13 s: the first request is cancelled
-        // and one more cycle of 1 + 3 x (1 + 2) = 10 s is needed.
+        // takeover = 3 + 1 + 11 + 1 = 16 s, then one cycle of 1 + 3 x (1 + 2) = 10 s.
         let b = derive(&tuned(), &BTreeMap::new(), 0.0, true).unwrap();
-        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 24.0);
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 27.0);
         assert!(b[&MeasurementKind::FailoverStart]
             .derivation
-            .contains("1 health-check cycle(s) of 10"));
+            .contains("one health-check cycle 10"));
         assert_eq!(b[&MeasurementKind::Vip].seconds, 20.0);
     }
 
@@ -237,6 +242,18 @@ mod tests {
             b[&MeasurementKind::Promote].derivation,
             "set by the scenario"
         );
+    }
+
+    #[test]
+    fn without_a_possible_early_node_down_no_cycle_is_added() {
+        // 20 retries 1 s apart cannot end before a 12 s takeover.
+        let slow = PgpoolSettings::parse(
+            "health_check_period = 1\nhealth_check_timeout = 2\nhealth_check_max_retries = 20\n\
+             health_check_retry_delay = 1\nwd_heartbeat_deadtime = 3\nwd_interval = 1\n",
+        );
+        let b = derive(&slow, &BTreeMap::new(), 0.0, false).unwrap();
+        assert_eq!(b[&MeasurementKind::NodeDown].seconds, 64.0);
+        assert_eq!(b[&MeasurementKind::FailoverStart].seconds, 65.0);
     }
 
     #[test]
