@@ -44,6 +44,35 @@ pub fn check_single_executor(timeline: &Timeline, exp: &Expectations) -> Check {
             );
         }
     }
+    // Two nodes each failing the other over — each promoting itself, or keeping itself primary
+    // — is split brain even when the two failovers do not overlap in time, unless the failed
+    // node was re-attached in between (then they are separate incidents).
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            let mutual = a.executor != b.executor
+                && a.failed_node_id.is_some()
+                && a.failed_node_id == b.new_primary_node_id
+                && b.failed_node_id == a.new_primary_node_id;
+            let reattached_between = events[a.command_index..b.command_index]
+                .iter()
+                .any(|e| e.kind == crate::timeline::EventKind::NodeAttached);
+            if mutual && !reattached_between {
+                return Check::new(
+                    NAME,
+                    Verdict::Fail,
+                    format!(
+                        "two nodes failed each other over (split brain): {} detached node {} and {} detached node {} ({}; {})",
+                        a.executor,
+                        a.failed_node_id.unwrap_or(-1),
+                        b.executor,
+                        b.failed_node_id.unwrap_or(-1),
+                        cite(&events[a.command_index]),
+                        cite(&events[b.command_index])
+                    ),
+                );
+            }
+        }
+    }
     let mut executors: Vec<&str> = all.iter().map(|f| f.executor.as_str()).collect();
     executors.dedup();
     Check::new(
