@@ -53,6 +53,22 @@ pub struct Expectations {
     pub unordered: Vec<EventKind>,
 }
 
+/// The steps of an expectation; the rest takes the usual defaults (the failover executor's
+/// sequence, a failover expected, no budgets, nothing unordered).
+struct Steps(Vec<StepExpectation>);
+
+impl From<Steps> for Expectations {
+    fn from(steps: Steps) -> Expectations {
+        Expectations {
+            steps: steps.0,
+            sequence_node: None,
+            failover_expected: true,
+            budgets: BTreeMap::new(),
+            unordered: Vec::new(),
+        }
+    }
+}
+
 impl Default for Expectations {
     fn default() -> Self {
         Expectations::primary_down_failover()
@@ -63,46 +79,41 @@ impl Expectations {
     /// The seed's steps 1–7, as seen on the surviving node when the primary's host goes down.
     pub fn primary_down_failover() -> Expectations {
         use EventKind::*;
-        Expectations {
-            steps: vec![
-                StepExpectation::new(1, "peer shutdown detected", &[PeerShutdown], &[PeerLost]),
-                StepExpectation::new(
-                    2,
-                    "watchdog lost its leader",
-                    &[LeaderLost, WatchdogState],
-                    &[],
-                ),
-                StepExpectation::new(
-                    3,
-                    "health check retries; this node becomes leader",
-                    &[HealthCheckRetry, LeaderElected],
-                    &[HealthCheckFailed],
-                ),
-                StepExpectation::new(
-                    4,
-                    "escalation: delegate IP moves here",
-                    &[EscalationStarted, VipAcquired],
-                    &[],
-                ),
-                StepExpectation::new(5, "old primary's backend set down", &[BackendDown], &[]),
-                StepExpectation::new(
-                    6,
-                    "failover request and failover lock",
-                    &[DegenerateRequest, FailoverLock],
-                    &[],
-                ),
-                StepExpectation::new(
-                    7,
-                    "failover command, new primary, failover done",
-                    &[FailoverCommand, NewPrimary, FailoverDone],
-                    &[PrimaryFound, FollowPrimaryCommand],
-                ),
-            ],
-            sequence_node: None,
-            failover_expected: true,
-            budgets: BTreeMap::new(),
-            unordered: Vec::new(),
-        }
+        Steps(vec![
+            StepExpectation::new(1, "peer shutdown detected", &[PeerShutdown], &[PeerLost]),
+            StepExpectation::new(
+                2,
+                "watchdog lost its leader",
+                &[LeaderLost, WatchdogState],
+                &[],
+            ),
+            StepExpectation::new(
+                3,
+                "health check retries; this node becomes leader",
+                &[HealthCheckRetry, LeaderElected],
+                &[HealthCheckFailed],
+            ),
+            StepExpectation::new(
+                4,
+                "escalation: delegate IP moves here",
+                &[EscalationStarted, VipAcquired],
+                &[],
+            ),
+            StepExpectation::new(5, "old primary's backend set down", &[BackendDown], &[]),
+            StepExpectation::new(
+                6,
+                "failover request and failover lock",
+                &[DegenerateRequest, FailoverLock],
+                &[],
+            ),
+            StepExpectation::new(
+                7,
+                "failover command, new primary, failover done",
+                &[FailoverCommand, NewPrimary, FailoverDone],
+                &[PrimaryFound, FollowPrimaryCommand],
+            ),
+        ])
+        .into()
     }
 
     /// pgpool-II 4.x orders steps 5 and 6 the other way round: the degenerate request and the
@@ -129,28 +140,23 @@ impl Expectations {
     /// The primary keeps its role, so no watchdog or VIP step is expected.
     pub fn standby_detach() -> Expectations {
         use EventKind::*;
-        Expectations {
-            steps: vec![
-                StepExpectation::new(
-                    1,
-                    "health check retries",
-                    &[HealthCheckRetry],
-                    &[HealthCheckFailed],
-                ),
-                StepExpectation::new(2, "failover request", &[DegenerateRequest], &[FailoverLock]),
-                StepExpectation::new(3, "standby's backend set down", &[BackendDown], &[]),
-                StepExpectation::new(
-                    4,
-                    "failover command (no promotion), failover done",
-                    &[FailoverCommand, FailoverDone],
-                    &[PrimaryFound, NewPrimary],
-                ),
-            ],
-            sequence_node: None,
-            failover_expected: true,
-            budgets: BTreeMap::new(),
-            unordered: Vec::new(),
-        }
+        Steps(vec![
+            StepExpectation::new(
+                1,
+                "health check retries",
+                &[HealthCheckRetry],
+                &[HealthCheckFailed],
+            ),
+            StepExpectation::new(2, "failover request", &[DegenerateRequest], &[FailoverLock]),
+            StepExpectation::new(3, "standby's backend set down", &[BackendDown], &[]),
+            StepExpectation::new(
+                4,
+                "failover command (no promotion), failover done",
+                &[FailoverCommand, FailoverDone],
+                &[PrimaryFound, NewPrimary],
+            ),
+        ])
+        .into()
     }
 
     /// A primary whose PostgreSQL fails while its pgpool lives on (a read-only disk): that
@@ -158,27 +164,22 @@ impl Expectations {
     /// which promotes the standby remotely. Checked on the sick node itself.
     pub fn self_detach() -> Expectations {
         use EventKind::*;
-        Expectations {
-            steps: vec![
-                StepExpectation::new(
-                    1,
-                    "the backend fails (query error or health check)",
-                    &[DegenerateRequest],
-                    &[ReadOnlyFilesystem, HealthCheckRetry, HealthCheckFailed],
-                ),
-                StepExpectation::new(2, "its backend set down", &[BackendDown], &[FailoverLock]),
-                StepExpectation::new(
-                    3,
-                    "failover command, new primary, failover done",
-                    &[FailoverCommand, NewPrimary, FailoverDone],
-                    &[PrimaryFound],
-                ),
-            ],
-            sequence_node: None,
-            failover_expected: true,
-            budgets: BTreeMap::new(),
-            unordered: Vec::new(),
-        }
+        Steps(vec![
+            StepExpectation::new(
+                1,
+                "the backend fails (query error or health check)",
+                &[DegenerateRequest],
+                &[ReadOnlyFilesystem, HealthCheckRetry, HealthCheckFailed],
+            ),
+            StepExpectation::new(2, "its backend set down", &[BackendDown], &[FailoverLock]),
+            StepExpectation::new(
+                3,
+                "failover command, new primary, failover done",
+                &[FailoverCommand, NewPrimary, FailoverDone],
+                &[PrimaryFound],
+            ),
+        ])
+        .into()
     }
 
     /// The expectation for a primary failure: graceful shutdowns announce themselves
