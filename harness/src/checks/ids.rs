@@ -44,27 +44,18 @@ pub fn check_ids_agree(timeline: &Timeline) -> Check {
     }
     let mut seen = Vec::new();
     for (failed, promoted) in &windows {
-        if failed.len() > 1 {
-            let list: Vec<String> = failed
-                .iter()
-                .map(|(id, e)| format!("{id} ({})", cite(e)))
-                .collect();
-            return Check::new(
-                NAME,
-                Verdict::Fail,
-                format!("failed backend ids disagree: {}", list.join(", ")),
-            );
-        }
-        if promoted.len() > 1 {
-            let list: Vec<String> = promoted
-                .iter()
-                .map(|(id, e)| format!("{id} ({})", cite(e)))
-                .collect();
-            return Check::new(
-                NAME,
-                Verdict::Fail,
-                format!("new primary ids disagree: {}", list.join(", ")),
-            );
+        for (what, ids) in [("failed backend", failed), ("new primary", promoted)] {
+            if ids.len() > 1 {
+                let list: Vec<String> = ids
+                    .iter()
+                    .map(|(id, e)| format!("{id} ({})", cite(e)))
+                    .collect();
+                return Check::new(
+                    NAME,
+                    Verdict::Fail,
+                    format!("{what} ids disagree: {}", list.join(", ")),
+                );
+            }
         }
         if let (Some(f), Some(p)) = (failed.keys().next(), promoted.keys().next()) {
             if f == p {

@@ -207,19 +207,20 @@ pub(crate) fn print_status(s: &ClusterStatus) {
     );
 }
 
+/// The running cluster `--run` names (or the only one), with its exit code on failure.
+async fn find_cluster(run: &Option<String>) -> Result<Cluster, ExitCode> {
+    let run = parse_run(run)?;
+    let docker = connect().await.map_err(|e| fail(&e.into()))?;
+    Cluster::find(&docker, run.as_ref())
+        .await
+        .map_err(|e| fail(&e))
+}
+
 pub(crate) fn status(args: SelectArgs) -> ExitCode {
-    let run = match parse_run(&args.run) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
     runtime().block_on(async move {
-        let docker = match connect().await {
-            Ok(d) => d,
-            Err(e) => return fail(&e.into()),
-        };
-        let cluster = match Cluster::find(&docker, run.as_ref()).await {
+        let cluster = match find_cluster(&args.run).await {
             Ok(c) => c,
-            Err(e) => return fail(&e),
+            Err(code) => return code,
         };
         let status = cluster.status().await;
         match args.format {
@@ -234,19 +235,11 @@ pub(crate) fn status(args: SelectArgs) -> ExitCode {
 }
 
 pub(crate) fn down(args: SelectArgs) -> ExitCode {
-    let run = match parse_run(&args.run) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
     runtime().block_on(async move {
-        let docker = match connect().await {
-            Ok(d) => d,
-            Err(e) => return fail(&e.into()),
-        };
         let started = Instant::now();
-        let mut cluster = match Cluster::find(&docker, run.as_ref()).await {
+        let mut cluster = match find_cluster(&args.run).await {
             Ok(c) => c,
-            Err(e) => return fail(&e),
+            Err(code) => return code,
         };
         let run = cluster.run().clone();
         cluster.set_logs_dir(args.reports_dir.join(run.as_str()).join("logs"));

@@ -43,6 +43,19 @@ pub(crate) async fn pid(
     }
 }
 
+/// The precheck most faults share: the target (and the peer, when given) must be running, since
+/// their network namespaces are entered by PID.
+pub(crate) async fn require_running(
+    ctx: &FaultContext,
+    kind: FaultKind,
+    peer: Option<&super::context::NodeHandle>,
+) -> Result<(), FaultError> {
+    for node in std::iter::once(&ctx.target).chain(peer) {
+        pid(&ctx.docker, kind, &node.name, &node.container).await?;
+    }
+    Ok(())
+}
+
 /// Polls `probe` every 200 ms until it returns `Ok(true)` or `timeout` passes; returns the last
 /// description of what was seen on timeout.
 pub(crate) async fn poll<F, Fut>(timeout: Duration, mut probe: F) -> Result<(), String>

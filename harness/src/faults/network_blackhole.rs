@@ -32,14 +32,7 @@ impl Fault for NetworkBlackhole {
     }
 
     async fn precheck(&self, ctx: &FaultContext) -> Result<(), FaultError> {
-        host::pid(
-            &ctx.docker,
-            self.kind(),
-            &ctx.target.name,
-            &ctx.target.container,
-        )
-        .await?;
-        Ok(())
+        host::require_running(ctx, self.kind(), None).await
     }
 
     async fn inject(&self, ctx: &FaultContext) -> Result<Injected, FaultError> {

@@ -91,15 +91,7 @@ impl Fault for NetworkPartition {
 
     async fn precheck(&self, ctx: &FaultContext) -> Result<(), FaultError> {
         let peer = self.peer(ctx)?;
-        host::pid(
-            &ctx.docker,
-            self.kind(),
-            &ctx.target.name,
-            &ctx.target.container,
-        )
-        .await?;
-        host::pid(&ctx.docker, self.kind(), &peer.name, &peer.container).await?;
-        Ok(())
+        host::require_running(ctx, self.kind(), Some(peer)).await
     }
 
     async fn inject(&self, ctx: &FaultContext) -> Result<Injected, FaultError> {
