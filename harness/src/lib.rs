@@ -47,6 +47,7 @@ pub mod image;
 pub mod loader;
 pub mod measure;
 pub mod observe;
+pub mod release;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -44,7 +44,7 @@ fn on_disk_images_dir_gives_the_same_tag_until_a_file_changes() {
     copy_tree(&images_dir(), copy.path());
     let conf = copy
         .path()
-        .join("pg17-pgpool46/rootfs/etc/hachaos/templates/pgpool.conf.in");
+        .join("common/rootfs/etc/hachaos/templates/pgpool.conf.in");
     let mut text = std::fs::read_to_string(&conf).unwrap();
     text.push_str("\n# changed\n");
     std::fs::write(&conf, text).unwrap();
@@ -66,7 +66,7 @@ fn unknown_release_is_bad_input_and_names_the_known_ones() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains(
-                "error: unknown image release `pg99-nothing` (known: pg17-pgpool46)",
+                "error: unknown image release `pg99-nothing` (known: pg15-pgpool43, pg17-pgpool46)",
             ));
     }
 }

@@ -109,6 +109,10 @@ pub async fn build_image(
     options: &BuildOptions,
     mut progress: impl FnMut(ImageEvent),
 ) -> Result<ImageRef, ImageError> {
+    let spec = options.source.release(release)?;
+    if let Some(image) = &spec.image {
+        return require_image(docker, release, image).await;
+    }
     let files = options.source.load(release)?;
     let tag = files.tag();
 
@@ -169,7 +173,11 @@ pub async fn build_image(
         .arg("build")
         .arg("--quiet")
         .arg("--build-arg")
-        .arg(format!("BASE={base}"))
+        .arg(format!("BASE={base}"));
+    for (key, value) in spec.build_env().unwrap_or_default() {
+        build.arg("--build-arg").arg(format!("{key}={value}"));
+    }
+    build
         .arg("--label")
         .arg(format!("{LABEL_MANAGED_BY}={MANAGED_BY_VALUE}"))
         .arg("--label")
@@ -196,6 +204,27 @@ pub async fn build_image(
         id,
         built: true,
     })
+}
+
+/// A release's image built elsewhere (bring your own image): nothing to build, but the engine
+/// must have it (there is no registry to pull from).
+pub async fn require_image(
+    docker: &Docker,
+    release: &str,
+    image: &str,
+) -> Result<ImageRef, ImageError> {
+    match image_id(docker, image).await? {
+        Some(id) => Ok(ImageRef {
+            release: release.to_string(),
+            tag: image.to_string(),
+            id,
+            built: false,
+        }),
+        None => Err(ImageError::ImageMissing {
+            release: release.to_string(),
+            image: image.to_string(),
+        }),
+    }
 }
 
 /// The id of `tag`, or `None` if the engine has no such image.

@@ -19,7 +19,26 @@ pub enum ImageError {
         /// The release.
         release: String,
         /// The missing file, relative to the release folder.
-        file: &'static str,
+        file: String,
+    },
+    /// The release file is not usable.
+    #[error("release file: {0}")]
+    BadRelease(#[from] crate::release::ReleaseError),
+    /// The release names an image built elsewhere: there is nothing to build.
+    #[error("release `{release}` uses the image `{image}` built elsewhere: nothing to build here (load it with `docker load` or `docker build`)")]
+    NotBuilt {
+        /// The release.
+        release: String,
+        /// The image it names.
+        image: String,
+    },
+    /// A release's foreign image is not in the engine.
+    #[error("release `{release}` names the image `{image}`, which the Docker engine does not have (there is no registry here: `docker load` or `docker build` it first)")]
+    ImageMissing {
+        /// The release.
+        release: String,
+        /// The image it names.
+        image: String,
     },
     /// Reading an on-disk image folder (`HACHAOS_IMAGES_DIR`) failed.
     #[error("cannot read image folder {}", path.display())]

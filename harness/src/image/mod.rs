@@ -15,6 +15,8 @@ mod build;
 mod error;
 mod source;
 
-pub use build::{build_image, ensure_image, BuildOptions, ImageEvent, ImageRef, Phase};
+pub use build::{
+    build_image, ensure_image, require_image, BuildOptions, ImageEvent, ImageRef, Phase,
+};
 pub use error::ImageError;
 pub use source::{ImageFile, ImageSource, ReleaseFiles, DEFAULT_RELEASE, IMAGES_DIR_ENV};

@@ -1,6 +1,7 @@
 //! Where image folders come from (embedded in the binary, or on disk) and their content hash.
 
 use super::ImageError;
+use crate::release::{Dialects, Release};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -12,8 +13,15 @@ pub const DEFAULT_RELEASE: &str = "pg17-pgpool46";
 /// Environment variable naming an on-disk folder that replaces the embedded `images/`.
 pub const IMAGES_DIR_ENV: &str = "HACHAOS_IMAGES_DIR";
 
+/// The release file of every release folder.
+pub const RELEASE_FILE: &str = "release.yaml";
+
+/// The file the harness writes into the build context from the release's `build:` section
+/// (`SUITE=...`, `PG_MAJOR=...`), read by `rootfs.sh` and passed to `docker build` as build args.
+pub const BUILD_ENV: &str = "build.env";
+
 /// Files that make up the imported base layer (everything else only feeds the `COPY`).
-const BASE_FILES: &[&str] = &["rootfs.sh", "import.changes"];
+const BASE_FILES: &[&str] = &["rootfs.sh", "import.changes", BUILD_ENV];
 
 /// One file of a release folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,17 +52,14 @@ impl ImageSource {
         }
     }
 
-    /// The releases this source holds, sorted.
+    /// The releases this source holds (folders with a `release.yaml`), sorted.
     pub fn releases(&self) -> Result<Vec<String>, ImageError> {
         let mut names: Vec<String> = match self {
             ImageSource::Embedded => EMBEDDED_FILES
                 .iter()
-                .filter_map(|(p, _, _)| p.split_once('/').map(|(r, _)| r.to_string()))
-                .filter(|r| {
-                    EMBEDDED_FILES
-                        .iter()
-                        .any(|(p, _, _)| *p == format!("{r}/Dockerfile"))
-                })
+                .filter_map(|(p, _, _)| p.strip_suffix(&format!("/{RELEASE_FILE}")))
+                .filter(|r| !r.contains('/'))
+                .map(str::to_string)
                 .collect(),
             ImageSource::Dir(dir) => std::fs::read_dir(dir)
                 .map_err(|source| ImageError::ReadFolder {
@@ -62,7 +67,7 @@ impl ImageSource {
                     source,
                 })?
                 .filter_map(|e| e.ok())
-                .filter(|e| e.path().join("Dockerfile").is_file())
+                .filter(|e| e.path().join(RELEASE_FILE).is_file())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect(),
         };
@@ -71,20 +76,111 @@ impl ImageSource {
         Ok(names)
     }
 
-    /// Every file of `release`, sorted by path.
-    pub fn load(&self, release: &str) -> Result<ReleaseFiles, ImageError> {
-        let unknown = || -> Result<ReleaseFiles, ImageError> {
-            Err(ImageError::UnknownRelease {
-                release: release.to_string(),
-                known: self.releases().unwrap_or_default(),
-            })
+    /// The release file of `release`, parsed and validated.
+    pub fn release(&self, release: &str) -> Result<Release, ImageError> {
+        let file = self
+            .folder(release)?
+            .into_iter()
+            .find(|f| f.path == RELEASE_FILE)
+            .ok_or_else(|| self.unknown(release))?;
+        let label = match self {
+            ImageSource::Embedded => format!("<builtin:images/{release}/{RELEASE_FILE}>"),
+            ImageSource::Dir(dir) => dir.join(release).join(RELEASE_FILE).display().to_string(),
         };
-        if release.is_empty() || release.contains(['/', '\\']) || release.starts_with('.') {
-            return unknown();
+        let parsed = Release::from_str(&label, &String::from_utf8_lossy(&file.contents))?;
+        if parsed.name != release {
+            return Err(ImageError::BadRelease(
+                crate::release::ReleaseError::Invalid {
+                    file: label,
+                    key: "name".into(),
+                    value: format!("{:?}", parsed.name),
+                    message: format!("must be the folder's name, `{release}`"),
+                },
+            ));
         }
-        let mut files = match self {
+        Ok(parsed)
+    }
+
+    /// The build context of `release`: its recipe folder with the release folder laid over it,
+    /// the pgpool template rendered for the release's pgpool version, and `build.env`; sorted by
+    /// path. A release that names an image built elsewhere has nothing to build.
+    pub fn load(&self, release: &str) -> Result<ReleaseFiles, ImageError> {
+        let spec = self.release(release)?;
+        let (Some(build), Some(env)) = (&spec.build, spec.build_env()) else {
+            return Err(ImageError::NotBuilt {
+                release: release.to_string(),
+                image: spec.image.clone().unwrap_or_default(),
+            });
+        };
+        let mut by_path: std::collections::BTreeMap<String, ImageFile> = self
+            .folder(&build.recipe)
+            .map_err(|_| ImageError::MissingFile {
+                release: release.to_string(),
+                file: format!("the recipe folder `{}` named by build.recipe", build.recipe),
+            })?
+            .into_iter()
+            .map(|f| (f.path.clone(), f))
+            .collect();
+        for f in self.folder(release)? {
+            by_path.insert(f.path.clone(), f);
+        }
+        let template = format!("rootfs/{}", spec.pgpool_template.trim_start_matches('/'));
+        if let Some(t) = by_path.get_mut(&template) {
+            let text = String::from_utf8_lossy(&t.contents).into_owned();
+            // Release-level values are filled in at build time (node-level `@@...@@` ones at
+            // every start, by the entrypoint).
+            let text = text.replace(
+                "@@RELEASE_FAILOVER_COMMAND@@",
+                &spec.commands.failover.replace('\'', "''"),
+            );
+            t.contents = Dialects::builtin()
+                .render(&text, spec.versions.pgpool)
+                .into_bytes();
+        }
+        let env: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        by_path.insert(
+            BUILD_ENV.to_string(),
+            ImageFile {
+                path: BUILD_ENV.to_string(),
+                mode: 0o644,
+                contents: env.into_bytes(),
+            },
+        );
+        let release_files = ReleaseFiles {
+            release: release.to_string(),
+            files: by_path.into_values().collect(),
+        };
+        for required in [
+            "Dockerfile",
+            "rootfs.sh",
+            "import.changes",
+            template.as_str(),
+        ] {
+            if release_files.get(required).is_none() {
+                return Err(ImageError::MissingFile {
+                    release: release.to_string(),
+                    file: required.to_string(),
+                });
+            }
+        }
+        Ok(release_files)
+    }
+
+    fn unknown(&self, release: &str) -> ImageError {
+        ImageError::UnknownRelease {
+            release: release.to_string(),
+            known: self.releases().unwrap_or_default(),
+        }
+    }
+
+    /// Every file of one folder of the source (a release or a recipe), unsorted.
+    fn folder(&self, name: &str) -> Result<Vec<ImageFile>, ImageError> {
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(self.unknown(name));
+        }
+        let files = match self {
             ImageSource::Embedded => {
-                let prefix = format!("{release}/");
+                let prefix = format!("{name}/");
                 EMBEDDED_FILES
                     .iter()
                     .filter_map(|(p, mode, bytes)| {
@@ -97,9 +193,9 @@ impl ImageSource {
                     .collect::<Vec<_>>()
             }
             ImageSource::Dir(dir) => {
-                let root = dir.join(release);
+                let root = dir.join(name);
                 if !root.is_dir() {
-                    return unknown();
+                    return Err(self.unknown(name));
                 }
                 let mut files = Vec::new();
                 read_tree(&root, &root, &mut files)?;
@@ -107,22 +203,9 @@ impl ImageSource {
             }
         };
         if files.is_empty() {
-            return unknown();
+            return Err(self.unknown(name));
         }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        let release_files = ReleaseFiles {
-            release: release.to_string(),
-            files,
-        };
-        for required in ["Dockerfile", "rootfs.sh", "import.changes"] {
-            if release_files.get(required).is_none() {
-                return Err(ImageError::MissingFile {
-                    release: release.to_string(),
-                    file: required,
-                });
-            }
-        }
-        Ok(release_files)
+        Ok(files)
     }
 }
 

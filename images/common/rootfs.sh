@@ -1,16 +1,24 @@
 #!/bin/sh
-# Writes the base root filesystem of the pg17-pgpool46 node image as a tarball on stdout.
+# Writes the base root filesystem of a node image as a tarball on stdout: Debian SUITE with
+# PostgreSQL PG_MAJOR and the pgpool-II that SUITE ships.
 #
-# Run by `hachaos image build` (piped into `docker import`); runnable by hand:
-#   sh rootfs.sh > rootfs.tar
+# Run by `hachaos image build` (piped into `docker import`) in a build context holding
+# build.env, which the harness writes from the release's `build:` section (release.yaml);
+# runnable by hand:
+#   printf 'SUITE=bookworm\nPG_MAJOR=15\n' > build.env && sh rootfs.sh > rootfs.tar
 # Needs mmdebstrap (apt package `mmdebstrap`) and root (or a working `unshare` mode).
 # MIRROR overrides the Debian mirror (default http://deb.debian.org/debian).
 set -eu
 
+# shellcheck disable=SC1091
+. ./build.env
+: "${SUITE:?build.env must set SUITE (a Debian suite, e.g. trixie)}"
+: "${PG_MAJOR:?build.env must set PG_MAJOR (e.g. 17)}"
+
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 
-PACKAGES="postgresql-17,pgpool2,postgresql-17-pgpool2,iproute2,iptables,iputils-ping,iputils-arping,procps,util-linux,mount,e2fsprogs"
+PACKAGES="postgresql-$PG_MAJOR,pgpool2,postgresql-$PG_MAJOR-pgpool2,iproute2,iptables,iputils-ping,iputils-arping,procps,util-linux,mount,e2fsprogs"
 
 exec mmdebstrap \
   --variant=minbase \
@@ -25,16 +33,16 @@ exec mmdebstrap \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/lintian/*' \
-  --dpkgopt='path-exclude=/usr/lib/postgresql/17/lib/bitcode/*' \
-  --dpkgopt='path-exclude=/usr/lib/postgresql/17/lib/llvmjit*' \
+  --dpkgopt="path-exclude=/usr/lib/postgresql/$PG_MAJOR/lib/bitcode/*" \
+  --dpkgopt="path-exclude=/usr/lib/postgresql/$PG_MAJOR/lib/llvmjit*" \
   --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM*' \
   --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3*' \
   --dpkgopt='force-confold' \
   --essential-hook='mkdir -p "$1/etc/postgresql-common/createcluster.d" && echo "create_main_cluster = false" > "$1/etc/postgresql-common/createcluster.d/00-hachaos.conf"' \
-  --customize-hook='chroot "$1" apt-cache policy pgpool2 postgresql-17 >&2' \
-  --customize-hook='chroot "$1" dpkg-query -W -f "\${Package} \${Version}\n" pgpool2 postgresql-17 postgresql-17-pgpool2 >&2' \
+  --customize-hook='chroot "$1" apt-cache policy pgpool2 postgresql-'"$PG_MAJOR"' >&2' \
+  --customize-hook='chroot "$1" dpkg-query -W -f "\${Package} \${Version}\n" pgpool2 postgresql-'"$PG_MAJOR"' postgresql-'"$PG_MAJOR"'-pgpool2 >&2' \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/var/log/alternatives.log' \
-  trixie - \
-  "deb $MIRROR trixie main" \
-  "deb $MIRROR trixie-updates main" \
-  "deb $SECURITY_MIRROR trixie-security main"
+  "$SUITE" - \
+  "deb $MIRROR $SUITE main" \
+  "deb $MIRROR $SUITE-updates main" \
+  "deb $SECURITY_MIRROR $SUITE-security main"

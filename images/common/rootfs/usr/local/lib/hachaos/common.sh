@@ -16,18 +16,19 @@ DATA_DIR="$(dirname "$PGDATA")"
 DATA_DISK="$DATA_DIR/disk.img"
 # shellcheck disable=SC2034 # used by the entrypoint
 DATA_DISK_SIZE="${HACHAOS_DATA_DISK_SIZE:-1G}"
-PGBIN=/usr/lib/postgresql/17/bin
 # Ports, used by the scripts that source this file.
 : "${PG_PORT:=5432}" "${PGPOOL_PORT:=9999}" "${PCP_PORT:=9898}" "${WD_PORT:=9000}" "${HB_PORT:=9694}"
 # Every client call gets a connect timeout: against a dropped host, libpq otherwise waits for the
 # kernel's TCP retries (40-100 s seen here).
 export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-3}"
-export PATH="$PGBIN:$PATH"
-
 if [ -r "$HACHAOS_RUN/env" ]; then
   # shellcheck disable=SC1091
   . "$HACHAOS_RUN/env"
 fi
+# HACHAOS_PG_MAJOR: the release's PostgreSQL major, set by the Dockerfile (and in the env file for
+# scripts pgpool starts).
+PGBIN="/usr/lib/postgresql/${HACHAOS_PG_MAJOR:?the image sets HACHAOS_PG_MAJOR}/bin"
+export PATH="$PGBIN:$PATH"
 
 # ts: the timestamp every hachaos log line starts with (millisecond precision, local time).
 ts() { date '+%Y-%m-%d %H:%M:%S.%3N'; }
