@@ -23,9 +23,9 @@ pub enum Format {
     after_help = "Examples:\n  hachaos up\n  hachaos up --set health_check_max_retries=5\n  hachaos status --format json\n  hachaos down"
 )]
 pub struct UpArgs {
-    /// The release (image recipe under images/) to boot.
-    #[arg(long, default_value = "pg17-pgpool46")]
-    pub release: String,
+    /// Which release to boot.
+    #[command(flatten)]
+    pub release: super::release_arg::ReleaseArgs,
     /// Use this image tag instead of building the release's image.
     #[arg(long)]
     pub image: Option<String>,
@@ -102,13 +102,24 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
             return ExitCode::BadInput;
         }
     };
+    let chosen = match args.release.choose("pgpool") {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     runtime().block_on(async move {
         let docker = match connect().await {
             Ok(d) => d,
             Err(e) => return fail(&e.into()),
         };
         let mut progress = Progress::new();
-        let image = match super::image_for(&docker, &args.release, args.image.as_deref(), &mut progress).await {
+        let image = match super::image_for(
+            &docker,
+            &chosen.release,
+            args.image.as_deref(),
+            &mut progress,
+        )
+        .await
+        {
             Ok(tag) => tag,
             Err(code) => return code,
         };
@@ -118,6 +129,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
         let run = RunId::generate();
         let logs = args.reports_dir.join(run.as_str()).join("logs");
         let mut spec = ClusterSpec::two_nodes(run.clone(), image, logs.clone());
+        spec.release = chosen.release.clone();
         spec.keep = true;
         spec.trusted_gateway = !args.no_trusted_servers;
         spec.pgpool_overrides = overrides;

@@ -8,6 +8,7 @@ mod compare_cmd;
 mod image;
 mod list_faults;
 mod output;
+mod release_arg;
 mod report_cmd;
 mod run_cmd;
 mod runtime;
@@ -38,40 +39,40 @@ pub fn main() -> i32 {
     code.code()
 }
 
-/// The image to boot: `explicit` if given (it must exist), else the release's image, built if
-/// missing.
+/// The image to boot: `explicit` if given (it must exist), else the release's image: built if
+/// missing, or (for a release naming an image built elsewhere) checked to be there.
 pub(crate) async fn image_for(
     docker: &bollard::Docker,
-    release: &str,
+    release: &crate::release::Release,
     explicit: Option<&str>,
     progress: &mut output::Progress,
 ) -> Result<String, ExitCode> {
     if let Some(tag) = explicit {
         return Ok(tag.to_string());
     }
-    // Scenarios name the grammar family (`pgpool`) when any pgpool release will do.
-    let release = if release == "pgpool" {
-        crate::image::DEFAULT_RELEASE
-    } else {
-        release
-    };
-    let result = crate::image::ensure_image(docker, release, |event| match event {
-        crate::image::ImageEvent::Started { phase, detail } => {
-            progress.phase(&format!("image {phase}: {detail}"))
+    let result = match &release.image {
+        Some(image) => crate::image::require_image(docker, &release.name, image).await,
+        None => {
+            crate::image::ensure_image(docker, &release.name, |event| match event {
+                crate::image::ImageEvent::Started { phase, detail } => {
+                    progress.phase(&format!("image {phase}: {detail}"))
+                }
+                crate::image::ImageEvent::Finished { phase, elapsed } => progress.phase(&format!(
+                    "image {phase}: done in {:.1} s",
+                    elapsed.as_secs_f64()
+                )),
+                crate::image::ImageEvent::Cached { .. } => {}
+            })
+            .await
         }
-        crate::image::ImageEvent::Finished { phase, elapsed } => progress.phase(&format!(
-            "image {phase}: done in {:.1} s",
-            elapsed.as_secs_f64()
-        )),
-        crate::image::ImageEvent::Cached { .. } => {}
-    })
-    .await;
+    };
     match result {
         Ok(image) => Ok(image.tag),
         Err(e) => {
             report_error(&e);
             Err(match e {
-                crate::image::ImageError::UnknownRelease { .. } => ExitCode::BadInput,
+                crate::image::ImageError::UnknownRelease { .. }
+                | crate::image::ImageError::BadRelease(_) => ExitCode::BadInput,
                 _ => ExitCode::Environment,
             })
         }

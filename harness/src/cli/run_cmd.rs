@@ -23,9 +23,12 @@ pub struct RunArgs {
     /// Leave the cluster up afterwards (remove it with `hachaos down`).
     #[arg(long)]
     pub keep: bool,
-    /// Use this image tag instead of building the scenario's release image.
+    /// Use this image tag instead of building the release's image.
     #[arg(long)]
     pub image: Option<String>,
+    /// Which release to run against.
+    #[command(flatten)]
+    pub release: super::release_arg::ReleaseArgs,
     /// Root of the run directories (`<dir>/<scenario>/<run-id>/`).
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
@@ -60,6 +63,10 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     for w in &plan.warnings {
         eprintln!("warning: {w}");
     }
+    let chosen = match args.release.choose(&plan.profile) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let reproduce = std::iter::once("hachaos".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
@@ -70,13 +77,17 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             Err(e) => return fail(&e.into()),
         };
         let mut progress = Progress::new();
-        let image =
-            match super::image_for(&docker, &plan.profile, args.image.as_deref(), &mut progress)
-                .await
-            {
-                Ok(tag) => tag,
-                Err(code) => return code,
-            };
+        let image = match super::image_for(
+            &docker,
+            &chosen.release,
+            args.image.as_deref(),
+            &mut progress,
+        )
+        .await
+        {
+            Ok(tag) => tag,
+            Err(code) => return code,
+        };
         if let Ok(r) = sweep(&docker, &SweepScope::Stale).await {
             if !r.is_empty() {
                 eprintln!(
@@ -97,6 +108,14 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             eprintln!("interrupted: healing faults and tearing down");
             let _ = cancel_tx.send(true);
         });
+        let runner = CaseRunner {
+            docker: &docker,
+            image,
+            chosen,
+            reproduce,
+            reports_dir: args.reports_dir.clone(),
+            cancel: cancel_rx.clone(),
+        };
         let cases = plan.cases();
         let mut worst = Verdict::Pass;
         for plan in &cases {
@@ -106,17 +125,7 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             if cases.len() > 1 {
                 progress.phase(&format!("case {}", plan.name));
             }
-            match run_case(
-                &docker,
-                plan,
-                &args,
-                &image,
-                &reproduce,
-                &cancel_rx,
-                &mut progress,
-            )
-            .await
-            {
+            match run_case(&runner, plan, &args, &mut progress).await {
                 Ok(v) => worst = worst.max(v),
                 Err(code) => return code,
             }
@@ -128,34 +137,79 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     })
 }
 
+/// Runs scenario cases on fresh clusters of one release, one run at a time.
+pub(crate) struct CaseRunner<'a> {
+    /// The engine.
+    pub docker: &'a bollard::Docker,
+    /// The node image.
+    pub image: String,
+    /// The release and its grammar.
+    pub chosen: super::release_arg::Chosen,
+    /// The command line that reproduces a run.
+    pub reproduce: String,
+    /// Root of the run directories.
+    pub reports_dir: std::path::PathBuf,
+    /// Becomes `true` on Ctrl-C / SIGTERM.
+    pub cancel: tokio::sync::watch::Receiver<bool>,
+}
+
+impl CaseRunner<'_> {
+    /// Whether Ctrl-C / SIGTERM came.
+    pub(crate) fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    /// One run of `plan`; an error that kept it from running is printed and becomes the exit
+    /// code (130 when interrupted, else 3).
+    pub(crate) async fn once(
+        &self,
+        plan: &crate::scenario::Plan,
+        keep: bool,
+        progress: &mut Progress,
+    ) -> Result<RunRecord, ExitCode> {
+        let opts = RunOptions {
+            image: self.image.clone(),
+            release: self.chosen.release.clone(),
+            grammar: self.chosen.grammar.clone(),
+            reports_dir: self.reports_dir.clone(),
+            keep,
+            reproduce: self.reproduce.clone(),
+            cancel: self.cancel.clone(),
+        };
+        let mut say = |m: &str| progress.phase(m);
+        execute(self.docker, plan, opts, &mut say)
+            .await
+            .map_err(|e| {
+                super::report_error(&e);
+                if self.cancelled() {
+                    ExitCode::Interrupted
+                } else {
+                    ExitCode::Environment
+                }
+            })
+    }
+}
+
 /// Runs one case `--repeat` times; returns its worst verdict.
 async fn run_case(
-    docker: &bollard::Docker,
+    runner: &CaseRunner<'_>,
     plan: &crate::scenario::Plan,
     args: &RunArgs,
-    image: &str,
-    reproduce: &str,
-    cancel_rx: &tokio::sync::watch::Receiver<bool>,
     progress: &mut Progress,
 ) -> Result<Verdict, ExitCode> {
     {
         let mut records = Vec::new();
         for i in 0..args.repeat {
-            if *cancel_rx.borrow() {
+            if runner.cancelled() {
                 break;
             }
             if args.repeat > 1 {
                 progress.phase(&format!("run {} of {}", i + 1, args.repeat));
             }
-            let opts = RunOptions {
-                image: image.to_string(),
-                reports_dir: args.reports_dir.clone(),
-                keep: args.keep && i + 1 == args.repeat,
-                reproduce: reproduce.to_string(),
-                cancel: cancel_rx.clone(),
-            };
-            let mut say = |m: &str| progress.phase(m);
-            match execute(docker, plan, opts, &mut say).await {
+            match runner
+                .once(plan, args.keep && i + 1 == args.repeat, progress)
+                .await
+            {
                 Ok(record) => {
                     match args.format {
                         super::cluster_cmds::Format::Json if args.repeat == 1 => println!(
@@ -167,14 +221,7 @@ async fn run_case(
                     }
                     records.push(record);
                 }
-                Err(e) => {
-                    super::report_error(&e);
-                    return Err(if *cancel_rx.borrow() {
-                        ExitCode::Interrupted
-                    } else {
-                        ExitCode::Environment
-                    });
-                }
+                Err(code) => return Err(code),
             }
         }
         if args.repeat > 1 {

@@ -8,12 +8,16 @@ use std::path::PathBuf;
 /// Arguments of `hachaos validate`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  hachaos validate faults/*.yaml\n  hachaos validate --format json faults/partition.yaml"
+    after_help = "Examples:\n  hachaos validate faults/*.yaml\n  hachaos validate --format json faults/partition.yaml\n  hachaos validate --profile-file my-release.yaml"
 )]
 pub struct ValidateArgs {
     /// Scenario files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "profile_file")]
     pub files: Vec<PathBuf>,
+    /// A release file (bring your own image): checks its keys and values and loads its grammar,
+    /// without contacting Docker.
+    #[arg(long)]
+    pub profile_file: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -31,6 +35,26 @@ pub enum Format {
 pub(crate) fn run(args: ValidateArgs) -> Outcome {
     let caps = Capabilities::default();
     let mut all_ok = true;
+    if let Some(path) = &args.profile_file {
+        match super::release_arg::load_file(path) {
+            Ok(chosen) => {
+                let r = &chosen.release;
+                println!(
+                    "{}: release {} ({}, pgpool-II {}): image {}, grammar {} ({} rules), logs {}/{{{}}}",
+                    path.display(),
+                    r.name,
+                    r.versions.database,
+                    r.versions.pgpool,
+                    r.image.as_deref().unwrap_or("built here from Debian packages"),
+                    r.grammar,
+                    chosen.grammar.rules.len(),
+                    r.logs.dir,
+                    r.logs.files.join(",")
+                );
+            }
+            Err(_) => all_ok = false,
+        }
+    }
     let mut files = Vec::new();
     for path in &args.files {
         let result = load_path(path, &caps);

@@ -2,7 +2,7 @@
 
 use super::container::{
     container_name, network_name, node_container, render_settings, volume_name, LABEL_NODE,
-    LABEL_VIP, PGPOOL_PORT, POSTGRES_PORT,
+    LABEL_VIP,
 };
 use super::probe::{self, ClusterStatus, NodeStatus, VipStatus};
 use super::ready::{Observation, Readiness};
@@ -167,9 +167,14 @@ impl Cluster {
     async fn upload_overrides(&self, container: &str) -> Result<(), ClusterError> {
         let mut files = Vec::new();
         if !self.spec.pgpool_overrides.is_empty() {
+            // Scenarios use the templates' parameter names; the release's pgpool may spell them
+            // differently (images/pgpool/parameters.yaml).
             files.push((
                 "pgpool.override.conf",
-                render_settings(&self.spec.pgpool_overrides),
+                crate::release::Dialects::builtin().render(
+                    &render_settings(&self.spec.pgpool_overrides),
+                    self.spec.release.versions.pgpool,
+                ),
             ));
         }
         if !self.spec.postgres_overrides.is_empty() {
@@ -253,12 +258,12 @@ impl Cluster {
         let err = |e: ClusterError| crate::cli_error_chain(&e);
         let mut obs = Observation {
             pool_nodes: Some(
-                probe::pool_nodes(self.topology.vip, PGPOOL_PORT, pw)
+                probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw)
                     .await
                     .map_err(err),
             ),
             replication: Some(
-                probe::replication(self.nodes[0].address, POSTGRES_PORT, pw)
+                probe::replication(self.nodes[0].address, self.spec.release.ports.database, pw)
                     .await
                     .map_err(err),
             ),
@@ -303,7 +308,15 @@ impl Cluster {
                 "--- {} (last {n} lines of each log) ---\n",
                 node.name
             ));
-            out.push_str(&super::teardown::tail_logs(&self.docker, &node.container, n).await);
+            out.push_str(
+                &super::teardown::tail_logs(
+                    &self.docker,
+                    &node.container,
+                    &self.spec.release.logs.dir,
+                    n,
+                )
+                .await,
+            );
         }
         // Timeout messages show log lines: the same redactor as the analyser masks this run's
         // passwords and any `-W` / `password=` shapes in them.
@@ -311,6 +324,11 @@ impl Cluster {
             .redact(&out)
             .0
             .into_owned()
+    }
+
+    /// The release it runs: ports, log files, commands, role query.
+    pub fn release(&self) -> &crate::release::Release {
+        &self.spec.release
     }
 
     /// The run this cluster belongs to.
@@ -357,7 +375,7 @@ impl Cluster {
     /// VIP holders, the watchdog leader and the replication lag.
     pub async fn status(&self) -> ClusterStatus {
         let pw = &self.spec.secrets.db_password;
-        let pool = probe::pool_nodes(self.topology.vip, PGPOOL_PORT, pw)
+        let pool = probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw)
             .await
             .unwrap_or_default();
         let mut nodes = Vec::new();
@@ -375,9 +393,14 @@ impl Cluster {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "missing".into());
             let role = if state == "running" {
-                probe::server_role(node.address, POSTGRES_PORT, pw)
-                    .await
-                    .unwrap_or_else(|_| "down".into())
+                probe::server_role(
+                    node.address,
+                    self.spec.release.ports.database,
+                    pw,
+                    &self.spec.release.role_query,
+                )
+                .await
+                .unwrap_or_else(|_| "down".into())
             } else {
                 "down".into()
             };
@@ -395,7 +418,7 @@ impl Cluster {
                 }
             }
             if role == "primary" && lag.is_none() {
-                lag = probe::replication(node.address, POSTGRES_PORT, pw)
+                lag = probe::replication(node.address, self.spec.release.ports.database, pw)
                     .await
                     .ok()
                     .and_then(|rows| rows.iter().filter_map(|r| r.lag_bytes).max());

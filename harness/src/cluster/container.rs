@@ -15,8 +15,6 @@ pub const LABEL_NODE: &str = "org.hachaos.node";
 /// The label carrying the VIP on every container of a cluster (for `status` of a kept cluster).
 pub const LABEL_VIP: &str = "org.hachaos.vip";
 
-/// Where the image keeps its logs (copied out at teardown).
-pub const LOG_DIR: &str = "/var/log/hachaos";
 /// Where the node's data volume is mounted. When the node can (see [`loop_disk_access`]), its
 /// entrypoint mounts a loop-backed ext4 (`errors=remount-ro`, image file in the volume) over
 /// this same path, so PGDATA's path is the same with or without it.
@@ -29,10 +27,6 @@ pub const LOOP_CONTROL: &str = "/dev/loop-control";
 /// Block devices of major 7 (loop): the node creates the node of whichever loop device it is
 /// given (`mknod`), since the kernel may hand out a number with no node in the container yet.
 pub const LOOP_DEVICE_RULE: &str = "b 7:* rmw";
-/// pgpool's port.
-pub const PGPOOL_PORT: u16 = 9999;
-/// PostgreSQL's port.
-pub const POSTGRES_PORT: u16 = 5432;
 
 /// Docker object names of one run.
 pub fn network_name(spec: &ClusterSpec) -> String {

@@ -155,9 +155,15 @@ pub async fn replication(
         .collect())
 }
 
-/// `pg_is_in_recovery()` on a node: `primary`, `standby`, or the error text.
-pub async fn server_role(host: Ipv4Addr, port: u16, password: &str) -> Result<String, String> {
-    match simple_query(host, port, password, "select pg_is_in_recovery()").await {
+/// The release's role query (`select pg_is_in_recovery()`) on a node: `primary`, `standby`, or
+/// the error text.
+pub async fn server_role(
+    host: Ipv4Addr,
+    port: u16,
+    password: &str,
+    role_query: &str,
+) -> Result<String, String> {
+    match simple_query(host, port, password, role_query).await {
         Ok(rows) => Ok(rows
             .iter()
             .find_map(|m| match m {

@@ -1,6 +1,7 @@
 //! What to boot: the inputs of [`super::Cluster::up`].
 
 use crate::docker::RunId;
+use crate::release::Release;
 use std::path::PathBuf;
 
 /// Per-run secrets. Generated fresh for each run so that reports can be checked for leaks, and
@@ -38,6 +39,8 @@ impl std::fmt::Debug for Secrets {
 /// Everything needed to boot one cluster.
 #[derive(Clone, Debug)]
 pub struct ClusterSpec {
+    /// The release: ports, log files and role query the harness uses with this image.
+    pub release: Release,
     /// The run this cluster belongs to.
     pub run: RunId,
     /// The node image (`hachaos-node:pg17-pgpool46-<hash>`).
@@ -64,6 +67,7 @@ impl ClusterSpec {
     /// The default two-node cluster of `image` for `run`.
     pub fn two_nodes(run: RunId, image: impl Into<String>, logs_dir: PathBuf) -> ClusterSpec {
         ClusterSpec {
+            release: Release::default_builtin(),
             run,
             image: image.into(),
             nodes: vec!["node1".into(), "node2".into()],

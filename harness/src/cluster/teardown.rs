@@ -1,6 +1,5 @@
 //! Teardown: copy every node's logs out, then remove the run's objects by label.
 
-use super::container::LOG_DIR;
 use super::{Cluster, ClusterError};
 use crate::docker::{exec, sweep, DockerError, SweepReport, SweepScope};
 use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, LogsOptionsBuilder};
@@ -33,6 +32,7 @@ impl Cluster {
             match copy_logs(
                 &self.docker,
                 &node.container,
+                &self.spec.release.logs.dir,
                 &dest,
                 &self.spec.secrets.all(),
             )
@@ -53,21 +53,23 @@ impl Cluster {
     }
 }
 
-/// Copies `LOG_DIR` out of `container` (running or stopped) into `dest`, redacting `secrets`.
+/// Copies the log directory `log_dir` out of `container` (running or stopped) into `dest`,
+/// redacting `secrets`.
 pub async fn copy_logs(
     docker: &Docker,
     container: &str,
+    log_dir: &str,
     dest: &Path,
     secrets: &[String],
 ) -> Result<(), ClusterError> {
     let opts = DownloadFromContainerOptionsBuilder::default()
-        .path(LOG_DIR)
+        .path(log_dir)
         .build();
     let mut stream = docker.download_from_container(container, Some(opts));
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         bytes.extend_from_slice(
-            &chunk.map_err(|e| DockerError::api(format!("copy {LOG_DIR} from {container}"), e))?,
+            &chunk.map_err(|e| DockerError::api(format!("copy {log_dir} from {container}"), e))?,
         );
     }
     let io = |source| ClusterError::Logs {
@@ -113,9 +115,9 @@ fn redact_bytes(content: &[u8], secrets: &[String]) -> Vec<u8> {
 
 /// The last `n` lines of each log file in a node (or of the container's output when it is not
 /// running), for timeout and error messages.
-pub async fn tail_logs(docker: &Docker, container: &str, n: usize) -> String {
+pub async fn tail_logs(docker: &Docker, container: &str, log_dir: &str, n: usize) -> String {
     let script = format!(
-        "for f in {LOG_DIR}/*.log; do [ -f \"$f\" ] && echo \"== $f\" && tail -n {n} \"$f\"; done"
+        "for f in {log_dir}/*.log; do [ -f \"$f\" ] && echo \"== $f\" && tail -n {n} \"$f\"; done"
     );
     if let Ok(out) = exec(
         docker,

@@ -11,14 +11,6 @@ use bollard::Docker;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The log files a node writes (under `/var/log/hachaos`).
-pub const NODE_LOGS: &[&str] = &[
-    "pgpool.log",
-    "postgresql.log",
-    "failover.log",
-    "recovery.log",
-];
-
 /// One complete line read from a node's log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
@@ -44,15 +36,27 @@ pub struct LogTailer {
     docker: Docker,
     /// (node name, container name).
     nodes: Vec<(String, String)>,
+    /// The directory of the log files, inside a node.
+    dir: String,
+    /// The log files (names in `dir`), as the release lists them.
+    names: Vec<String>,
     files: HashMap<(String, String), FileState>,
 }
 
 impl LogTailer {
-    /// A tailer for `nodes` (node name, container name), starting at the beginning of each file.
-    pub fn new(docker: Docker, nodes: Vec<(String, String)>) -> LogTailer {
+    /// A tailer of the files `names` in `dir` on `nodes` (node name, container name), starting at
+    /// the beginning of each file.
+    pub fn new(
+        docker: Docker,
+        nodes: Vec<(String, String)>,
+        dir: String,
+        names: Vec<String>,
+    ) -> LogTailer {
         LogTailer {
             docker,
             nodes,
+            dir,
+            names,
             files: HashMap::new(),
         }
     }
@@ -61,10 +65,10 @@ impl LogTailer {
     pub async fn poll(&mut self) -> Vec<LogLine> {
         let mut out = Vec::new();
         for (node, container) in self.nodes.clone() {
-            for file in NODE_LOGS {
+            for file in &self.names {
                 let key = (node.clone(), file.to_string());
                 let state = self.files.entry(key).or_default();
-                let path = format!("/var/log/hachaos/{file}");
+                let path = format!("{}/{file}", self.dir);
                 let start = (state.offset + 1).to_string();
                 let Ok(res) = exec(
                     &self.docker,

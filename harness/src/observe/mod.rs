@@ -6,6 +6,6 @@ mod log_tail;
 mod role_poller;
 mod write_probe;
 
-pub use log_tail::{LogLine, LogTailer, NODE_LOGS};
+pub use log_tail::{LogLine, LogTailer};
 pub use role_poller::{overlaps, Overlap, RolePoller, RoleSample};
 pub use write_probe::{Ack, Ledger, LostWrites, WriteFailure, WriteProbe};

@@ -2,7 +2,8 @@
 //! the VIP, so "never two writable primaries or two VIP holders at the same time" is judged from
 //! probes, not only from logs.
 
-use crate::cluster::{probe, NodeHandle, POSTGRES_PORT};
+use crate::cluster::{probe, NodeHandle};
+use crate::release::Release;
 use bollard::Docker;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -67,9 +68,12 @@ pub struct RolePoller {
 }
 
 impl RolePoller {
-    /// Samples `nodes` every `interval` for at most `max_duration`.
+    /// Samples `nodes` (of `release`: its database port and role query) every `interval` for at
+    /// most `max_duration`.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         docker: Docker,
+        release: &Release,
         nodes: Vec<NodeHandle>,
         vip: Ipv4Addr,
         password: String,
@@ -80,6 +84,7 @@ impl RolePoller {
         let stop = Arc::new(tokio::sync::Notify::new());
         let samples = Arc::new(Mutex::new(Vec::new()));
         let (stop2, samples2) = (stop.clone(), samples.clone());
+        let (port, role_query) = (release.ports.database, release.role_query.clone());
         let task = tokio::spawn(async move {
             let deadline = Instant::now() + max_duration;
             while Instant::now() < deadline {
@@ -90,7 +95,8 @@ impl RolePoller {
                     vip_holders: Vec::new(),
                 };
                 for n in &nodes {
-                    if let Ok(role) = probe::server_role(n.address, POSTGRES_PORT, &password).await
+                    if let Ok(role) =
+                        probe::server_role(n.address, port, &password, &role_query).await
                     {
                         if role == "primary" {
                             sample.primaries.push(n.name.clone());

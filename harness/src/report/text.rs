@@ -65,6 +65,13 @@ pub fn summary(r: &RunRecord, colour: bool) -> String {
         let first = c.evidence.lines().next().unwrap_or("");
         let tag = format!("[{:<7}]", c.verdict.to_string());
         let _ = writeln!(o, "  {} {}: {first}", paint(c.verdict, &tag), c.name);
+        // A failed check's remaining evidence (the last log lines at its deadline) is what a CI
+        // log needs to explain the failure once the run directory is gone.
+        if c.verdict == Verdict::Fail {
+            for line in c.evidence.lines().skip(1) {
+                let _ = writeln!(o, "      | {line}");
+            }
+        }
     }
     if let Some(e) = &r.error {
         let _ = writeln!(o, "  error: {e}");

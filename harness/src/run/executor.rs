@@ -12,11 +12,12 @@ use super::finish::{finish, Finished};
 use super::record::{ExpectationRecord, RunRecord, StepRecord};
 use super::roles::{observe, Observed};
 use crate::checks::Verdict;
-use crate::cluster::{Cluster, ClusterError, ClusterSpec, PGPOOL_PORT, POSTGRES_PORT};
+use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
 use crate::faults::{fault_for, inject_verified, FaultContext, Injected};
 use crate::grammar::{Grammar, Profile};
 use crate::observe::{Ledger, LogLine, LogTailer, LostWrites, RolePoller, WriteProbe};
+use crate::release::Release;
 use crate::scenario::{resolution_event, Action, Plan, Resolved, Target};
 use crate::timeline::{Event, WallTime};
 use bollard::Docker;
@@ -39,6 +40,10 @@ const RECOVER_TIMEOUT: Duration = Duration::from_secs(180);
 pub struct RunOptions {
     /// The node image.
     pub image: String,
+    /// The release the image is of: ports, log files, commands, role query.
+    pub release: Release,
+    /// The log grammar (the release's).
+    pub grammar: Profile,
     /// The root of all run directories (`reports/`).
     pub reports_dir: PathBuf,
     /// Leave the cluster up afterwards.
@@ -55,6 +60,9 @@ pub enum RunError {
     /// The cluster did not come up.
     #[error("cluster setup failed")]
     Setup(#[from] ClusterError),
+    /// The release's grammar does not compile.
+    #[error("{0}")]
+    Grammar(String),
     /// The run directory could not be written.
     #[error("cannot write the run directory {path}")]
     RunDir {
@@ -90,6 +98,8 @@ pub(super) struct Live {
     pub(super) cluster: Cluster,
     pub(super) epoch: Instant,
     pub(super) grammar: Grammar,
+    /// The grammar's profile (its name picks the default expectations).
+    pub(super) profile: Profile,
     pub(super) tailer: LogTailer,
     /// Events read live (for expectations) — the final timeline is rebuilt from the copied logs.
     pub(super) harness_events: Vec<Event>,
@@ -187,6 +197,7 @@ pub async fn execute(
     })?;
 
     let mut spec = ClusterSpec::two_nodes(run.clone(), opts.image.clone(), run_dir.join("logs"));
+    spec.release = opts.release.clone();
     spec.keep = opts.keep;
     for (k, v) in &plan.config {
         match (k.as_str(), v.as_str()) {
@@ -197,7 +208,7 @@ pub async fn execute(
     }
     progress(&format!(
         "run {run}: booting the cluster ({})",
-        plan.profile
+        opts.release.name
     ));
     let cluster = Cluster::up(docker, spec, &mut |p| progress(p)).await?;
     progress(&format!(
@@ -205,10 +216,19 @@ pub async fn execute(
         cluster.timings().total_ms
     ));
 
-    let profile = Profile::builtin(grammar_profile(&plan.profile))
-        .expect("the built-in grammar profiles parse (unit-tested)");
-    let grammar = Grammar::new(profile, &cluster.secrets().all())
-        .expect("the built-in grammar profiles compile (unit-tested)");
+    let grammar = match Grammar::new(opts.grammar.clone(), &cluster.secrets().all()) {
+        Ok(g) => g,
+        Err(e) => {
+            return Err(RunError::Grammar(format!(
+                "grammar `{}` of release `{}`: {}",
+                opts.grammar.name,
+                opts.release.name,
+                crate::cli_error_chain(&e)
+            )))
+        }
+    };
+    let tailer_files = opts.release.logs.files.clone();
+    let tailer_dir = opts.release.logs.dir.clone();
     let tailer = LogTailer::new(
         docker.clone(),
         cluster
@@ -216,9 +236,12 @@ pub async fn execute(
             .iter()
             .map(|n| (n.name.clone(), n.container.clone()))
             .collect(),
+        tailer_dir,
+        tailer_files,
     );
     let poller = RolePoller::start(
         docker.clone(),
+        &opts.release,
         cluster.nodes().to_vec(),
         cluster.topology().vip,
         cluster.secrets().db_password.clone(),
@@ -230,6 +253,7 @@ pub async fn execute(
         cluster,
         epoch,
         grammar,
+        profile: opts.grammar.clone(),
         tailer,
         harness_events: Vec::new(),
         probe: None,
@@ -283,14 +307,6 @@ pub async fn execute(
         error,
     };
     Ok(finish(live, poller, plan, finished, progress).await)
-}
-
-/// The grammar profile for a release / cluster profile name.
-pub fn grammar_profile(profile: &str) -> &str {
-    match profile {
-        "kingbase-v8r3" => "kingbase-v8r3",
-        _ => "pgpool",
-    }
 }
 
 fn describe_action(action: &Action, resolved: &BTreeMap<String, String>) -> String {
@@ -542,7 +558,7 @@ pub(super) async fn check_lost(live: &Live, observed: &Observed) -> Result<LostW
     WriteProbe::lost_writes(
         &live.ledger,
         node.address,
-        POSTGRES_PORT,
+        live.cluster.release().ports.database,
         &live.cluster.secrets().db_password,
     )
     .await
@@ -631,10 +647,12 @@ async fn act(
                 .map(|n| n.name.clone())
                 .ok_or("no other node to follow")?;
             live.recover_time = Some(fired_at);
+            let argv = live.cluster.release().rejoin_argv(&primary);
+            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
             let out = exec(
                 live.cluster.docker(),
                 &handle.container,
-                &["hachaos-rejoin", &primary],
+                &args,
                 RECOVER_TIMEOUT,
             )
             .await
@@ -643,7 +661,8 @@ async fn act(
                 Ok(())
             } else {
                 Err(format!(
-                    "hachaos-rejoin on {node} exited {:?}: {}",
+                    "{} on {node} exited {:?}: {}",
+                    argv.join(" "),
                     out.exit_code,
                     tail(&format!("{}{}", out.stdout, out.stderr), 10)
                 ))
@@ -654,10 +673,11 @@ async fn act(
             if live.probe.is_none() {
                 let vip = live.cluster.topology().vip;
                 let pw = live.cluster.secrets().db_password.clone();
-                WriteProbe::prepare(vip, PGPOOL_PORT, &pw).await?;
+                let pool_port = live.cluster.release().ports.pool;
+                WriteProbe::prepare(vip, pool_port, &pw).await?;
                 live.probe = Some(WriteProbe::start(
                     vip,
-                    PGPOOL_PORT,
+                    pool_port,
                     pw,
                     live.epoch,
                     WRITE_INTERVAL,
@@ -680,13 +700,14 @@ async fn act(
             allow_error,
         } => {
             let pw = live.cluster.secrets().db_password.clone();
+            let ports = live.cluster.release().ports;
             let (host, port) = match target {
-                Target::Vip => (live.cluster.topology().vip, PGPOOL_PORT),
+                Target::Vip => (live.cluster.topology().vip, ports.pool),
                 t => {
                     let n = resolved
                         .get(&t.to_string())
                         .ok_or("the statement's target did not resolve")?;
-                    (live.node(n).ok_or("unknown node")?.address, POSTGRES_PORT)
+                    (live.node(n).ok_or("unknown node")?.address, ports.database)
                 }
             };
             let result = async {

@@ -1,7 +1,7 @@
 //! After the last step: stop the probes, check the ledger, copy the logs out, remove the cluster,
 //! rebuild the timeline from the copied logs with the analyser's grammar, and judge.
 
-use super::executor::{check_lost, grammar_profile, Live};
+use super::executor::{check_lost, Live};
 use super::record::{
     MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord, WritesSummary,
     FORMAT_VERSION,
@@ -12,7 +12,7 @@ use crate::checks::{worst, Check, Expectations, Verdict};
 use crate::cluster::copy_logs;
 use crate::docker::exec;
 use crate::measure::{derive_budgets, measure, Anchor, MeasurementKind, PgpoolSettings};
-use crate::observe::{overlaps, RolePoller, NODE_LOGS};
+use crate::observe::{overlaps, RolePoller};
 use crate::scenario::{Damage, Plan};
 use crate::timeline::{Event, Timeline};
 use std::collections::BTreeMap;
@@ -102,6 +102,7 @@ pub(super) async fn finish(
             let _ = copy_logs(
                 live.cluster.docker(),
                 &n.container,
+                &live.cluster.release().logs.dir,
                 &logs_dir.join(&n.name),
                 &live.cluster.secrets().all(),
             )
@@ -129,6 +130,7 @@ pub(super) async fn finish(
         .collect();
     let secrets = live.cluster.secrets().all();
     let run_id = live.cluster.run().to_string();
+    let release = live.cluster.release().clone();
     if done.keep {
         live.cluster.keep();
     }
@@ -151,7 +153,7 @@ pub(super) async fn finish(
     let mut expectations = if self_detach {
         Expectations::self_detach()
     } else if failover_expected || live.fault_anchor.is_none() {
-        Expectations::for_fault(grammar_profile(&plan.profile), announced)
+        Expectations::for_fault(&live.profile.name, announced)
     } else {
         Expectations::standby_detach()
     };
@@ -167,7 +169,9 @@ pub(super) async fn finish(
     let inputs: Vec<Input> = nodes
         .iter()
         .flat_map(|n| {
-            NODE_LOGS
+            release
+                .logs
+                .files
                 .iter()
                 .map(|f| logs_dir.join(n).join(f))
                 .filter(|p| p.metadata().is_ok_and(|m| m.len() > 0))
@@ -177,7 +181,7 @@ pub(super) async fn finish(
         .collect();
     let analysis = analyze(
         &inputs,
-        &ProfileChoice::Builtin(grammar_profile(&plan.profile).to_string()),
+        &ProfileChoice::Given(Box::new(live.profile.clone())),
         &AnalyzeOptions {
             expectations: Some(expectations.clone()),
             extra_secrets: secrets.clone(),
@@ -394,7 +398,7 @@ pub(super) async fn finish(
             name: plan.name.clone(),
             description: plan.description.clone(),
         },
-        profile: plan.profile.clone(),
+        profile: release.name.clone(),
         image: done.image,
         config,
         started_at: done.started_at.to_rfc3339(),

@@ -7,7 +7,7 @@ mod finish;
 mod record;
 mod roles;
 
-pub use executor::{execute, grammar_profile, RunError, RunOptions};
+pub use executor::{execute, RunError, RunOptions};
 pub use finish::RENDERED_PGPOOL_CONF;
 pub use record::{
     ExpectationRecord, MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord,

@@ -2,7 +2,7 @@
 //! pgpool's view through the VIP (to break a tie between two primaries), the VIP holders and the
 //! watchdog leader.
 
-use crate::cluster::{probe, Cluster, PGPOOL_PORT, POSTGRES_PORT};
+use crate::cluster::{probe, Cluster};
 use crate::scenario::{NodeRole, RoleSnapshot};
 use std::collections::BTreeMap;
 
@@ -62,9 +62,10 @@ impl Observed {
 pub async fn observe(cluster: &Cluster) -> Observed {
     let pw = &cluster.secrets().db_password;
     let vip = cluster.topology().vip;
+    let release = cluster.release();
     let per_node = cluster.nodes().iter().map(|n| async move {
         let (role, holds, leader) = tokio::join!(
-            probe::server_role(n.address, POSTGRES_PORT, pw),
+            probe::server_role(n.address, release.ports.database, pw, &release.role_query),
             probe::holds_vip(cluster.docker(), &n.container, vip),
             probe::watchdog_leader(cluster.docker(), &n.container),
         );
@@ -82,7 +83,7 @@ pub async fn observe(cluster: &Cluster) -> Observed {
     });
     let (nodes, pool) = tokio::join!(
         futures_util::future::join_all(per_node),
-        probe::pool_nodes(vip, PGPOOL_PORT, pw)
+        probe::pool_nodes(vip, release.ports.pool, pw)
     );
     let mut out = Observed::default();
     for (name, role, holds, leader) in nodes {

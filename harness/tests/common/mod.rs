@@ -9,9 +9,15 @@ use std::collections::HashMap;
 
 /// The default release's image, built if missing.
 pub async fn node_image(docker: &Docker) -> String {
-    hachaos::image::ensure_image(docker, hachaos::image::DEFAULT_RELEASE, &mut |_| {})
+    release_image(docker, hachaos::image::DEFAULT_RELEASE).await
+}
+
+/// A release's image, built if missing.
+#[allow(dead_code)] // not every test crate runs a second release
+pub async fn release_image(docker: &Docker, release: &str) -> String {
+    hachaos::image::ensure_image(docker, release, &mut |_| {})
         .await
-        .expect("node image")
+        .unwrap_or_else(|e| panic!("node image of {release}: {e}"))
         .tag
 }
 

@@ -1,0 +1,85 @@
+//! Choosing the release a command runs against: `--release NAME` (a folder of `images/`),
+//! `--profile-file FILE` (a release file of your own, e.g. for an image built elsewhere), or the
+//! scenario's `profile:` (`pgpool` means the default release).
+
+use super::report_error;
+use crate::exit_code::ExitCode;
+use crate::grammar::Profile;
+use crate::image::DEFAULT_RELEASE;
+use crate::release::Release;
+use std::path::{Path, PathBuf};
+
+/// The flags every cluster-starting command takes.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReleaseArgs {
+    /// The release to run (a folder of images/ with a release.yaml; default: the scenario's
+    /// profile, `pgpool` meaning pg17-pgpool46).
+    #[arg(long, conflicts_with = "profile_file")]
+    pub release: Option<String>,
+    /// A release file of your own (bring your own image); check it first with
+    /// `hachaos validate --profile-file FILE`.
+    #[arg(long)]
+    pub profile_file: Option<PathBuf>,
+}
+
+/// A release with its grammar, ready to run.
+#[derive(Clone, Debug)]
+pub struct Chosen {
+    /// The release.
+    pub release: Release,
+    /// Its log grammar.
+    pub grammar: Profile,
+}
+
+impl ReleaseArgs {
+    /// Resolves the flags (falling back to `scenario_profile`), printing what is wrong.
+    pub(crate) fn choose(&self, scenario_profile: &str) -> Result<Chosen, ExitCode> {
+        match &self.profile_file {
+            Some(path) => load_file(path),
+            None => {
+                let name = match self.release.as_deref() {
+                    Some(r) => r,
+                    None if scenario_profile == "pgpool" => DEFAULT_RELEASE,
+                    None => scenario_profile,
+                };
+                builtin(name)
+            }
+        }
+    }
+}
+
+/// A built-in release by name.
+pub(crate) fn builtin(name: &str) -> Result<Chosen, ExitCode> {
+    let release = Release::builtin(name).map_err(|e| {
+        report_error(&e);
+        ExitCode::BadInput
+    })?;
+    with_grammar(release, None)
+}
+
+/// A release file.
+pub(crate) fn load_file(path: &Path) -> Result<Chosen, ExitCode> {
+    let release = Release::from_path(path).map_err(|e| {
+        report_error(&e);
+        ExitCode::BadInput
+    })?;
+    with_grammar(release, Some(path))
+}
+
+fn with_grammar(release: Release, file: Option<&Path>) -> Result<Chosen, ExitCode> {
+    match release.grammar_profile(file) {
+        Ok(grammar) => Ok(Chosen { release, grammar }),
+        Err(e) => {
+            let file = file.map_or_else(
+                || format!("<builtin:images/{}/release.yaml>", release.name),
+                |f| f.display().to_string(),
+            );
+            eprintln!(
+                "error: {file}: at `grammar`: cannot load the grammar (value: {:?}): {}",
+                release.grammar,
+                crate::cli_error_chain(&e)
+            );
+            Err(ExitCode::BadInput)
+        }
+    }
+}
