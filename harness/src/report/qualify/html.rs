@@ -68,7 +68,7 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
     // Every phase of every scenario.
     let _ = write!(
         o,
-        r#"<section><h2>Measured phases <small>seconds, p50/p95/max</small></h2><table class="spans"><thead><tr><th>scenario</th><th>phase</th><th class="release baseline">{b}</th><th class="release candidate">{c}</th><th>Δp50</th><th>Δp95</th><th>threshold</th></tr></thead><tbody>"#
+        r#"<section><h2>Measured phases <small>seconds, p50/p95/max</small></h2><table class="spans"><thead><tr><th>scenario</th><th>phase</th><th class="release baseline num">{b}</th><th class="release candidate num">{c}</th><th class="num">Δp50</th><th class="num">Δp95</th><th class="num">threshold</th></tr></thead><tbody>"#
     );
     for s in &q.scenarios {
         for m in &s.measurements {
@@ -119,7 +119,7 @@ fn scenario_section(
     );
 
     // Runs of each release.
-    o.push_str(r#"<table class="spans"><thead><tr><th></th><th class="release baseline">"#);
+    o.push_str(r#"<table class="runs"><thead><tr><th></th><th class="release baseline">"#);
     let _ = write!(
         o,
         r#"{}</th><th class="release candidate">{}</th></tr></thead><tbody>"#,
@@ -258,5 +258,6 @@ const EXTRA_CSS: &str = r#"
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin-top:10px}
 .pair .side{min-width:0}.pair svg.timeline{width:100%;height:auto}
 h3{font-size:14px;margin:12px 0 6px}h3 small{font-weight:400;color:var(--muted);margin-left:6px}
+th.num{text-align:right}table.runs{table-layout:fixed}table.runs th:first-child{width:16%}
 th.release.baseline{color:#5f6368}th.release.candidate{color:#174ea6}
 "#;
