@@ -4,7 +4,9 @@
 //! representative run's timeline of each release drawn by the run page's own SVG renderer.
 //! Every string from a record passes through [`escape`].
 
-use super::model::{percent, run_by_id, verdicts, Qualification, ScenarioQualification};
+use super::model::{
+    percent, run_by_id, verdicts, Qualification, ReleaseRuns, ScenarioQualification,
+};
 use super::text::{runs_line, three};
 use crate::report::escape::escape;
 use crate::report::html::CSS;
@@ -126,7 +128,7 @@ fn scenario_section(
         escape(&q.baseline.release),
         escape(&q.candidate.release)
     );
-    let cell = |r: &Option<super::ReleaseRuns>, f: &dyn Fn(&super::ReleaseRuns) -> String| {
+    let cell = |r: &Option<ReleaseRuns>, f: &dyn Fn(&ReleaseRuns) -> String| {
         r.as_ref().map_or("-".to_string(), f)
     };
     let rows: [(&str, String, String); 4] = [
@@ -240,7 +242,7 @@ fn scenario_section(
     o.push_str("</div></section>");
 }
 
-fn errors(r: &super::ReleaseRuns) -> String {
+fn errors(r: &ReleaseRuns) -> String {
     let ended: Vec<String> = r
         .failures
         .iter()

@@ -187,7 +187,7 @@ impl Qualification {
         let mut checks = Vec::new();
         for name in names {
             let (s, mut rules) =
-                scenario(name, b.get(name).copied(), c.get(name).copied(), thresholds);
+                compare_scenario(name, b.get(name).copied(), c.get(name).copied(), thresholds);
             scenarios.push(s);
             checks.append(&mut rules);
         }
@@ -218,7 +218,8 @@ impl Qualification {
     }
 }
 
-fn scenario(
+/// One scenario's comparison and the rules evaluated on it.
+fn compare_scenario(
     name: &str,
     baseline: Option<&[RunRecord]>,
     candidate: Option<&[RunRecord]>,

@@ -61,21 +61,25 @@ pub fn render_text(q: &Qualification) -> String {
         if t.allow_sequence_changes { "allowed" } else { "regress" }
     );
 
+    let (bh, ch) = (format!("{b} p50/p95/max"), format!("{c} p50/p95/max"));
+    let (bw, cw) = (bh.chars().count().max(23), ch.chars().count().max(23));
+    let sw = q
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(24);
     let _ = writeln!(
         o,
-        "\n  {:<24} {:<15} {:>23} {:>23} {:>7} {:>7}",
-        "scenario",
-        "phase",
-        format!("{b} p50/p95/max"),
-        format!("{c} p50/p95/max"),
-        "Δp50",
-        "Δp95"
+        "\n  {:<sw$} {:<15} {bh:>bw$} {ch:>cw$} {:>7} {:>7}",
+        "scenario", "phase", "Δp50", "Δp95"
     );
     for s in &q.scenarios {
         if s.measurements.is_empty() {
             let _ = writeln!(
                 o,
-                "  {:<24} (baseline: {}; candidate: {})",
+                "  {:<sw$} (baseline: {}; candidate: {})",
                 s.scenario,
                 runs_line(s.baseline.as_ref()),
                 runs_line(s.candidate.as_ref())
@@ -90,7 +94,7 @@ pub fn render_text(q: &Qualification) -> String {
             };
             let _ = writeln!(
                 o,
-                "  {:<24} {:<15} {:>23} {:>23} {:>7} {:>7}{flag}",
+                "  {:<sw$} {:<15} {:>bw$} {:>cw$} {:>7} {:>7}{flag}",
                 s.scenario,
                 d.kind.name(),
                 three(&d.old),
