@@ -43,4 +43,6 @@ pub enum Command {
     Report(super::report_cmd::ReportArgs),
     /// Compare old runs with new runs: slower phases beyond a threshold, changed verdicts.
     Compare(super::compare_cmd::CompareArgs),
+    /// Recompute a release qualification (baseline against candidate) from run directories.
+    QualifyReport(super::qualify_report_cmd::QualifyReportArgs),
 }

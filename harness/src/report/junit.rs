@@ -152,7 +152,7 @@ impl Context<'_> {
     }
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
+pub(super) fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "pass",
         Verdict::Unknown => "unknown",
@@ -160,7 +160,7 @@ fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-fn first_line(text: &str) -> String {
+pub(super) fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
     if line.chars().count() > MESSAGE_CHARS {
         let cut: String = line.chars().take(MESSAGE_CHARS).collect();

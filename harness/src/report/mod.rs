@@ -6,6 +6,8 @@
 //! - [`html`]: the self-contained timeline page, drawn from a [`TimelineView`].
 //! - [`summary`]: the console summary.
 //! - [`compare`]: old runs against new runs, with regressions and exit code.
+//! - [`qualify`]: a candidate release against a baseline release over many scenarios and
+//!   repeats, as text, JSON, JUnit and HTML.
 //! - [`read_run`] / [`read_runs`]: `run.json` back from disk; [`write_run_files`]: what every
 //!   run writes beside it.
 //!
@@ -17,6 +19,7 @@ mod escape;
 mod html;
 mod junit;
 mod load;
+pub mod qualify;
 mod svg;
 mod tail;
 mod text;

@@ -57,7 +57,7 @@ pub fn write_rendered(
     write(&run_dir.join(TIMELINE_HTML), &scrub(html(record), secrets))
 }
 
-fn write(path: &Path, text: &str) -> Result<(), ReportError> {
+pub(super) fn write(path: &Path, text: &str) -> Result<(), ReportError> {
     std::fs::write(path, text).map_err(|source| ReportError::Write {
         path: path.to_path_buf(),
         source,

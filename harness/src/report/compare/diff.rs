@@ -75,6 +75,8 @@ pub struct MeasurementDelta {
     pub new: Stats,
     /// new p50 - old p50, seconds.
     pub delta_p50_s: Option<f64>,
+    /// new p95 - old p95, seconds.
+    pub delta_p95_s: Option<f64>,
     /// Why it regressed (empty when it did not).
     pub regressions: Vec<String>,
 }
@@ -100,9 +102,7 @@ pub struct CheckDelta {
 
 /// Compares `old` runs with `new` runs (each side one run or many repeats).
 ///
-/// A measurement regresses when its p50 or its p95 exceeds the old one by more than the
-/// threshold (relative and absolute floor), or when old runs observed it and no new run did.
-/// A check regresses when its pass rate dropped. The overall pass rate dropping is a regression
+/// Measurements as [`measurement_delta`], checks as [`check_deltas`]. The overall pass rate dropping is a regression
 /// too.
 pub fn compare(old: &[RunRecord], new: &[RunRecord], threshold: Threshold) -> Comparison {
     let names = |runs: &[RunRecord]| -> Vec<String> {
@@ -112,81 +112,11 @@ pub fn compare(old: &[RunRecord], new: &[RunRecord], threshold: Threshold) -> Co
             .into_iter()
             .collect()
     };
-    let mut measurements = Vec::new();
-    for &kind in MeasurementKind::ALL {
-        let present = |runs: &[RunRecord]| {
-            runs.iter()
-                .any(|r| r.measurements.iter().any(|m| m.kind == kind))
-        };
-        if !present(old) && !present(new) {
-            continue;
-        }
-        let o = stats(&measurement_values(old, kind));
-        let n = stats(&measurement_values(new, kind));
-        let mut regressions = Vec::new();
-        let single = o.runs <= 1 && n.runs <= 1;
-        let stats = if single {
-            vec![("", o.p50, n.p50)]
-        } else {
-            vec![("p50 ", o.p50, n.p50), ("p95 ", o.p95, n.p95)]
-        };
-        for (what, ov, nv) in stats {
-            if let (Some(ov), Some(nv)) = (ov, nv) {
-                if threshold.exceeded(ov, nv) {
-                    regressions.push(format!(
-                        "{what}{ov:.2} s -> {nv:.2} s (+{:.0} %)",
-                        (nv - ov) / ov.max(f64::EPSILON) * 100.0
-                    ));
-                }
-            }
-        }
-        if o.observed > 0 && n.observed == 0 && n.runs > 0 {
-            regressions.push("observed before, not observed now".to_string());
-        }
-        measurements.push(MeasurementDelta {
-            kind,
-            old: o,
-            new: n,
-            delta_p50_s: o.p50.zip(n.p50).map(|(a, b)| b - a),
-            regressions,
-        });
-    }
-
-    let mut check_names: Vec<String> = Vec::new();
-    for r in old.iter().chain(new) {
-        for c in &r.checks {
-            if !check_names.contains(&c.name) {
-                check_names.push(c.name.clone());
-            }
-        }
-    }
-    let verdicts = |runs: &[RunRecord], name: &str| -> Vec<Verdict> {
-        runs.iter()
-            .filter_map(|r| r.checks.iter().find(|c| c.name == name).map(|c| c.verdict))
-            .collect()
-    };
-    let checks: Vec<CheckDelta> = check_names
-        .into_iter()
-        .map(|name| {
-            let (o, n) = (verdicts(old, &name), verdicts(new, &name));
-            let (orate, nrate) = (pass_rate(&o), pass_rate(&n));
-            let changed = if o.len() == 1 && n.len() == 1 {
-                o[0] != n[0]
-            } else {
-                orate != nrate
-            };
-            let regressed = matches!((orate, nrate), (Some(a), Some(b)) if b < a);
-            CheckDelta {
-                name,
-                old: o,
-                new: n,
-                old_pass_rate: orate,
-                new_pass_rate: nrate,
-                changed,
-                regressed,
-            }
-        })
+    let measurements: Vec<MeasurementDelta> = MeasurementKind::ALL
+        .iter()
+        .filter_map(|&kind| measurement_delta(old, new, kind, threshold))
         .collect();
+    let checks = check_deltas(old, new);
 
     let run_verdicts = |runs: &[RunRecord]| runs.iter().map(|r| r.verdict).collect::<Vec<_>>();
     let old_pass_rate = pass_rate(&run_verdicts(old));
@@ -207,6 +137,95 @@ pub fn compare(old: &[RunRecord], new: &[RunRecord], threshold: Threshold) -> Co
         checks,
         regressed,
     }
+}
+
+/// One phase, `old` runs against `new` runs; `None` when neither side measured it at all.
+///
+/// It regresses when its p50 or its p95 exceeds the old one by more than `threshold` (with one
+/// run per side: the value), or when old runs observed it and no new run did.
+pub fn measurement_delta(
+    old: &[RunRecord],
+    new: &[RunRecord],
+    kind: MeasurementKind,
+    threshold: Threshold,
+) -> Option<MeasurementDelta> {
+    let present = |runs: &[RunRecord]| {
+        runs.iter()
+            .any(|r| r.measurements.iter().any(|m| m.kind == kind))
+    };
+    if !present(old) && !present(new) {
+        return None;
+    }
+    let o = stats(&measurement_values(old, kind));
+    let n = stats(&measurement_values(new, kind));
+    let mut regressions = Vec::new();
+    let single = o.runs <= 1 && n.runs <= 1;
+    let stats = if single {
+        vec![("", o.p50, n.p50)]
+    } else {
+        vec![("p50 ", o.p50, n.p50), ("p95 ", o.p95, n.p95)]
+    };
+    for (what, ov, nv) in stats {
+        if let (Some(ov), Some(nv)) = (ov, nv) {
+            if threshold.exceeded(ov, nv) {
+                regressions.push(format!(
+                    "{what}{ov:.2} s -> {nv:.2} s (+{:.0} %)",
+                    (nv - ov) / ov.max(f64::EPSILON) * 100.0
+                ));
+            }
+        }
+    }
+    if o.observed > 0 && n.observed == 0 && n.runs > 0 {
+        regressions.push("observed before, not observed now".to_string());
+    }
+    Some(MeasurementDelta {
+        kind,
+        old: o,
+        new: n,
+        delta_p50_s: o.p50.zip(n.p50).map(|(a, b)| b - a),
+        delta_p95_s: o.p95.zip(n.p95).map(|(a, b)| b - a),
+        regressions,
+    })
+}
+
+/// One row per check name present on either side, in order of first appearance. A check
+/// regresses when its pass rate dropped.
+pub fn check_deltas(old: &[RunRecord], new: &[RunRecord]) -> Vec<CheckDelta> {
+    let mut check_names: Vec<String> = Vec::new();
+    for r in old.iter().chain(new) {
+        for c in &r.checks {
+            if !check_names.contains(&c.name) {
+                check_names.push(c.name.clone());
+            }
+        }
+    }
+    let verdicts = |runs: &[RunRecord], name: &str| -> Vec<Verdict> {
+        runs.iter()
+            .filter_map(|r| r.checks.iter().find(|c| c.name == name).map(|c| c.verdict))
+            .collect()
+    };
+    check_names
+        .into_iter()
+        .map(|name| {
+            let (o, n) = (verdicts(old, &name), verdicts(new, &name));
+            let (orate, nrate) = (pass_rate(&o), pass_rate(&n));
+            let changed = if o.len() == 1 && n.len() == 1 {
+                o[0] != n[0]
+            } else {
+                orate != nrate
+            };
+            let regressed = matches!((orate, nrate), (Some(a), Some(b)) if b < a);
+            CheckDelta {
+                name,
+                old: o,
+                new: n,
+                old_pass_rate: orate,
+                new_pass_rate: nrate,
+                changed,
+                regressed,
+            }
+        })
+        .collect()
 }
 
 /// Parses a threshold like `20%`, `20 %` or `0.2`.

@@ -6,8 +6,8 @@ mod render;
 mod stats;
 
 pub use diff::{
-    compare, parse_relative, CheckDelta, Comparison, MeasurementDelta, Threshold,
-    COMPARE_FORMAT_VERSION,
+    check_deltas, compare, measurement_delta, parse_relative, CheckDelta, Comparison,
+    MeasurementDelta, Threshold, COMPARE_FORMAT_VERSION,
 };
 pub use render::render_comparison;
 pub use stats::{measurement_values, pass_rate, percentile, stats, Stats};

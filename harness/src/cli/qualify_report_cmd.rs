@@ -1,0 +1,160 @@
+//! `hachaos qualify-report`: recompute and re-render a release qualification from the run
+//! directories of both releases. Exit 0 when the candidate did not regress, 1 when it did,
+//! 2 on bad input (unreadable directory, no runs, bad thresholds file or flag), 3 when the
+//! files could not be written.
+
+use super::report_error;
+use crate::exit_code::ExitCode;
+use crate::report::compare::parse_relative;
+use crate::report::qualify::{
+    load_side, parse_seconds, render_json, render_text, write_qualification, Qualification,
+    QualifyThresholds, Side,
+};
+use std::path::{Path, PathBuf};
+
+/// Output formats on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum QualifyFormat {
+    /// The phase table, verdict changes, sequence differences and regressions.
+    Text,
+    /// The qualification as versioned JSON (`format_version: 1`).
+    Json,
+}
+
+/// Arguments of `hachaos qualify-report`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Each side is a directory searched recursively for run.json files, e.g.\nreports/qualify/<id>/<release>/ holding <scenario>/<run>/run.json. The release is named\nafter the directory unless --baseline-name / --candidate-name say otherwise.\n\nThresholds: defaults, then --thresholds FILE, then the flags.\n\nExit codes: 0 no regression, 1 regression, 2 bad input, 3 cannot write --out.\n\nExamples:\n  hachaos qualify-report --baseline reports/qualify/q1/pg16-pgpool45 --candidate reports/qualify/q1/pg17-pgpool46\n  hachaos qualify-report --baseline old --candidate new --thresholds qualify.yaml --out reports/qualify/q1"
+)]
+pub struct QualifyReportArgs {
+    /// The baseline release's runs.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// The candidate release's runs.
+    #[arg(long)]
+    pub candidate: PathBuf,
+    /// The baseline's release name (default: the directory's name).
+    #[arg(long)]
+    pub baseline_name: Option<String>,
+    /// The candidate's release name (default: the directory's name).
+    #[arg(long)]
+    pub candidate_name: Option<String>,
+    /// A YAML thresholds file (relative, floor, measurements, max_lost_writes,
+    /// pass_rate_drop, allow_sequence_changes).
+    #[arg(long)]
+    pub thresholds: Option<PathBuf>,
+    /// How much slower (relative) a phase may get: `20%` or `0.2`.
+    #[arg(long)]
+    pub threshold: Option<String>,
+    /// ... and by at least this much: seconds (`0.5`) or a duration (`500ms`).
+    #[arg(long)]
+    pub floor: Option<String>,
+    /// Acknowledged writes a candidate run may lose.
+    #[arg(long)]
+    pub max_lost_writes: Option<usize>,
+    /// How far the candidate's pass rate may drop: `10%` or `0.1`.
+    #[arg(long)]
+    pub pass_rate_drop: Option<String>,
+    /// Report event-sequence differences without counting them as regressions.
+    #[arg(long)]
+    pub allow_sequence_changes: bool,
+    /// Also write qualification.{json,xml,html,txt} into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = QualifyFormat::Text)]
+    pub format: QualifyFormat,
+}
+
+pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
+    let thresholds = match thresholds(&args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::BadInput;
+        }
+    };
+    let (bname, cname) = names(&args);
+    let mut sides = Vec::with_capacity(2);
+    for (name, dir) in [(bname, &args.baseline), (cname, &args.candidate)] {
+        match load_side(&name, dir) {
+            Ok(side) => sides.push(side),
+            Err(e) => {
+                report_error(&e);
+                return ExitCode::BadInput;
+            }
+        }
+    }
+    let (baseline, candidate): (&Side, &Side) = (&sides[0], &sides[1]);
+    let q = Qualification::new(baseline, candidate, &thresholds);
+    match args.format {
+        QualifyFormat::Text => print!("{}", render_text(&q)),
+        QualifyFormat::Json => println!("{}", render_json(&q)),
+    }
+    if let Some(out) = &args.out {
+        match write_qualification(out, &q, baseline.runs(), candidate.runs()) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            Err(e) => {
+                report_error(&e);
+                return ExitCode::Environment;
+            }
+        }
+    }
+    if q.regressed {
+        ExitCode::ScenarioFailed
+    } else {
+        ExitCode::Pass
+    }
+}
+
+/// Defaults, then the file, then the flags.
+fn thresholds(args: &QualifyReportArgs) -> Result<QualifyThresholds, String> {
+    let mut t = match &args.thresholds {
+        Some(path) => QualifyThresholds::from_path(path).map_err(|e| e.to_string())?,
+        None => QualifyThresholds::default(),
+    };
+    if let Some(r) = &args.threshold {
+        t.default.relative = parse_relative(r).map_err(|e| format!("--threshold: {e}"))?;
+    }
+    if let Some(f) = &args.floor {
+        t.default.floor_s = parse_seconds(f).map_err(|e| format!("--floor: {e}"))?;
+    }
+    if let Some(n) = args.max_lost_writes {
+        t.max_lost_writes = n;
+    }
+    if let Some(d) = &args.pass_rate_drop {
+        t.pass_rate_drop = parse_relative(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
+    }
+    if args.allow_sequence_changes {
+        t.allow_sequence_changes = true;
+    }
+    Ok(t)
+}
+
+/// The release names: given, else the directories' names; two equal names get a role suffix so
+/// the report (and its JUnit suites) can tell them apart.
+fn names(args: &QualifyReportArgs) -> (String, String) {
+    let dir_name = |p: &Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    let b = args
+        .baseline_name
+        .clone()
+        .unwrap_or_else(|| dir_name(&args.baseline));
+    let c = args
+        .candidate_name
+        .clone()
+        .unwrap_or_else(|| dir_name(&args.candidate));
+    if b == c {
+        (format!("{b} (baseline)"), format!("{c} (candidate)"))
+    } else {
+        (b, c)
+    }
+}

@@ -1,0 +1,691 @@
+//! Release qualification on the recorded run records: a candidate derived from the baseline with
+//! one change at a time (a slower phase, a flipped check, lost writes, an event removed, moved or
+//! added, a run error, a missing scenario) reports it and counts it as a regression; identical
+//! sides do not. Then the thresholds file, the four renderings (JUnit validated with xmllint),
+//! loading sides from disk and the `qualify-report` exit codes.
+
+use assert_cmd::Command;
+use hachaos::checks::Verdict;
+use hachaos::measure::MeasurementKind;
+use hachaos::report::qualify::{
+    load_side, render_html, render_junit, render_text, write_qualification, Qualification,
+    QualifyThresholds, RegressionCheck, Side,
+};
+use hachaos::report::read_run;
+use hachaos::run::RunRecord;
+use hachaos::timeline::EventKind;
+use std::path::Path;
+
+#[path = "support/xmllint.rs"]
+mod xmllint;
+
+const RUNS: &str = "tests/data/runs";
+const SCENARIOS: [&str; 4] = [
+    "partition",
+    "primary-crash-recover",
+    "primary-disk-readonly",
+    "primary-shutdown-first",
+];
+
+fn run(dir: &str) -> RunRecord {
+    read_run(&Path::new(RUNS).join(dir)).unwrap()
+}
+
+fn all_runs() -> Vec<RunRecord> {
+    SCENARIOS.iter().map(|s| run(s)).collect()
+}
+
+/// `edit` applied to the run of `scenario` (by scenario name) among all four.
+fn candidate_with(scenario: &str, edit: impl Fn(&mut RunRecord)) -> Vec<RunRecord> {
+    let mut runs = all_runs();
+    let r = runs
+        .iter_mut()
+        .find(|r| r.scenario.name == scenario)
+        .unwrap();
+    edit(r);
+    r.run_id = format!("{}-candidate", r.run_id);
+    runs
+}
+
+fn qualify(candidate: Vec<RunRecord>, t: &QualifyThresholds) -> Qualification {
+    Qualification::new(
+        &Side::new("pg16-pgpool45", all_runs()),
+        &Side::new("pg17-pgpool46", candidate),
+        t,
+    )
+}
+
+fn failed(q: &Qualification) -> Vec<(String, String)> {
+    q.regressions()
+        .map(|r| (r.scenario.clone(), r.name.clone()))
+        .collect()
+}
+
+fn rule<'a>(q: &'a Qualification, scenario: &str, name: &str) -> &'a RegressionCheck {
+    q.checks
+        .iter()
+        .find(|r| r.scenario == scenario && r.name == name)
+        .unwrap_or_else(|| panic!("no rule {scenario} / {name}"))
+}
+
+fn pair(scenario: &str, name: &str) -> (String, String) {
+    (scenario.to_string(), name.to_string())
+}
+
+fn set_seconds(r: &mut RunRecord, kind: MeasurementKind, f: impl Fn(f64) -> f64) {
+    for m in r.measurements.iter_mut().filter(|m| m.kind == kind) {
+        m.seconds = m.seconds.map(&f);
+    }
+}
+
+#[test]
+fn identical_sides_do_not_regress_and_every_rule_is_still_evaluated() {
+    let q = qualify(all_runs(), &QualifyThresholds::default());
+    assert!(!q.regressed, "{}", render_text(&q));
+    assert_eq!(q.scenarios.len(), 4);
+    assert_eq!((q.baseline.runs, q.candidate.runs), (4, 4));
+    // Per scenario: run errors, pass rate, lost writes, event sequence (4), one per check and
+    // one per measured phase.
+    let per = |name: &str, checks: usize, phases: usize| {
+        let n = q.checks.iter().filter(|r| r.scenario == name).count();
+        assert_eq!(n, 4 + checks + phases, "{name}");
+    };
+    per("partition", 22, 7);
+    per("primary-crash-recover", 25, 7);
+    per("primary-disk-readonly", 25, 6);
+    per("primary-shutdown", 21, 6);
+    assert_eq!(q.checks.len(), 135);
+    for s in &q.scenarios {
+        assert!(s.sequences.is_empty(), "{}", s.scenario);
+        assert!(s.checks.iter().all(|c| !c.changed));
+        for m in &s.measurements {
+            assert!(m.delta.delta_p50_s.is_none_or(|d| d == 0.0));
+        }
+    }
+    // The baseline's own failures are not the candidate's regressions.
+    let shutdown = q.scenario("primary-shutdown").unwrap();
+    assert_eq!(shutdown.baseline.as_ref().unwrap().passed, 0);
+    assert!(rule(&q, "primary-shutdown", "pass rate").passed);
+}
+
+#[test]
+fn a_phase_slowed_by_two_seconds_regresses_with_its_deltas() {
+    let c = candidate_with("partition", |r| {
+        set_seconds(r, MeasurementKind::Detect, |s| s + 2.0)
+    });
+    let q = qualify(c, &QualifyThresholds::default());
+    assert!(q.regressed);
+    assert_eq!(failed(&q), [pair("partition", "measurement: detect")]);
+    let s = q.scenario("partition").unwrap();
+    let detect = s
+        .measurements
+        .iter()
+        .find(|m| m.delta.kind == MeasurementKind::Detect)
+        .unwrap();
+    assert_eq!(detect.delta.old.p50, Some(1.171));
+    assert!((detect.delta.new.p50.unwrap() - 3.171).abs() < 1e-9);
+    assert!((detect.delta.delta_p50_s.unwrap() - 2.0).abs() < 1e-9);
+    assert!((detect.delta.delta_p95_s.unwrap() - 2.0).abs() < 1e-9);
+    assert_eq!(
+        rule(&q, "partition", "measurement: detect").detail,
+        "1.17 s -> 3.17 s (+171 %); threshold +20% and +0.50 s"
+    );
+    let text = render_text(&q);
+    assert!(
+        text.contains("REGRESSION: 1.17 s -> 3.17 s (+171 %)"),
+        "{text}"
+    );
+    assert!(text.contains("+2.00   +2.00"), "{text}");
+}
+
+#[test]
+fn per_phase_overrides_decide_the_same_slowdown_differently() {
+    // promote 12.85 s -> 14.85 s is +15.6 %: within the default 20 %, beyond a 10 % override.
+    let c = || {
+        candidate_with("primary-crash-recover", |r| {
+            set_seconds(r, MeasurementKind::Promote, |s| s + 2.0)
+        })
+    };
+    assert!(!qualify(c(), &QualifyThresholds::default()).regressed);
+    let strict = QualifyThresholds::from_yaml(
+        "strict.yaml",
+        "measurements:\n  promote: {relative: 10%, floor: 1s}\n",
+    )
+    .unwrap();
+    let q = qualify(c(), &strict);
+    assert_eq!(
+        failed(&q),
+        [pair("primary-crash-recover", "measurement: promote")]
+    );
+    assert!(rule(&q, "primary-crash-recover", "measurement: promote")
+        .detail
+        .ends_with("threshold +10% and +1.00 s"));
+}
+
+#[test]
+fn repeated_runs_compare_p50_and_p95() {
+    let repeats = |secs: &[f64], tag: &str| -> Vec<RunRecord> {
+        secs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut r = run("primary-crash-recover");
+                set_seconds(&mut r, MeasurementKind::Promote, |_| *s);
+                r.run_id = format!("{tag}{i}");
+                r.started_at = format!("2026-11-25T13:0{i}:00+00:00");
+                r
+            })
+            .collect()
+    };
+    let q = Qualification::new(
+        &Side::new("old", repeats(&[12.85, 13.0, 13.1], "b")),
+        &Side::new("new", repeats(&[12.9, 16.0, 13.0], "c")),
+        &QualifyThresholds::default(),
+    );
+    let s = &q.scenarios[0];
+    let p = s
+        .measurements
+        .iter()
+        .find(|m| m.delta.kind == MeasurementKind::Promote)
+        .unwrap();
+    assert_eq!(
+        (
+            p.delta.old.p50,
+            p.delta.old.p95,
+            p.delta.old.max,
+            p.delta.old.runs
+        ),
+        (Some(13.0), Some(13.1), Some(13.1), 3)
+    );
+    assert_eq!(
+        (p.delta.new.p50, p.delta.new.p95, p.delta.new.max),
+        (Some(13.0), Some(16.0), Some(16.0))
+    );
+    assert_eq!(p.delta.regressions, ["p95 13.10 s -> 16.00 s (+22 %)"]);
+    assert_eq!(
+        failed(&q),
+        [pair("primary-crash-recover", "measurement: promote")]
+    );
+    assert_eq!(s.baseline.as_ref().unwrap().representative, "b0");
+    assert_eq!(s.candidate.as_ref().unwrap().run_ids, ["c0", "c1", "c2"]);
+}
+
+#[test]
+fn a_check_flipped_to_fail_is_a_verdict_change_and_a_pass_rate_drop() {
+    let c = candidate_with("primary-crash-recover", |r| {
+        let check = r
+            .checks
+            .iter_mut()
+            .find(|c| c.name == "single_executor")
+            .unwrap();
+        check.verdict = Verdict::Fail;
+        check.evidence = "2 failover(s), run by node1 and node2".into();
+        r.verdict = Verdict::Fail;
+    });
+    let q = qualify(c, &QualifyThresholds::default());
+    assert_eq!(
+        failed(&q),
+        [
+            pair("primary-crash-recover", "pass rate"),
+            pair("primary-crash-recover", "check: single_executor"),
+        ]
+    );
+    assert_eq!(
+        rule(&q, "primary-crash-recover", "check: single_executor").detail,
+        "pass -> fail"
+    );
+    assert_eq!(
+        rule(&q, "primary-crash-recover", "pass rate").detail,
+        "baseline 100% (1 of 1), candidate 0% (0 of 1), allowed drop 0%"
+    );
+    let text = render_text(&q);
+    assert!(text.contains("  verdict: pass -> fail"), "{text}");
+    assert!(
+        text.contains("  check single_executor: pass -> fail"),
+        "{text}"
+    );
+    // An allowed pass-rate drop does not excuse the check's own drop beyond it.
+    let lenient = QualifyThresholds {
+        pass_rate_drop: 0.5,
+        ..QualifyThresholds::default()
+    };
+    let q = qualify(
+        candidate_with("primary-crash-recover", |r| {
+            r.checks[1].verdict = Verdict::Fail;
+            r.verdict = Verdict::Fail;
+        }),
+        &lenient,
+    );
+    assert_eq!(failed(&q).len(), 2);
+}
+
+#[test]
+fn lost_writes_beyond_the_allowance_regress_unless_the_scenario_expects_them() {
+    let c = || {
+        candidate_with("primary-crash-recover", |r| {
+            r.writes.lost = Some(vec![41, 42, 43]);
+        })
+    };
+    let q = qualify(c(), &QualifyThresholds::default());
+    assert_eq!(failed(&q), [pair("primary-crash-recover", "lost writes")]);
+    assert_eq!(
+        rule(&q, "primary-crash-recover", "lost writes").detail,
+        "lost per run: baseline max 0 (sum 0), candidate max 3 (sum 3); allowed 0"
+    );
+    let lost = q
+        .scenario("primary-crash-recover")
+        .unwrap()
+        .candidate
+        .as_ref()
+        .unwrap()
+        .lost_writes;
+    assert_eq!((lost.sum, lost.max, lost.unchecked), (3, 3, 0));
+    let three = QualifyThresholds {
+        max_lost_writes: 3,
+        ..QualifyThresholds::default()
+    };
+    assert!(!qualify(c(), &three).regressed);
+    // partition declares lost-writes as expected damage and loses 133 on both sides.
+    let q = qualify(all_runs(), &QualifyThresholds::default());
+    let r = rule(&q, "partition", "lost writes");
+    assert!(r.passed);
+    assert!(r
+        .detail
+        .starts_with("lost-writes is this scenario's expected damage"));
+    assert!(
+        r.detail.contains("candidate max 133 (sum 133)"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn an_event_that_vanished_moved_or_appeared_is_a_sequence_regression() {
+    let removed = candidate_with("primary-crash-recover", |r| {
+        r.events
+            .retain(|e| !(e.node == "node2" && e.kind == EventKind::PeerLost));
+    });
+    let moved = candidate_with("primary-crash-recover", |r| {
+        let (mut lost, rest): (Vec<_>, Vec<_>) = r
+            .events
+            .drain(..)
+            .partition(|e| e.node == "node2" && e.kind == EventKind::LeaderLost);
+        r.events = rest;
+        r.events.append(&mut lost);
+    });
+    let added = candidate_with("primary-crash-recover", |r| {
+        let mut e = r.events.iter().find(|e| e.node == "node1").unwrap().clone();
+        e.kind = EventKind::Forbidden;
+        e.text = "PANIC: <could not write> & 'stop'".into();
+        r.events.push(e);
+    });
+    for (runs, field, kind) in [
+        (removed, "removed", EventKind::PeerLost),
+        (moved, "moved", EventKind::LeaderLost),
+        (added, "added", EventKind::Forbidden),
+    ] {
+        let q = qualify(runs.clone(), &QualifyThresholds::default());
+        assert_eq!(
+            failed(&q),
+            [pair("primary-crash-recover", "event sequence")],
+            "{field}"
+        );
+        let seq = &q.scenario("primary-crash-recover").unwrap().sequences;
+        assert_eq!(seq.len(), 1, "{field}");
+        let d = &seq[0];
+        let (list, others) = match field {
+            "removed" => (&d.removed, [&d.added, &d.moved]),
+            "moved" => (&d.moved, [&d.added, &d.removed]),
+            _ => (&d.added, [&d.removed, &d.moved]),
+        };
+        assert_eq!(list, &[kind], "{field}");
+        assert!(others.iter().all(|o| o.is_empty()), "{field}");
+        let sign = match field {
+            "removed" => "-",
+            "moved" => "~",
+            _ => "+",
+        };
+        assert!(
+            rule(&q, "primary-crash-recover", "event sequence")
+                .detail
+                .ends_with(&format!("differ: {}: {sign}{}", d.node, kind.name())),
+            "{field}"
+        );
+        let allow = QualifyThresholds {
+            allow_sequence_changes: true,
+            ..QualifyThresholds::default()
+        };
+        let q = qualify(runs, &allow);
+        assert!(!q.regressed, "{field}");
+        assert_eq!(
+            q.scenario("primary-crash-recover").unwrap().sequences.len(),
+            1
+        );
+    }
+}
+
+#[test]
+fn a_run_error_and_a_missing_scenario_regress_new_scenarios_do_not() {
+    let mut c = candidate_with("primary-crash-recover", |r| {
+        r.error = Some("setup failed: node2 never became ready".into());
+        r.verdict = Verdict::Unknown;
+    });
+    c.retain(|r| {
+        r.scenario.name != "primary-disk-readonly" && r.scenario.name != "primary-shutdown"
+    });
+    let mut extra = run("partition");
+    extra.scenario.name = "partition-long".into();
+    c.push(extra);
+    let q = qualify(c, &QualifyThresholds::default());
+    assert_eq!(
+        failed(&q),
+        [
+            pair("primary-crash-recover", "run errors"),
+            pair("primary-crash-recover", "pass rate"),
+            pair("primary-disk-readonly", "present on candidate"),
+        ]
+    );
+    assert!(rule(&q, "primary-crash-recover", "run errors")
+        .detail
+        .ends_with(
+            "candidate 1 of 1; r6144d321-candidate: setup failed: node2 never became ready"
+        ));
+    // The baseline never passed primary-shutdown: its absence is reported, not a regression.
+    let r = rule(&q, "primary-shutdown", "present on candidate");
+    assert!(r.passed);
+    assert!(q.scenario("primary-shutdown").unwrap().candidate.is_none());
+    assert!(rule(&q, "partition-long", "present on baseline").passed);
+    assert!(q.scenario("partition-long").unwrap().baseline.is_none());
+    let text = render_text(&q);
+    assert!(
+        text.contains(
+            "primary-disk-readonly    (baseline: 1 of 1 passed (100%); candidate: not run)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ended early: setup failed: node2 never became ready"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_thresholds_file_error_names_the_file_the_key_and_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qualify.yaml");
+    std::fs::write(
+        &path,
+        "relative: 20%\nfloor: 1s\nmax_lost_writes: 0\nallow_sequence_change: true\n",
+    )
+    .unwrap();
+    let msg = QualifyThresholds::from_path(&path).unwrap_err().to_string();
+    assert!(msg.starts_with(&format!("{}:4:", path.display())), "{msg}");
+    assert!(
+        msg.contains("unknown field `allow_sequence_change`"),
+        "{msg}"
+    );
+
+    std::fs::write(
+        &path,
+        "measurements:\n  vip: {relative: 30%, floor: soon}\n",
+    )
+    .unwrap();
+    let msg = QualifyThresholds::from_path(&path).unwrap_err().to_string();
+    assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+    assert!(msg.contains("at `measurements.vip.floor`"), "{msg}");
+    assert!(msg.contains("\"soon\""), "{msg}");
+
+    std::fs::write(&path, "max_lost_writes: -1\n").unwrap();
+    let err = QualifyThresholds::from_path(&path).unwrap_err();
+    assert_eq!(err.path, "max_lost_writes");
+
+    let ok = "relative: 30%\nfloor: 750ms\nmeasurements:\n  promote: {relative: 50%}\npass_rate_drop: 10%\n";
+    std::fs::write(&path, ok).unwrap();
+    let t = QualifyThresholds::from_path(&path).unwrap();
+    assert_eq!((t.default.relative, t.default.floor_s), (0.3, 0.75));
+    let promote = t.for_measurement(MeasurementKind::Promote);
+    assert_eq!((promote.relative, promote.floor_s), (0.5, 0.75));
+    assert_eq!(t.pass_rate_drop, 0.1);
+}
+
+fn regressed_example() -> (Vec<RunRecord>, Vec<RunRecord>, Qualification) {
+    let mut c = candidate_with("primary-shutdown", |r| {
+        set_seconds(r, MeasurementKind::Vip, |s| s + 5.0);
+        r.checks[1].verdict = Verdict::Fail;
+        r.checks[1].evidence = "two executors <node1> & \"node2\"".into();
+    });
+    c.retain(|r| r.scenario.name != "primary-disk-readonly");
+    let b = all_runs();
+    let q = Qualification::new(
+        &Side::new("pg16-pgpool45", b.clone()),
+        &Side::new("pg17-pgpool46", c.clone()),
+        &QualifyThresholds::default(),
+    );
+    (b, c, q)
+}
+
+#[test]
+fn junit_has_a_case_per_scenario_and_release_and_per_rule_and_validates() {
+    let (_, _, q) = regressed_example();
+    let xml = render_junit(&q);
+    assert!(xml.contains(r#"<testsuite name="qualify.pg16-pgpool45" tests="4" skipped="0" errors="0" failures="1">"#), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="qualify.pg17-pgpool46" tests="4" skipped="1" errors="0" failures="1">"#), "{xml}");
+    let failures = q.regressions().count();
+    // The slower VIP, the flipped check, the missing scenario (the baseline already failed
+    // primary-shutdown, so its pass rate cannot drop).
+    assert_eq!(failures, 3);
+    assert!(xml.contains(&format!(
+        r#"<testsuite name="qualify.regressions" tests="{}" skipped="0" errors="0" failures="{failures}">"#,
+        q.checks.len()
+    )));
+    assert!(xml.contains(r#"<testcase name="primary-disk-readonly [pg17-pgpool46]" classname="qualify.primary-disk-readonly">"#));
+    assert!(xml.contains(r#"<testcase name="primary-shutdown: check: single_executor" classname="qualify.primary-shutdown">"#));
+    assert!(xml.contains(r#"<testcase name="primary-crash-recover [pg17-pgpool46]" classname="qualify.primary-crash-recover"/>"#));
+    // The failing release case carries the evidence and the reproduce line, escaped.
+    assert!(
+        xml.contains("single_executor (fail): two executors &lt;node1&gt; &amp; &quot;node2&quot;"),
+        "{xml}"
+    );
+    assert!(xml.contains("reproduce: hachaos run faults/primary-shutdown.yaml"));
+
+    if !xmllint::available("junit_has_a_case_per_scenario_and_release_and_per_rule_and_validates") {
+        return;
+    }
+    let clean = qualify(all_runs(), &QualifyThresholds::default());
+    for doc in [xml, render_junit(&clean)] {
+        if let Err(e) = xmllint::validate(&doc) {
+            panic!("{e}");
+        }
+    }
+}
+
+#[test]
+fn html_shows_both_releases_side_by_side_self_contained_and_escaped() {
+    let (b, c, mut q) = regressed_example();
+    let page = render_html(&q, &b, &c);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains(r#"<th class="release baseline num">pg16-pgpool45</th><th class="release candidate num">pg17-pgpool46</th>"#));
+    // Two timelines for each of the three scenarios both ran, one for the one only the baseline ran.
+    assert_eq!(page.matches("<svg class=\"timeline\"").count(), 7);
+    assert_eq!(page.matches("<p>not run on this release</p>").count(), 1);
+    assert!(
+        page.contains(r#"<h3>pg17-pgpool46 <small>run r3ba20573-candidate · fail</small></h3>"#)
+    );
+    assert!(page.contains("Verdict changes"));
+    assert!(page.contains("<td class=\"name\">measurement: vip</td>"));
+    for external in [
+        "src=", "href=", "http://", "https://", "@import", "url(http",
+    ] {
+        assert!(!page.contains(external), "{external}");
+    }
+    // A hostile release name cannot inject markup.
+    q.candidate.release = "<script>alert(1)</script>".into();
+    let page = render_html(&q, &b, &c);
+    assert!(!page.contains("<script>alert"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn write_qualification_writes_the_four_files() {
+    let (b, c, q) = regressed_example();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("q1");
+    let files = write_qualification(&out, &q, &b, &c).unwrap();
+    let names: Vec<_> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "qualification.json",
+            "qualification.xml",
+            "qualification.html",
+            "qualification.txt"
+        ]
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["regressed"], true);
+    assert_eq!(json["candidate"]["release"], "pg17-pgpool46");
+    let shutdown = &json["scenarios"][3];
+    assert_eq!(shutdown["scenario"], "primary-shutdown");
+    assert_eq!(shutdown["measurements"][3]["kind"], "vip");
+    let delta = shutdown["measurements"][3]["delta_p50_s"].as_f64().unwrap();
+    assert!((delta - 5.0).abs() < 1e-9, "{delta}");
+    assert!(std::fs::read_to_string(&files[3]).unwrap().contains("3 of"));
+}
+
+/// Lays runs out as the live qualification does: `<release>/<scenario>/<run>/run.json`, plus
+/// a `latest` link that must not count a run twice.
+fn lay_out(root: &Path, release: &str, runs: &[RunRecord]) -> std::path::PathBuf {
+    let side = root.join(release);
+    for r in runs {
+        let dir = side.join(&r.scenario.name).join(&r.run_id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("run.json"), serde_json::to_string(r).unwrap()).unwrap();
+        let latest = side.join(&r.scenario.name).join("latest");
+        if !latest.exists() {
+            std::os::unix::fs::symlink(&r.run_id, latest).unwrap();
+        }
+    }
+    side
+}
+
+#[test]
+fn load_side_collects_every_run_below_a_release_directory_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let side = load_side("pg17", &lay_out(dir.path(), "pg17-pgpool46", &all_runs())).unwrap();
+    assert_eq!(side.release, "pg17");
+    assert_eq!(side.runs().len(), 4);
+    assert_eq!(
+        side.scenarios().keys().copied().collect::<Vec<_>>(),
+        [
+            "partition",
+            "primary-crash-recover",
+            "primary-disk-readonly",
+            "primary-shutdown"
+        ]
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(empty.join("a/b")).unwrap();
+    assert!(load_side("x", &empty)
+        .unwrap_err()
+        .to_string()
+        .starts_with("no run.json found in"));
+    std::fs::write(empty.join("a/b/run.json"), "{\"format_version\": 9}").unwrap();
+    assert!(load_side("x", &empty)
+        .unwrap_err()
+        .to_string()
+        .contains("has format_version 9"));
+}
+
+#[test]
+fn qualify_report_exits_0_without_regression_1_with_and_2_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, c, _) = regressed_example();
+    let base = lay_out(dir.path(), "pg16-pgpool45", &b);
+    let cand = lay_out(dir.path(), "pg17-pgpool46", &c);
+    let same = lay_out(&dir.path().join("again"), "pg17-pgpool46", &b);
+    let bin = || Command::cargo_bin("hachaos").unwrap();
+    let args = |b: &Path, c: &Path| {
+        vec![
+            "qualify-report".to_string(),
+            "--baseline".into(),
+            b.display().to_string(),
+            "--candidate".into(),
+            c.display().to_string(),
+        ]
+    };
+
+    let out = bin().args(args(&base, &same)).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("no regression: pg17-pgpool46 qualifies against pg16-pgpool45"),
+        "{text}"
+    );
+
+    let out_dir = dir.path().join("report");
+    let out = bin()
+        .args(args(&base, &cand))
+        .args(["--format", "json", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["format_version"].as_u64(), v["regressed"].as_bool()),
+        (Some(1), Some(true))
+    );
+    for f in ["json", "xml", "html", "txt"] {
+        assert!(out_dir.join(format!("qualification.{f}")).is_file(), "{f}");
+    }
+
+    // Loose enough for the slower VIP, but the flipped check and the missing scenario remain.
+    bin()
+        .args(args(&base, &cand))
+        .args(["--threshold", "80%", "--floor", "10s"])
+        .assert()
+        .code(1);
+    // Allowing a 100 % pass-rate drop still leaves single_executor's pass -> fail.
+    let thresholds = dir.path().join("loose.yaml");
+    std::fs::write(
+        &thresholds,
+        "relative: 100%\nfloor: 10s\npass_rate_drop: 100%\n",
+    )
+    .unwrap();
+    bin()
+        .args(args(&base, &cand))
+        .arg("--thresholds")
+        .arg(&thresholds)
+        .assert()
+        .code(1);
+
+    // Bad input.
+    bin()
+        .args(args(&base, &dir.path().join("nothing-here")))
+        .assert()
+        .code(2);
+    bin()
+        .args(args(&base, &same))
+        .args(["--threshold", "fast"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--threshold: threshold \"fast\""));
+    std::fs::write(&thresholds, "relative: 20%\nflor: 1s\n").unwrap();
+    bin()
+        .args(args(&base, &same))
+        .arg("--thresholds")
+        .arg(&thresholds)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("loose.yaml:2:"))
+        .stderr(predicates::str::contains("unknown field `flor`"));
+}
