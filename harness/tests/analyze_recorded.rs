@@ -170,3 +170,29 @@ fn every_recorded_run_record_reads_back() {
         assert_eq!(record.format_version, 1, "{run}");
     }
 }
+
+#[test]
+fn a_recorded_pgpool_4_3_crash_is_read_with_its_own_wording() {
+    // pgpool-II 4.3.5 (Debian bookworm) writes "starting degeneration." and "failover done."
+    // without the "===" markers of 4.4+, and glues a copy of the latter to the next line.
+    let mut exp = Expectations::for_fault("pgpool", false);
+    exp.sequence_node = Some("node2".into());
+    let r = analyze_run("pg15-pgpool43-primary-crash", exp);
+    assert_eq!(r.failover.executors, vec!["node2".to_string()]);
+    assert_eq!(r.failover.failed_node_id, Some(0));
+    assert_eq!(r.failover.new_primary_node_id, Some(1));
+    for kind in [EventKind::BackendDown, EventKind::FailoverDone] {
+        let n = r
+            .timeline
+            .events()
+            .iter()
+            .filter(|e| e.kind == kind && e.node == "node2")
+            .count();
+        assert_eq!(
+            n, 1,
+            "{kind} exactly once on node2 (the glued copy is not a second one)"
+        );
+    }
+    assert_eq!(verdict_of(&r, "sequence"), Verdict::Pass);
+    assert_eq!(verdict_of(&r, "single_executor"), Verdict::Pass);
+}

@@ -170,7 +170,7 @@ fn a_missing_profile_file_is_bad_input() {
 }
 
 #[test]
-fn a_foreign_image_that_is_not_there_is_an_environment_error_before_anything_starts() {
+fn a_run_on_a_profile_file_without_a_daemon_is_an_environment_error() {
     let dir = tempfile::tempdir().unwrap();
     let f = write(
         dir.path(),
@@ -186,4 +186,58 @@ fn a_foreign_image_that_is_not_there_is_an_environment_error_before_anything_sta
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .assert()
         .code(3);
+}
+
+#[test]
+fn qualify_refuses_bad_input_before_contacting_docker() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../faults/primary-crash.yaml");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--baseline",
+                "pg17-pgpool46",
+                "--candidate",
+                "pg17-pgpool46",
+            ],
+            "both `pg17-pgpool46`",
+        ),
+        (
+            &["--baseline", "pg99-nothing", "--candidate", "pg17-pgpool46"],
+            "unknown image release `pg99-nothing`",
+        ),
+        (
+            &[
+                "--baseline",
+                "pg15-pgpool43",
+                "--candidate",
+                "pg17-pgpool46",
+                "--threshold",
+                "lots",
+            ],
+            "--threshold",
+        ),
+    ];
+    for (args, message) in cases {
+        hachaos()
+            .arg("qualify")
+            .args(args)
+            .arg(&scenario)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+    hachaos()
+        .args([
+            "qualify",
+            "--baseline",
+            "pg15-pgpool43",
+            "--candidate",
+            "pg17-pgpool46",
+        ])
+        .arg("/nonexistent/scenario.yaml")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/scenario.yaml"));
 }

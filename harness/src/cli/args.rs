@@ -43,6 +43,8 @@ pub enum Command {
     Report(super::report_cmd::ReportArgs),
     /// Compare old runs with new runs: slower phases beyond a threshold, changed verdicts.
     Compare(super::compare_cmd::CompareArgs),
+    /// Run the same scenarios against two releases and compare them (release qualification).
+    Qualify(super::qualify_cmd::QualifyArgs),
     /// Recompute a release qualification (baseline against candidate) from run directories.
     QualifyReport(super::qualify_report_cmd::QualifyReportArgs),
 }

@@ -8,6 +8,7 @@ mod compare_cmd;
 mod image;
 mod list_faults;
 mod output;
+mod qualify_cmd;
 mod qualify_report_cmd;
 mod release_arg;
 mod report_cmd;
@@ -36,6 +37,7 @@ pub fn main() -> i32 {
         Command::Image(args) => image::run(args),
         Command::Report(args) => report_cmd::run(args),
         Command::Compare(args) => compare_cmd::run(args),
+        Command::Qualify(args) => qualify_cmd::run(args),
         Command::QualifyReport(args) => qualify_report_cmd::run(args),
     };
     code.code()

@@ -39,6 +39,20 @@ pub struct QualifyReportArgs {
     /// The candidate's release name (default: the directory's name).
     #[arg(long)]
     pub candidate_name: Option<String>,
+    /// When the candidate counts as regressed.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    /// Also write qualification.{json,xml,html,txt} into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = QualifyFormat::Text)]
+    pub format: QualifyFormat,
+}
+
+/// The regression thresholds of `qualify` and `qualify-report`: defaults, then a file, then flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ThresholdArgs {
     /// A YAML thresholds file (relative, floor, measurements, max_lost_writes,
     /// pass_rate_drop, allow_sequence_changes).
     #[arg(long)]
@@ -58,16 +72,10 @@ pub struct QualifyReportArgs {
     /// Report event-sequence differences without counting them as regressions.
     #[arg(long)]
     pub allow_sequence_changes: bool,
-    /// Also write qualification.{json,xml,html,txt} into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = QualifyFormat::Text)]
-    pub format: QualifyFormat,
 }
 
 pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
-    let thresholds = match thresholds(&args) {
+    let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -111,28 +119,31 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     }
 }
 
-/// Defaults, then the file, then the flags.
-fn thresholds(args: &QualifyReportArgs) -> Result<QualifyThresholds, String> {
-    let mut t = match &args.thresholds {
-        Some(path) => QualifyThresholds::from_path(path).map_err(|e| e.to_string())?,
-        None => QualifyThresholds::default(),
-    };
-    if let Some(r) = &args.threshold {
-        t.default.relative = parse_relative(r).map_err(|e| format!("--threshold: {e}"))?;
+impl ThresholdArgs {
+    /// Defaults, then the file, then the flags.
+    pub(crate) fn resolve(&self) -> Result<QualifyThresholds, String> {
+        let args = self;
+        let mut t = match &args.thresholds {
+            Some(path) => QualifyThresholds::from_path(path).map_err(|e| e.to_string())?,
+            None => QualifyThresholds::default(),
+        };
+        if let Some(r) = &args.threshold {
+            t.default.relative = parse_relative(r).map_err(|e| format!("--threshold: {e}"))?;
+        }
+        if let Some(f) = &args.floor {
+            t.default.floor_s = parse_seconds(f).map_err(|e| format!("--floor: {e}"))?;
+        }
+        if let Some(n) = args.max_lost_writes {
+            t.max_lost_writes = n;
+        }
+        if let Some(d) = &args.pass_rate_drop {
+            t.pass_rate_drop = parse_relative(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
+        }
+        if args.allow_sequence_changes {
+            t.allow_sequence_changes = true;
+        }
+        Ok(t)
     }
-    if let Some(f) = &args.floor {
-        t.default.floor_s = parse_seconds(f).map_err(|e| format!("--floor: {e}"))?;
-    }
-    if let Some(n) = args.max_lost_writes {
-        t.max_lost_writes = n;
-    }
-    if let Some(d) = &args.pass_rate_drop {
-        t.pass_rate_drop = parse_relative(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
-    }
-    if args.allow_sequence_changes {
-        t.allow_sequence_changes = true;
-    }
-    Ok(t)
 }
 
 /// The release names: given, else the directories' names; two equal names get a role suffix so

@@ -1,0 +1,244 @@
+//! `hachaos qualify`: the same scenarios against two releases, fresh clusters each run, then one
+//! comparison report (`report::qualify`). Exit 0 when the candidate did not regress beyond the
+//! thresholds, 1 when it did, 2 on bad input, 3 on an environment problem, 130 when interrupted.
+
+use super::output::Progress;
+use super::qualify_report_cmd::ThresholdArgs;
+use super::release_arg;
+use super::run_cmd::CaseRunner;
+use super::runtime::runtime;
+use crate::docker::{connect, sweep, SweepScope};
+use crate::exit_code::ExitCode;
+use crate::report::qualify::{render_text, write_qualification, Qualification, Side};
+use crate::scenario::{load_path, Capabilities, Plan};
+use std::path::{Path, PathBuf};
+
+/// The scenario set `qualify` runs when none is named (one file name per line).
+pub const DEFAULT_SET: &str = include_str!("../../../faults/sets/qualify.txt");
+
+/// Arguments of `hachaos qualify`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Runs every scenario (default: the set in faults/sets/qualify.txt) --repeat times on each\nrelease, alternating baseline and candidate so that a slow spell of the machine hits both, then\nwrites qualification.{txt,json,xml,html} and keeps every run directory under\n<reports-dir>/qualify/<id>/<release>/.\n\nExit codes: 0 no regression, 1 regression, 2 bad input, 3 environment, 130 interrupted.\n\nExamples:\n  hachaos qualify --baseline pg15-pgpool43 --candidate pg17-pgpool46\n  hachaos qualify --baseline pg15-pgpool43 --candidate pg17-pgpool46 --repeat 3 --threshold 30%\n  hachaos qualify --baseline pg17-pgpool46 --candidate-file vendor/release.yaml faults/primary-crash.yaml"
+)]
+pub struct QualifyArgs {
+    /// The baseline release (a folder of images/).
+    #[arg(long, required_unless_present = "baseline_file")]
+    pub baseline: Option<String>,
+    /// ... or a release file of your own for the baseline.
+    #[arg(long, conflicts_with = "baseline")]
+    pub baseline_file: Option<PathBuf>,
+    /// The candidate release.
+    #[arg(long, required_unless_present = "candidate_file")]
+    pub candidate: Option<String>,
+    /// ... or a release file of your own for the candidate.
+    #[arg(long, conflicts_with = "candidate")]
+    pub candidate_file: Option<PathBuf>,
+    /// Scenario files (default: faults/sets/qualify.txt).
+    pub scenarios: Vec<PathBuf>,
+    /// Runs per scenario and release, each on a fresh cluster.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
+    /// When the candidate counts as regressed.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    /// Root of the run directories.
+    #[arg(long, default_value = "reports")]
+    pub reports_dir: PathBuf,
+}
+
+pub(crate) fn run(args: QualifyArgs) -> ExitCode {
+    let thresholds = match args.thresholds.resolve() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::BadInput;
+        }
+    };
+    let chosen = |name: &Option<String>, file: &Option<PathBuf>| match (name, file) {
+        (_, Some(f)) => release_arg::load_file(f),
+        (Some(n), None) => release_arg::builtin(n),
+        (None, None) => Err(ExitCode::BadInput), // clap requires one of them
+    };
+    let baseline = match chosen(&args.baseline, &args.baseline_file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let candidate = match chosen(&args.candidate, &args.candidate_file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if baseline.release.name == candidate.release.name {
+        eprintln!(
+            "error: baseline and candidate are both `{}`: qualify compares two releases (to compare two runs of one, use `hachaos run --repeat` and `hachaos compare`)",
+            baseline.release.name
+        );
+        return ExitCode::BadInput;
+    }
+    let files = match scenario_files(&args.scenarios) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::BadInput;
+        }
+    };
+    let mut plans: Vec<Plan> = Vec::new();
+    for f in &files {
+        match load_path(f, &Capabilities::default()) {
+            Ok(p) => plans.extend(p.cases()),
+            Err(errs) => {
+                for e in &errs.0 {
+                    super::report_error(e);
+                }
+                return ExitCode::BadInput;
+            }
+        }
+    }
+    let id = crate::docker::RunId::generate();
+    let root = args.reports_dir.join("qualify").join(id.as_str());
+    runtime().block_on(async move {
+        let docker = match connect().await {
+            Ok(d) => d,
+            Err(e) => return super::cluster_cmds::fail(&e.into()),
+        };
+        let mut progress = Progress::new();
+        let mut runners = Vec::new();
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        for chosen in [baseline, candidate] {
+            let image = match super::image_for(&docker, &chosen.release, None, &mut progress).await
+            {
+                Ok(tag) => tag,
+                Err(code) => return code,
+            };
+            let reproduce = format!(
+                "hachaos run --release {} <scenario>  # qualification {id}",
+                chosen.release.name
+            );
+            runners.push(CaseRunner {
+                docker: &docker,
+                image,
+                reports_dir: root.join(&chosen.release.name),
+                chosen,
+                reproduce,
+                cancel: cancel_rx.clone(),
+            });
+        }
+        if let Ok(r) = sweep(&docker, &SweepScope::Stale).await {
+            if !r.is_empty() {
+                eprintln!(
+                    "reaped leftovers of dead runs: {} container(s)",
+                    r.containers.len()
+                );
+            }
+        }
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            eprintln!("interrupted: healing faults and tearing down");
+            let _ = cancel_tx.send(true);
+        });
+
+        let total = plans.len() * args.repeat as usize * 2;
+        let mut records = [Vec::new(), Vec::new()];
+        let mut done = 0;
+        'all: for plan in &plans {
+            for i in 0..args.repeat {
+                // Alternate: baseline, candidate, baseline, ... so drift hits both.
+                for (side, runner) in runners.iter().enumerate() {
+                    if runner.cancelled() {
+                        break 'all;
+                    }
+                    done += 1;
+                    progress.phase(&format!(
+                        "qualify {id}: {} run {} of {} on {} ({done}/{total})",
+                        plan.name,
+                        i + 1,
+                        args.repeat,
+                        runner.chosen.release.name
+                    ));
+                    match runner.once(plan, false, &mut progress).await {
+                        Ok(record) => {
+                            progress.phase(&format!(
+                                "  {} on {}: {}",
+                                plan.name, runner.chosen.release.name, record.verdict
+                            ));
+                            records[side].push(record);
+                        }
+                        Err(code) => return code,
+                    }
+                }
+            }
+        }
+        if runners[0].cancelled() {
+            return ExitCode::Interrupted;
+        }
+        let [b, c] = records;
+        let baseline = Side::new(&runners[0].chosen.release.name, b);
+        let candidate = Side::new(&runners[1].chosen.release.name, c);
+        let q = Qualification::new(&baseline, &candidate, &thresholds);
+        print!("{}", render_text(&q));
+        match write_qualification(&root, &q, baseline.runs(), candidate.runs()) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            Err(e) => {
+                super::report_error(&e);
+                return ExitCode::Environment;
+            }
+        }
+        if q.regressed {
+            ExitCode::ScenarioFailed
+        } else {
+            ExitCode::Pass
+        }
+    })
+}
+
+/// The scenario files: the ones given, else the default set (relative to `faults/`, found from
+/// the working directory or, for `cargo run`, the workspace).
+fn scenario_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let dir = ["faults", concat!(env!("CARGO_MANIFEST_DIR"), "/../faults")]
+        .iter()
+        .map(Path::new)
+        .find(|d| d.join("sets/qualify.txt").is_file())
+        .ok_or("no scenario files given and no faults/ folder here: name the scenario files")?;
+    Ok(default_set_names()
+        .into_iter()
+        .map(|n| dir.join(n))
+        .collect())
+}
+
+/// The file names of the default set.
+pub fn default_set_names() -> Vec<&'static str> {
+    DEFAULT_SET
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_set_names_existing_scenarios_that_validate() {
+        let names = default_set_names();
+        assert!(names.len() >= 3, "{names:?}");
+        let faults = Path::new(env!("CARGO_MANIFEST_DIR")).join("../faults");
+        for n in names {
+            let p = faults.join(n);
+            load_path(&p, &Capabilities::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        }
+    }
+}
