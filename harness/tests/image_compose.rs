@@ -1,5 +1,5 @@
 //! compose/docker-compose.yml names the same image, caps, sysctl, environment and volume path as
-//! the node image's contract (images/pg17-pgpool46/README.md).
+//! the node image's contract (images/common/README.md).
 
 use serde_yaml::Value;
 use std::path::Path;
@@ -64,7 +64,7 @@ fn compose_file_is_format_2_4() {
 fn compose_nodes_follow_the_container_contract() {
     let doc = compose();
     let entrypoint = std::fs::read_to_string(
-        root().join("images/pg17-pgpool46/rootfs/usr/local/bin/hachaos-entrypoint"),
+        root().join("images/common/rootfs/usr/local/bin/hachaos-entrypoint"),
     )
     .unwrap();
     for (name, id, peer, role) in [

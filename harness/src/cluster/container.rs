@@ -89,7 +89,7 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
         ("HACHAOS_PEER_NAME", peer.clone()),
         ("HACHAOS_PEER_ID", peer_index.to_string()),
         // Pinned so a stopped peer looks like a silent host, not an unknown name (Docker's DNS
-        // forgets a stopped container at once; see images/pg17-pgpool46/README.md).
+        // forgets a stopped container at once; see images/common/README.md).
         ("HACHAOS_PEER_IP", topo.nodes[peer_index].to_string()),
         (
             "HACHAOS_INITIAL_ROLE",
