@@ -162,6 +162,8 @@ fn every_recorded_run_record_reads_back() {
         "primary-crash-recover",
         "primary-disk-readonly",
         "partition",
+        "pg15-pgpool43-primary-crash",
+        "pg15-pgpool43-primary-network-blackhole",
     ] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data/runs")
@@ -195,4 +197,52 @@ fn a_recorded_pgpool_4_3_crash_is_read_with_its_own_wording() {
     }
     assert_eq!(verdict_of(&r, "sequence"), Verdict::Pass);
     assert_eq!(verdict_of(&r, "single_executor"), Verdict::Pass);
+}
+
+#[test]
+fn a_recorded_pgpool_4_3_silent_loss_measures_the_survivors_failover_not_the_isolated_nodes() {
+    // pgpool-II 4.3.5 on a silent network loss of node1: node1's own pgpool gives up on node2 at
+    // ~12 s and runs a failover of backend 1 (its trust ping fails, nothing is promoted); node2's
+    // failover of backend 0 comes ~12 s later. The phases are node2's. Recorded by
+    // `hachaos qualify` (its VIP came 20.3 s after the fault: the 4.3 escalation takes ~4.1 s).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/runs/pg15-pgpool43-primary-network-blackhole");
+    let record = hachaos::report::read_run(&dir).expect("run.json");
+    let fault = record
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::FaultStarted)
+        .expect("the fault's harness event");
+    let anchor = hachaos::measure::Anchor {
+        fault_time: fault.time.expect("wall time"),
+        fault_offset_ms: fault.offset_ms.unwrap_or(0),
+        target: fault.node.clone(),
+        target_backend: Some(0),
+        vip_holder_before: Some("node1".into()),
+        old_primary: None,
+        recover_time: None,
+        healed_time: record
+            .events
+            .iter()
+            .find(|e| e.kind == EventKind::FaultHealed)
+            .and_then(|e| e.time),
+    };
+    assert_eq!(anchor.target, "node1");
+    // node1 really did detach node2 first: that is in the timeline ...
+    assert!(record
+        .events
+        .iter()
+        .any(|e| e.node == "node1" && e.kind == EventKind::FailoverCommand));
+    // ... but the measured failover is node2's.
+    let m = hachaos::measure::measure(&record.events, &Default::default(), &anchor);
+    let get = |k: hachaos::measure::MeasurementKind| {
+        m.iter().find(|x| x.kind == k).expect("measured").clone()
+    };
+    use hachaos::measure::MeasurementKind as K;
+    for k in [K::NodeDown, K::FailoverStart, K::FailoverDone] {
+        let x = get(k);
+        assert_eq!(x.node.as_deref(), Some("node2"), "{k:?}: {}", x.evidence);
+    }
+    let start = get(K::FailoverStart).seconds.expect("failover start");
+    assert!((20.0..30.0).contains(&start), "failover start {start}");
 }

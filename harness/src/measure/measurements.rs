@@ -73,6 +73,8 @@ pub struct Anchor {
     pub fault_offset_ms: u64,
     /// The node the fault hit.
     pub target: String,
+    /// Its backend id in pgpool (`node_id` in health-check and degenerate lines), if known.
+    pub target_backend: Option<i64>,
     /// Who held the VIP when the fault hit (a late "acquired" from it is not the VIP moving).
     pub vip_holder_before: Option<String>,
     /// The old primary's address and WAL timeline before the fault (for the ledger).
@@ -121,11 +123,52 @@ fn from_event(kind: MeasurementKind, anchor: &WallTime, e: Option<&Event>) -> Me
     }
 }
 
+/// Whether `e` is about the faulted node, as far as its attributes tell: a line naming another
+/// backend (by `host` or `node_id`) is some other failover, e.g. an isolated pgpool detaching
+/// the healthy peer, which is damage, not the failover being measured.
+fn about_target(e: &Event, anchor: &Anchor) -> bool {
+    if let Some(host) = e.attrs.get("host").and_then(|v| v.as_str()) {
+        return host.trim() == anchor.target;
+    }
+    if let (Some(id), Some(target)) = (
+        e.attrs.get("node_id").and_then(|v| v.as_i64()),
+        anchor.target_backend,
+    ) {
+        return id == target;
+    }
+    true
+}
+
 /// Measures every phase after `anchor` from `events` (in timeline order) and `ledger`.
+///
+/// The failover phases count only events about the faulted node's backend; the failover command
+/// counts when the node running it had set that backend down first.
 pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measurement> {
     let any = |_: &str| true;
     let t0 = &anchor.fault_time;
     let until = anchor.healed_time.as_ref();
+    let about: Vec<Event> = events
+        .iter()
+        .filter(|e| about_target(e, anchor))
+        .cloned()
+        .collect();
+    let events = about.as_slice();
+    // Nodes that set the target's backend down, and when.
+    let downs: Vec<(&str, &WallTime)> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::BackendDown)
+        .filter_map(|e| e.time.as_ref().map(|t| (e.node.as_str(), t)))
+        .collect();
+    let failover_command = events.iter().find(|e| {
+        e.kind == EventKind::FailoverCommand
+            && e.time.as_ref().is_some_and(|t| {
+                t.at >= t0.at
+                    && until.is_none_or(|u| t.at < u.at)
+                    // A grammar without backend-down lines: any failover command counts.
+                    && (downs.is_empty()
+                        || downs.iter().any(|(n, d)| *n == e.node && d.at <= t.at))
+            })
+    });
     let mut out = vec![
         from_event(
             MeasurementKind::Detect,
@@ -155,11 +198,7 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
                 any,
             ),
         ),
-        from_event(
-            MeasurementKind::FailoverStart,
-            t0,
-            first_between(events, t0, until, &[EventKind::FailoverCommand], any),
-        ),
+        from_event(MeasurementKind::FailoverStart, t0, failover_command),
         // The VIP on its new holder: the faulty node, or the holder finishing its own escalation
         // late (its arping can end just after the fault), is not the VIP moving.
         from_event(
@@ -307,6 +346,7 @@ mod tests {
             fault_time: at("2026-11-25 12:00:10.000"),
             fault_offset_ms: 10_000,
             target: "node1".into(),
+            target_backend: Some(0),
             vip_holder_before: Some("node1".into()),
             old_primary: Some(("10.77.1.11".into(), 1)),
             recover_time: None,
@@ -335,6 +375,7 @@ mod tests {
             fault_time: at("2026-11-25 12:00:10.000"),
             fault_offset_ms: 10_000,
             target: "node1".into(),
+            target_backend: Some(0),
             vip_holder_before: None,
             old_primary: None,
             recover_time: None,
@@ -343,5 +384,89 @@ mod tests {
         for m in measure(&[], &Ledger::default(), &anchor) {
             assert_eq!(m.seconds, None, "{m:?}");
         }
+    }
+
+    fn with(mut e: Event, key: &str, value: serde_json::Value) -> Event {
+        e.attrs.insert(key.into(), value);
+        e
+    }
+
+    #[test]
+    fn an_isolated_node_detaching_its_healthy_peer_is_not_the_failover_measured() {
+        // pgpool 4.3 on a silent network loss: the isolated node1 gives up on node2 first and
+        // runs its own failover of backend 1 (its trust ping fails, so nothing is promoted);
+        // the failover of node1 comes from node2 a health-check cycle later.
+        let events = vec![
+            with(
+                ev(
+                    "node1",
+                    EventKind::HealthCheckRetry,
+                    "2026-11-25 12:00:11.000",
+                ),
+                "node_id",
+                1.into(),
+            ),
+            with(
+                ev(
+                    "node2",
+                    EventKind::HealthCheckRetry,
+                    "2026-11-25 12:00:11.100",
+                ),
+                "node_id",
+                0.into(),
+            ),
+            with(
+                ev("node1", EventKind::BackendDown, "2026-11-25 12:00:21.000"),
+                "host",
+                "node2".into(),
+            ),
+            ev(
+                "node1",
+                EventKind::FailoverCommand,
+                "2026-11-25 12:00:21.010",
+            ),
+            with(
+                ev("node1", EventKind::FailoverDone, "2026-11-25 12:00:22.000"),
+                "host",
+                "node2".into(),
+            ),
+            with(
+                ev("node2", EventKind::BackendDown, "2026-11-25 12:00:33.000"),
+                "host",
+                "node1".into(),
+            ),
+            ev(
+                "node2",
+                EventKind::FailoverCommand,
+                "2026-11-25 12:00:33.010",
+            ),
+            with(
+                ev("node2", EventKind::FailoverDone, "2026-11-25 12:00:33.500"),
+                "host",
+                "node1 ".into(),
+            ),
+        ];
+        let anchor = Anchor {
+            fault_time: at("2026-11-25 12:00:10.000"),
+            fault_offset_ms: 10_000,
+            target: "node1".into(),
+            target_backend: Some(0),
+            vip_holder_before: None,
+            old_primary: None,
+            recover_time: None,
+            healed_time: None,
+        };
+        let m: BTreeMap<_, _> = measure(&events, &Ledger::default(), &anchor)
+            .into_iter()
+            .map(|m| (m.kind, m))
+            .collect();
+        assert_eq!(m[&MeasurementKind::Detect].seconds, Some(1.1));
+        assert_eq!(m[&MeasurementKind::NodeDown].seconds, Some(23.0));
+        assert_eq!(m[&MeasurementKind::FailoverStart].seconds, Some(23.01));
+        assert_eq!(
+            m[&MeasurementKind::FailoverStart].node.as_deref(),
+            Some("node2")
+        );
+        assert_eq!(m[&MeasurementKind::FailoverDone].seconds, Some(23.5));
     }
 }

@@ -229,6 +229,11 @@ pub(super) async fn finish(
             fault_time: fault.at,
             fault_offset_ms: fault.offset_ms,
             target: fault.target.clone(),
+            // Backend ids follow the node order (node1 = 0, node2 = 1).
+            target_backend: nodes
+                .iter()
+                .position(|n| *n == fault.target)
+                .map(|i| i as i64),
             vip_holder_before: fault.vip_holder_before.clone(),
             // Phases of the failover end with the fault's heal: what a restarted node does
             // afterwards (its own escalation, its own health checks) is not the failover.
