@@ -59,9 +59,11 @@ fn qualify_fills_both_columns_from_real_runs() {
     for release in ["pg15-pgpool43", "pg17-pgpool46"] {
         let runs = std::fs::read_dir(qdir.join(release).join("primary-crash"))
             .unwrap_or_else(|e| panic!("{release}: {e}"))
+            // Run directories only: `latest` is a symlink to one of them.
             .filter(|e| {
-                e.as_ref()
-                    .is_ok_and(|e| e.path().join("run.json").is_file())
+                e.as_ref().is_ok_and(|e| {
+                    e.file_type().is_ok_and(|t| t.is_dir()) && e.path().join("run.json").is_file()
+                })
             })
             .count();
         assert_eq!(runs, 2, "{release}: runs kept");
