@@ -246,3 +246,46 @@ fn a_recorded_pgpool_4_3_silent_loss_measures_the_survivors_failover_not_the_iso
     let start = get(K::FailoverStart).seconds.expect("failover start");
     assert!((20.0..30.0).contains(&start), "failover start {start}");
 }
+
+#[test]
+fn a_recorded_silent_loss_where_the_sr_check_worker_stalls_the_primary_search() {
+    // pgpool-II 4.6.1, primary-network-blackhole-recover in CI: the failover script finished in
+    // 0.2 s, but find_primary_node waited 31 s for the follow-primary lock, which the
+    // streaming-replication check worker held while blocked on a query to the silenced node1
+    // (it logs nothing from the fault until the network heals). The scenario now runs with
+    // sr_check_period = 0; this run keeps the behaviour on record.
+    let log = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/runs/pg17-pgpool46-blackhole-srcheck-stall/logs/node2/pgpool.log"),
+    )
+    .expect("node2 pgpool.log");
+    let at = |needle: &str| -> chrono::NaiveDateTime {
+        let line = log
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}"));
+        chrono::NaiveDateTime::parse_from_str(&line[..23], "%Y-%m-%d %H:%M:%S%.3f").unwrap()
+    };
+    let waiting = at("find_primary_node_repeatedly: waiting for finding a primary node");
+    let found = at("find_primary_node: primary node is 1");
+    let stall = (found - waiting).num_milliseconds() as f64 / 1000.0;
+    assert!(stall > 30.0, "primary search took {stall} s");
+    let worker_lines_during_stall = log
+        .lines()
+        .filter(|l| l.contains("sr_check_worker pid 336"))
+        .filter(|l| {
+            chrono::NaiveDateTime::parse_from_str(&l[..23], "%Y-%m-%d %H:%M:%S%.3f")
+                .is_ok_and(|t| t > waiting && t < found)
+        })
+        .count();
+    assert_eq!(
+        worker_lines_during_stall, 0,
+        "the worker was silent: blocked"
+    );
+    let failover = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/runs/pg17-pgpool46-blackhole-srcheck-stall/logs/node2/failover.log"),
+    )
+    .unwrap();
+    assert!(failover.contains("failover end rc=0"));
+}

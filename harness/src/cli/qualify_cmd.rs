@@ -104,16 +104,21 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         let mut progress = Progress::new();
         let mut runners = Vec::new();
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-        for chosen in [baseline, candidate] {
+        let flag = |name: &Option<String>, file: &Option<PathBuf>| match file {
+            Some(f) => format!("--profile-file {}", f.display()),
+            None => format!("--release {}", name.as_deref().unwrap_or_default()),
+        };
+        let flags = [
+            flag(&args.baseline, &args.baseline_file),
+            flag(&args.candidate, &args.candidate_file),
+        ];
+        for (chosen, flag) in [baseline, candidate].into_iter().zip(flags) {
             let image = match super::image_for(&docker, &chosen.release, None, &mut progress).await
             {
                 Ok(tag) => tag,
                 Err(code) => return code,
             };
-            let reproduce = format!(
-                "hachaos run --release {} <scenario>  # qualification {id}",
-                chosen.release.name
-            );
+            let reproduce = format!("hachaos run {flag} {{scenario}}  # qualification {id}");
             runners.push(CaseRunner {
                 docker: &docker,
                 image,

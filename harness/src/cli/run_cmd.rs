@@ -145,7 +145,7 @@ pub(crate) struct CaseRunner<'a> {
     pub image: String,
     /// The release and its grammar.
     pub chosen: super::release_arg::Chosen,
-    /// The command line that reproduces a run.
+    /// The command line that reproduces a run (`{scenario}` becomes the scenario file).
     pub reproduce: String,
     /// Root of the run directories.
     pub reports_dir: std::path::PathBuf,
@@ -173,7 +173,7 @@ impl CaseRunner<'_> {
             grammar: self.chosen.grammar.clone(),
             reports_dir: self.reports_dir.clone(),
             keep,
-            reproduce: self.reproduce.clone(),
+            reproduce: self.reproduce.replace("{scenario}", &plan.file),
             cancel: self.cancel.clone(),
         };
         let mut say = |m: &str| progress.phase(m);

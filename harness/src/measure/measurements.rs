@@ -147,6 +147,9 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
     let any = |_: &str| true;
     let t0 = &anchor.fault_time;
     let until = anchor.healed_time.as_ref();
+    // The recovery afterwards may rejoin either node (whichever pgpool did not keep as
+    // primary): it is measured over every event.
+    let all_events = events;
     let about: Vec<Event> = events
         .iter()
         .filter(|e| about_target(e, anchor))
@@ -261,7 +264,7 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
         out.push(from_event(
             MeasurementKind::Recover,
             r,
-            first_between(events, r, None, &[EventKind::NodeAttached], any),
+            first_between(all_events, r, None, &[EventKind::NodeAttached], any),
         ));
     }
     out
@@ -468,5 +471,30 @@ mod tests {
             Some("node2")
         );
         assert_eq!(m[&MeasurementKind::FailoverDone].seconds, Some(23.5));
+    }
+
+    #[test]
+    fn the_recovery_counts_whichever_node_is_rejoined() {
+        // A partition of node1: pgpool keeps node1 as primary and rewinds node2.
+        let anchor = Anchor {
+            fault_time: at("2026-11-25 12:00:10.000"),
+            fault_offset_ms: 10_000,
+            target: "node1".into(),
+            target_backend: Some(0),
+            vip_holder_before: None,
+            old_primary: None,
+            recover_time: Some(at("2026-11-25 12:01:00.000")),
+            healed_time: Some(at("2026-11-25 12:00:50.000")),
+        };
+        let events = vec![with(
+            ev("node2", EventKind::NodeAttached, "2026-11-25 12:01:01.500"),
+            "node_id",
+            1.into(),
+        )];
+        let m: BTreeMap<_, _> = measure(&events, &Ledger::default(), &anchor)
+            .into_iter()
+            .map(|m| (m.kind, m))
+            .collect();
+        assert_eq!(m[&MeasurementKind::Recover].seconds, Some(1.5));
     }
 }
