@@ -1,6 +1,5 @@
 //! `hachaos up`, `status`, `down` and `clean`: the cluster by hand.
 
-use super::output::Progress;
 use super::runtime::{runtime, until_interrupted};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec, ClusterStatus};
 use crate::docker::{connect, sweep, RunId, SweepReport, SweepScope};
@@ -107,22 +106,11 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime().block_on(async move {
-        let docker = match connect().await {
-            Ok(d) => d,
-            Err(e) => return fail(&e.into()),
-        };
-        let mut progress = Progress::new();
-        let image = match super::image_for(
-            &docker,
-            &chosen.release,
-            args.image.as_deref(),
-            &mut progress,
-        )
-        .await
-        {
-            Ok(tag) => tag,
-            Err(code) => return code,
-        };
+        let (docker, mut progress, image) =
+            match super::engine_and_image(&chosen.release, args.image.as_deref()).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         if let Ok(r) = sweep(&docker, &SweepScope::Stale).await {
             report_reaped(&r);
         }
@@ -177,7 +165,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
     })
 }
 
-fn report_reaped(r: &SweepReport) {
+pub(crate) fn report_reaped(r: &SweepReport) {
     if !r.is_empty() {
         eprintln!(
             "reaped leftovers of dead runs: {} container(s), {} network(s), {} volume(s)",

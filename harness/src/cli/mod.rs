@@ -83,6 +83,21 @@ pub(crate) async fn image_for(
     }
 }
 
+/// The engine (API version negotiated), a progress printer, and the image to boot (see
+/// [`image_for`]); what went wrong is printed and becomes the exit code.
+pub(crate) async fn engine_and_image(
+    release: &crate::release::Release,
+    explicit: Option<&str>,
+) -> Result<(bollard::Docker, output::Progress, String), ExitCode> {
+    let docker = match crate::docker::connect().await {
+        Ok(d) => d,
+        Err(e) => return Err(cluster_cmds::fail(&e.into())),
+    };
+    let mut progress = output::Progress::new();
+    let image = image_for(&docker, release, explicit, &mut progress).await?;
+    Ok((docker, progress, image))
+}
+
 /// Prints an error the way every command does: `error: ` plus lowercase fragments joined by `: `.
 pub(crate) fn report_error(err: &dyn std::error::Error) {
     eprintln!("error: {}", crate::cli_error_chain(err));

@@ -103,7 +103,8 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         };
         let mut progress = Progress::new();
         let mut runners = Vec::new();
-        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        // Ctrl-C / SIGTERM stop the current run in order (faults healed, cluster removed).
+        let cancel_rx = super::runtime::cancel_on_signal();
         let flag = |name: &Option<String>, file: &Option<PathBuf>| match file {
             Some(f) => format!("--profile-file {}", f.display()),
             None => format!("--release {}", name.as_deref().unwrap_or_default()),
@@ -129,23 +130,8 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             });
         }
         if let Ok(r) = sweep(&docker, &SweepScope::Stale).await {
-            if !r.is_empty() {
-                eprintln!(
-                    "reaped leftovers of dead runs: {} container(s)",
-                    r.containers.len()
-                );
-            }
+            super::cluster_cmds::report_reaped(&r);
         }
-        tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            eprintln!("interrupted: healing faults and tearing down");
-            let _ = cancel_tx.send(true);
-        });
 
         let total = plans.len() * args.repeat as usize * 2;
         let mut records = [Vec::new(), Vec::new()];

@@ -1,10 +1,9 @@
 //! `hachaos run`: one scenario file against a fresh cluster.
 
-use super::cluster_cmds::fail;
 use super::output::Progress;
 use super::runtime::runtime;
 use crate::checks::Verdict;
-use crate::docker::{connect, sweep, SweepScope};
+use crate::docker::{sweep, SweepScope};
 use crate::exit_code::ExitCode;
 use crate::measure::MeasurementKind;
 use crate::report::compare::{measurement_values, pass_rate, stats, Stats};
@@ -72,42 +71,16 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     runtime().block_on(async move {
-        let docker = match connect().await {
-            Ok(d) => d,
-            Err(e) => return fail(&e.into()),
-        };
-        let mut progress = Progress::new();
-        let image = match super::image_for(
-            &docker,
-            &chosen.release,
-            args.image.as_deref(),
-            &mut progress,
-        )
-        .await
-        {
-            Ok(tag) => tag,
-            Err(code) => return code,
-        };
+        let (docker, mut progress, image) =
+            match super::engine_and_image(&chosen.release, args.image.as_deref()).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         if let Ok(r) = sweep(&docker, &SweepScope::Stale).await {
-            if !r.is_empty() {
-                eprintln!(
-                    "reaped leftovers of dead runs: {} container(s)",
-                    r.containers.len()
-                );
-            }
+            super::cluster_cmds::report_reaped(&r);
         }
-        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
         // Ctrl-C / SIGTERM ask the executor to stop; it heals every fault and tears down itself.
-        tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            eprintln!("interrupted: healing faults and tearing down");
-            let _ = cancel_tx.send(true);
-        });
+        let cancel_rx = super::runtime::cancel_on_signal();
         let runner = CaseRunner {
             docker: &docker,
             image,

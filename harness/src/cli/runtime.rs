@@ -26,3 +26,20 @@ pub(crate) async fn until_interrupted<F: Future>(body: F) -> Result<F::Output, I
         _ = term.recv() => Err(Interrupted("SIGTERM")),
     }
 }
+
+/// A flag that becomes `true` on SIGINT / SIGTERM, for bodies that stop themselves in order (a
+/// scenario heals its faults and tears down before it returns).
+pub(crate) fn cancel_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("interrupted: healing faults and tearing down");
+        let _ = tx.send(true);
+    });
+    rx
+}

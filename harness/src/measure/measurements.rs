@@ -283,6 +283,20 @@ mod tests {
         }
     }
 
+    /// A fault on node1 (backend 0) at 12:00:10, nothing else known.
+    fn node1_fault() -> Anchor {
+        Anchor {
+            fault_time: at("2026-11-25 12:00:10.000"),
+            fault_offset_ms: 10_000,
+            target: "node1".into(),
+            target_backend: Some(0),
+            vip_holder_before: None,
+            old_primary: None,
+            recover_time: None,
+            healed_time: None,
+        }
+    }
+
     fn ev(node: &str, kind: EventKind, time: &str) -> Event {
         Event {
             node: node.into(),
@@ -346,14 +360,9 @@ mod tests {
             failures: vec![],
         };
         let anchor = Anchor {
-            fault_time: at("2026-11-25 12:00:10.000"),
-            fault_offset_ms: 10_000,
-            target: "node1".into(),
-            target_backend: Some(0),
             vip_holder_before: Some("node1".into()),
             old_primary: Some(("10.77.1.11".into(), 1)),
-            recover_time: None,
-            healed_time: None,
+            ..node1_fault()
         };
         let m: BTreeMap<_, _> = measure(&events, &ledger, &anchor)
             .into_iter()
@@ -374,16 +383,7 @@ mod tests {
 
     #[test]
     fn an_unobserved_phase_has_no_value_rather_than_zero() {
-        let anchor = Anchor {
-            fault_time: at("2026-11-25 12:00:10.000"),
-            fault_offset_ms: 10_000,
-            target: "node1".into(),
-            target_backend: Some(0),
-            vip_holder_before: None,
-            old_primary: None,
-            recover_time: None,
-            healed_time: None,
-        };
+        let anchor = node1_fault();
         for m in measure(&[], &Ledger::default(), &anchor) {
             assert_eq!(m.seconds, None, "{m:?}");
         }
@@ -449,16 +449,7 @@ mod tests {
                 "node1 ".into(),
             ),
         ];
-        let anchor = Anchor {
-            fault_time: at("2026-11-25 12:00:10.000"),
-            fault_offset_ms: 10_000,
-            target: "node1".into(),
-            target_backend: Some(0),
-            vip_holder_before: None,
-            old_primary: None,
-            recover_time: None,
-            healed_time: None,
-        };
+        let anchor = node1_fault();
         let m: BTreeMap<_, _> = measure(&events, &Ledger::default(), &anchor)
             .into_iter()
             .map(|m| (m.kind, m))
@@ -477,14 +468,9 @@ mod tests {
     fn the_recovery_counts_whichever_node_is_rejoined() {
         // A partition of node1: pgpool keeps node1 as primary and rewinds node2.
         let anchor = Anchor {
-            fault_time: at("2026-11-25 12:00:10.000"),
-            fault_offset_ms: 10_000,
-            target: "node1".into(),
-            target_backend: Some(0),
-            vip_holder_before: None,
-            old_primary: None,
             recover_time: Some(at("2026-11-25 12:01:00.000")),
             healed_time: Some(at("2026-11-25 12:00:50.000")),
+            ..node1_fault()
         };
         let events = vec![with(
             ev("node2", EventKind::NodeAttached, "2026-11-25 12:01:01.500"),
