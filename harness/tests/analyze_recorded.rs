@@ -289,3 +289,30 @@ fn a_recorded_silent_loss_where_the_sr_check_worker_stalls_the_primary_search() 
     .unwrap();
     assert!(failover.contains("failover end rc=0"));
 }
+
+#[test]
+fn a_recorded_pgpool_4_3_request_honoured_just_before_the_election_is_in_sequence() {
+    // pgpool-II 4.3.5, primary crash: the health check's degenerate request is logged 1 ms
+    // before "I am the cluster leader node", and 4.3 honours it (4.6 would cancel it and ask
+    // again). The watchdog's own order (leader, escalation, failover start) holds.
+    let mut exp = Expectations::for_fault("pgpool", false);
+    exp.sequence_node = Some("node2".into());
+    let r = analyze_run("pg15-pgpool43-primary-crash-early-request", exp);
+    let t = |kind: EventKind| {
+        r.timeline
+            .events()
+            .iter()
+            .filter(|e| e.node == "node2" && e.kind == kind)
+            .filter_map(|e| e.time)
+            .map(|t| t.at)
+            .collect::<Vec<_>>()
+    };
+    let elected = t(EventKind::LeaderElected)[0];
+    assert!(
+        t(EventKind::DegenerateRequest).iter().all(|d| *d < elected),
+        "the recorded request precedes the election"
+    );
+    assert!(t(EventKind::FailoverLock)[0] > elected);
+    assert_eq!(verdict_of(&r, "sequence"), Verdict::Pass);
+    assert_eq!(r.failover.executors, vec!["node2".to_string()]);
+}

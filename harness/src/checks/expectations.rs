@@ -124,6 +124,13 @@ impl Expectations {
     /// run (`tests/data/runs/primary-shutdown-first`) escalation started 2 s before the degenerate
     /// request but the VIP was up 0.8 s after "Failover done". So `vip_acquired` belongs to step 4
     /// without bounding the steps after it: it is shown there, and required only to occur.
+    ///
+    /// The degenerate request is logged by the health-check process, which races the watchdog:
+    /// pgpool 4.6 cancels a request made before this node leads and the health check asks again
+    /// later, but pgpool 4.3 honours one logged 1 ms before "I am the cluster leader node"
+    /// (recorded: `tests/data/runs/pg15-pgpool43-primary-crash-early-request`). What is ordered
+    /// is the watchdog's own log, one process: leader, escalation, then "failover start". So the
+    /// request must occur, but not after the escalation.
     pub fn primary_down_failover_pgpool4() -> Expectations {
         let mut e = Expectations::primary_down_failover();
         e.steps.swap(4, 5);
@@ -132,6 +139,11 @@ impl Expectations {
         e.steps[3].required.retain(|k| *k != EventKind::VipAcquired);
         e.steps[3].optional.push(EventKind::VipAcquired);
         e.unordered.push(EventKind::VipAcquired);
+        e.steps[4]
+            .required
+            .retain(|k| *k != EventKind::DegenerateRequest);
+        e.steps[4].optional.push(EventKind::DegenerateRequest);
+        e.unordered.push(EventKind::DegenerateRequest);
         e
     }
 
