@@ -95,11 +95,11 @@ fn first_between<'a>(
     from: &WallTime,
     until: Option<&WallTime>,
     kinds: &[EventKind],
-    node_filter: impl Fn(&str) -> bool,
+    filter: impl Fn(&Event) -> bool,
 ) -> Option<&'a Event> {
     events.iter().find(|e| {
         kinds.contains(&e.kind)
-            && node_filter(&e.node)
+            && filter(e)
             && e.time
                 .as_ref()
                 .is_some_and(|t| t.at >= from.at && until.is_none_or(|u| t.at < u.at))
@@ -144,33 +144,23 @@ fn about_target(e: &Event, anchor: &Anchor) -> bool {
 /// The failover phases count only events about the faulted node's backend; the failover command
 /// counts when the node running it had set that backend down first.
 pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measurement> {
-    let any = |_: &str| true;
+    let any = |_: &Event| true;
     let t0 = &anchor.fault_time;
     let until = anchor.healed_time.as_ref();
-    // The recovery afterwards may rejoin either node (whichever pgpool did not keep as
-    // primary): it is measured over every event.
-    let all_events = events;
-    let about: Vec<Event> = events
-        .iter()
-        .filter(|e| about_target(e, anchor))
-        .cloned()
-        .collect();
-    let events = about.as_slice();
+    let about = |e: &Event| about_target(e, anchor);
     // Nodes that set the target's backend down, and when.
     let downs: Vec<(&str, &WallTime)> = events
         .iter()
-        .filter(|e| e.kind == EventKind::BackendDown)
+        .filter(|e| e.kind == EventKind::BackendDown && about(e))
         .filter_map(|e| e.time.as_ref().map(|t| (e.node.as_str(), t)))
         .collect();
-    let failover_command = events.iter().find(|e| {
-        e.kind == EventKind::FailoverCommand
-            && e.time.as_ref().is_some_and(|t| {
-                t.at >= t0.at
-                    && until.is_none_or(|u| t.at < u.at)
-                    // A grammar without backend-down lines: any failover command counts.
-                    && (downs.is_empty()
-                        || downs.iter().any(|(n, d)| *n == e.node && d.at <= t.at))
-            })
+    let failover_command = first_between(events, t0, until, &[EventKind::FailoverCommand], |e| {
+        about(e)
+            // A grammar without backend-down lines: any failover command counts.
+            && (downs.is_empty()
+                || downs.iter().any(|(n, d)| {
+                    *n == e.node && e.time.as_ref().is_some_and(|t| d.at <= t.at)
+                }))
     });
     let mut out = vec![
         from_event(
@@ -187,7 +177,7 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
                     EventKind::HealthCheckRetry,
                     EventKind::DegenerateRequest,
                 ],
-                any,
+                about,
             ),
         ),
         from_event(
@@ -198,7 +188,7 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
                 t0,
                 until,
                 &[EventKind::BackendDown, EventKind::DegenerateRequest],
-                any,
+                about,
             ),
         ),
         from_event(MeasurementKind::FailoverStart, t0, failover_command),
@@ -207,8 +197,8 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
         from_event(
             MeasurementKind::Vip,
             t0,
-            first_between(events, t0, until, &[EventKind::VipAcquired], |n| {
-                n != anchor.target
+            first_between(events, t0, until, &[EventKind::VipAcquired], |e| {
+                e.node != anchor.target
             }),
         ),
     ];
@@ -258,13 +248,14 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
     out.push(from_event(
         MeasurementKind::FailoverDone,
         t0,
-        first_between(events, t0, until, &[EventKind::FailoverDone], any),
+        first_between(events, t0, until, &[EventKind::FailoverDone], about),
     ));
     if let Some(r) = &anchor.recover_time {
         out.push(from_event(
             MeasurementKind::Recover,
             r,
-            first_between(all_events, r, None, &[EventKind::NodeAttached], any),
+            // The recovery may rejoin either node (whichever pgpool did not keep as primary).
+            first_between(events, r, None, &[EventKind::NodeAttached], any),
         ));
     }
     out
