@@ -4,7 +4,7 @@
 
 use super::output::Progress;
 use super::qualify_report_cmd::ThresholdArgs;
-use super::release_arg;
+use super::release_arg::ReleaseArgs;
 use super::run_cmd::CaseRunner;
 use super::runtime::runtime;
 use crate::docker::{connect, sweep, SweepScope};
@@ -55,16 +55,22 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             return ExitCode::BadInput;
         }
     };
-    let chosen = |name: &Option<String>, file: &Option<PathBuf>| match (name, file) {
-        (_, Some(f)) => release_arg::load_file(f),
-        (Some(n), None) => release_arg::builtin(n),
-        (None, None) => Err(ExitCode::BadInput), // clap requires one of them
-    };
-    let baseline = match chosen(&args.baseline, &args.baseline_file) {
+    // clap requires a name or a file for each side.
+    let sides = [
+        ReleaseArgs {
+            release: args.baseline.clone(),
+            profile_file: args.baseline_file.clone(),
+        },
+        ReleaseArgs {
+            release: args.candidate.clone(),
+            profile_file: args.candidate_file.clone(),
+        },
+    ];
+    let baseline = match sides[0].choose("pgpool") {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let candidate = match chosen(&args.candidate, &args.candidate_file) {
+    let candidate = match sides[1].choose("pgpool") {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -105,21 +111,16 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         let mut runners = Vec::new();
         // Ctrl-C / SIGTERM stop the current run in order (faults healed, cluster removed).
         let cancel_rx = super::runtime::cancel_on_signal();
-        let flag = |name: &Option<String>, file: &Option<PathBuf>| match file {
-            Some(f) => format!("--profile-file {}", f.display()),
-            None => format!("--release {}", name.as_deref().unwrap_or_default()),
-        };
-        let flags = [
-            flag(&args.baseline, &args.baseline_file),
-            flag(&args.candidate, &args.candidate_file),
-        ];
-        for (chosen, flag) in [baseline, candidate].into_iter().zip(flags) {
+        for (chosen, side) in [baseline, candidate].into_iter().zip(&sides) {
             let image = match super::image_for(&docker, &chosen.release, None, &mut progress).await
             {
                 Ok(tag) => tag,
                 Err(code) => return code,
             };
-            let reproduce = format!("hachaos run {flag} {{scenario}}  # qualification {id}");
+            let reproduce = format!(
+                "hachaos run {} {{scenario}}  # qualification {id}",
+                side.as_flag()
+            );
             runners.push(CaseRunner {
                 docker: &docker,
                 image,

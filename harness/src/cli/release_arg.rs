@@ -48,8 +48,19 @@ impl ReleaseArgs {
     }
 }
 
+impl ReleaseArgs {
+    /// The flag that names this choice on a command line (for reproduce lines).
+    pub(crate) fn as_flag(&self) -> String {
+        match (&self.profile_file, &self.release) {
+            (Some(f), _) => format!("--profile-file {}", f.display()),
+            (None, Some(r)) => format!("--release {r}"),
+            (None, None) => format!("--release {DEFAULT_RELEASE}"),
+        }
+    }
+}
+
 /// A built-in release by name.
-pub(crate) fn builtin(name: &str) -> Result<Chosen, ExitCode> {
+fn builtin(name: &str) -> Result<Chosen, ExitCode> {
     let release = Release::builtin(name).map_err(|e| {
         report_error(&e);
         ExitCode::BadInput
