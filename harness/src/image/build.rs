@@ -113,7 +113,7 @@ pub async fn build_image(
     if let Some(image) = &spec.image {
         return require_image(docker, release, image).await;
     }
-    let files = options.source.load(release)?;
+    let files = options.source.load_release(&spec)?;
     let tag = files.tag();
 
     let started = Instant::now();

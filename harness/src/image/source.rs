@@ -105,7 +105,12 @@ impl ImageSource {
     /// the pgpool template rendered for the release's pgpool version, and `build.env`; sorted by
     /// path. A release that names an image built elsewhere has nothing to build.
     pub fn load(&self, release: &str) -> Result<ReleaseFiles, ImageError> {
-        let spec = self.release(release)?;
+        self.load_release(&self.release(release)?)
+    }
+
+    /// [`load`](ImageSource::load) for a release file already read.
+    pub fn load_release(&self, spec: &Release) -> Result<ReleaseFiles, ImageError> {
+        let release = spec.name.as_str();
         let (Some(build), Some(env)) = (&spec.build, spec.build_env()) else {
             return Err(ImageError::NotBuilt {
                 release: release.to_string(),
