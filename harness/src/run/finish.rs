@@ -131,6 +131,14 @@ pub(super) async fn finish(
     let secrets = live.cluster.secrets().all();
     let run_id = live.cluster.run().to_string();
     let release = live.cluster.release().clone();
+    // The faulted node's pgpool backend id, as the cluster assigned it.
+    let target_backend = live.fault_anchor.as_ref().and_then(|f| {
+        live.cluster
+            .nodes()
+            .iter()
+            .find(|n| n.name == f.target)
+            .map(|n| i64::from(n.id))
+    });
     if done.keep {
         live.cluster.keep();
     }
@@ -229,11 +237,7 @@ pub(super) async fn finish(
             fault_time: fault.at,
             fault_offset_ms: fault.offset_ms,
             target: fault.target.clone(),
-            // Backend ids follow the node order (node1 = 0, node2 = 1).
-            target_backend: nodes
-                .iter()
-                .position(|n| *n == fault.target)
-                .map(|i| i as i64),
+            target_backend,
             vip_holder_before: fault.vip_holder_before.clone(),
             // Phases of the failover end with the fault's heal: what a restarted node does
             // afterwards (its own escalation, its own health checks) is not the failover.
