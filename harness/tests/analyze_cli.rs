@@ -129,7 +129,9 @@ fn a_file_without_a_parsable_line_is_bad_input_naming_the_file() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("empty.log").and(predicate::str::contains("no parsable line")),
+            predicate::str::contains("empty.log").and(predicate::str::contains(
+                "no line the pgpool profile recognises",
+            )),
         );
 }
 
@@ -176,6 +178,8 @@ fn a_failover_missing_its_steps_fails_with_exit_1() {
         .assert()
         .code(1)
         .stdout(
-            predicate::str::contains("FAIL").and(predicate::str::contains("missing peer_shutdown")),
+            predicate::str::contains("FAIL")
+                .and(predicate::str::contains("follows no known sequence"))
+                .and(predicate::str::contains("missing health_check_retry")),
         );
 }

@@ -30,6 +30,7 @@ fn a_recorded_primary_shutdown_is_judged_as_one_failover_run_by_the_standby() {
         &AnalyzeOptions {
             expectations: Some(Expectations::for_fault("pgpool", true)),
             extra_secrets: vec![],
+            ..AnalyzeOptions::default()
         },
     )
     .expect("analysis");
@@ -76,6 +77,7 @@ fn analyze_run(run: &str, exp: Expectations) -> hachaos::analyze::AnalysisRecord
         &AnalyzeOptions {
             expectations: Some(exp),
             extra_secrets: vec![],
+            ..AnalyzeOptions::default()
         },
     )
     .expect("analysis")

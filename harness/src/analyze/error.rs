@@ -26,6 +26,14 @@ pub enum AnalyzeError {
     /// `--profile auto` found no known wording.
     #[error("cannot tell the log format of {}: pass --profile", list(.0))]
     UnknownFormat(Vec<PathBuf>),
+    /// Every input was skipped.
+    #[error("no input holds an event the {profile} profile recognises{}", if .skipped.is_empty() { String::new() } else { format!(" (skipped: {})", .skipped.join("; ")) })]
+    NothingUsable {
+        /// The profile used.
+        profile: String,
+        /// Each skipped input with its reason.
+        skipped: Vec<String>,
+    },
     /// A file had no line the profile understands.
     #[error("{path}: no parsable line for profile {profile}")]
     Unparsable {

@@ -1,5 +1,7 @@
 //! The finished analysis: everything reporters render, nothing they have to decide.
 
+use super::input::Input;
+use super::outcome::OutcomeRecord;
 use crate::checks::{Check, Failover, Verdict};
 use crate::timeline::Timeline;
 use serde::Serialize;
@@ -34,8 +36,13 @@ pub struct AnalysisRecord {
     pub profile: String,
     /// The worst check verdict.
     pub verdict: Verdict,
+    /// What happened (`failover`, `no_failover`, `split_brain`, `quarantine`,
+    /// `recovery_only`), with evidence and what was expected.
+    pub outcome: OutcomeRecord,
     /// One entry per file read.
     pub inputs: Vec<InputSummary>,
+    /// Files given but not analysed, with why.
+    pub skipped: Vec<SkippedInput>,
     /// The merged timeline.
     #[serde(rename = "events")]
     pub timeline: Timeline,
@@ -66,6 +73,27 @@ pub struct InputSummary {
     pub parsed: u64,
     /// Other lines (prose, command output, blank).
     pub unparsed: u64,
+}
+
+/// A file that was not analysed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SkippedInput {
+    /// Its node.
+    pub node: String,
+    /// The path as given.
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+impl SkippedInput {
+    pub(crate) fn new(input: &Input, reason: String) -> SkippedInput {
+        SkippedInput {
+            node: input.node.clone(),
+            path: input.path.display().to_string(),
+            reason,
+        }
+    }
 }
 
 /// One expected step and the events shown with it.

@@ -3,8 +3,11 @@
 
 use super::error::AnalyzeError;
 use super::input::Input;
-use super::record::{AnalysisRecord, FailoverSummary, InputSummary, StepRecord, FORMAT_VERSION};
-use crate::checks::{self, Expectations};
+use super::outcome::{check_outcome, classify, Expect};
+use super::record::{
+    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
+};
+use crate::checks::{self, Check, Expectations, FailoverKind, Verdict};
 use crate::grammar::{self, Grammar, Profile};
 use crate::timeline::Timeline;
 use std::io::Read;
@@ -33,6 +36,9 @@ pub struct AnalyzeOptions {
     pub expectations: Option<Expectations>,
     /// Literal secrets (configured passwords) to mask besides the built-in shapes.
     pub extra_secrets: Vec<String>,
+    /// What the user expects to have happened (`--expect`); `None` = the outcome is reported
+    /// but not judged (live runs judge with their own expectations).
+    pub expect: Option<Expect>,
 }
 
 fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, AnalyzeError> {
@@ -44,13 +50,13 @@ fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, 
             let mut samples = Vec::new();
             for input in inputs {
                 let mut sample = Vec::new();
-                std::fs::File::open(&input.path)
+                // An unreadable file is skipped later with its reason; it has no vote here.
+                if std::fs::File::open(&input.path)
                     .and_then(|f| f.take(DETECT_SAMPLE).read_to_end(&mut sample))
-                    .map_err(|source| grammar::ScanError::Read {
-                        path: input.path.clone(),
-                        source,
-                    })?;
-                samples.push(sample);
+                    .is_ok()
+                {
+                    samples.push(sample);
+                }
             }
             let refs: Vec<&[u8]> = samples.iter().map(|s| s.as_slice()).collect();
             grammar::detect(&refs)?.ok_or_else(|| {
@@ -63,8 +69,9 @@ fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, 
 /// Analyses log files: the library entry point behind `hachaos analyze`.
 ///
 /// Files found by listing a directory are kept only when the profile's `files` patterns match
-/// their names; explicitly named files are always read. Every kept file must have at least one
-/// parsable line.
+/// their names; explicitly named files are always read. A file that cannot be read, is binary,
+/// yields no event the profile recognises, or repeats an input already given is listed in
+/// `skipped` with the reason and the rest is analysed; only when no file is left is it an error.
 pub fn analyze(
     inputs: &[Input],
     choice: &ProfileChoice,
@@ -74,17 +81,31 @@ pub fn analyze(
         return Err(AnalyzeError::NoInputs);
     }
     let profile = resolve_profile(inputs, choice)?;
-    let kept: Vec<&Input> = inputs
-        .iter()
-        .filter(|i| {
-            !i.from_directory
-                || i.path
-                    .file_name()
-                    .is_some_and(|n| profile.wants_file(&n.to_string_lossy()))
-        })
-        .collect();
-    if kept.is_empty() {
-        return Err(AnalyzeError::NoInputs);
+    let mut skipped: Vec<SkippedInput> = Vec::new();
+    let mut seen: Vec<(PathBuf, String)> = Vec::new();
+    let mut kept: Vec<&Input> = Vec::new();
+    for i in inputs {
+        if i.from_directory
+            && !i
+                .path
+                .file_name()
+                .is_some_and(|n| profile.wants_file(&n.to_string_lossy()))
+        {
+            continue;
+        }
+        let canonical = std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone());
+        if let Some((_, node)) = seen.iter().find(|(p, _)| *p == canonical) {
+            skipped.push(SkippedInput::new(
+                i,
+                format!(
+                    "the same file was already given as {node}={}",
+                    i.path.display()
+                ),
+            ));
+            continue;
+        }
+        seen.push((canonical, i.node.clone()));
+        kept.push(i);
     }
     let grammar = Grammar::new(profile, &options.extra_secrets)?;
     let mut events = Vec::new();
@@ -92,17 +113,28 @@ pub fn analyze(
     let mut redactions = 0;
     for input in kept {
         let label = input.path.display().to_string();
-        let scan = grammar.scan_path(&input.path, &input.node, &label)?;
+        let scan = match grammar.scan_path(&input.path, &input.node, &label) {
+            Ok(scan) => scan,
+            Err(e) => {
+                skipped.push(SkippedInput::new(input, crate::cli_error_chain(&e)));
+                continue;
+            }
+        };
         // A run's logs/ folder holds every log a node may write; one it never wrote to (the
         // recovery log of a node that was not recovered) is empty, not unparsable.
         if input.from_directory && scan.stats.lines == 0 {
             continue;
         }
-        if scan.stats.parsed == 0 && scan.events.is_empty() {
-            return Err(AnalyzeError::Unparsable {
-                path: input.path.clone(),
-                profile: grammar.profile().name.clone(),
-            });
+        if scan.events.is_empty() && scan.stats.parsed == 0 {
+            skipped.push(SkippedInput::new(
+                input,
+                format!(
+                    "no line the {} profile recognises ({} lines, none with its timestamp or prefix)",
+                    grammar.profile().name,
+                    scan.stats.lines,
+                ),
+            ));
+            continue;
         }
         redactions += scan.stats.redactions;
         summaries.push(InputSummary {
@@ -114,44 +146,84 @@ pub fn analyze(
         });
         events.extend(scan.events);
     }
+    // Timestamped lines alone do not make a log of this product (a dpkg log that mentions
+    // pgpool once has them too): at least one file must hold an event.
+    if events.is_empty() {
+        return Err(AnalyzeError::NothingUsable {
+            profile: grammar.profile().name.clone(),
+            skipped: skipped
+                .iter()
+                .map(|s| format!("{}={}: {}", s.node, s.path, s.reason))
+                .collect(),
+        });
+    }
     let timeline = Timeline::from_unsorted(events);
     let name = grammar.profile().name.clone();
-    let exp = options
-        .expectations
-        .clone()
-        .unwrap_or_else(|| Expectations::for_profile(&name));
-    Ok(judge(name, summaries, timeline, &exp, redactions))
+    let exp = options.expectations.clone().unwrap_or_else(|| {
+        let mut e = Expectations::from_profile(grammar.profile());
+        e.failover_expected = options.expect == Some(Expect::Failover);
+        e
+    });
+    let mut record = judge(name, summaries, timeline, &exp, redactions, options.expect);
+    record.skipped = skipped;
+    Ok(record)
 }
 
 /// Runs the checkers over a finished timeline and assembles the record. Live runs call this with
-/// the timeline they built from container logs.
+/// the timeline they built from container logs. `expect` adds the `outcome` check.
 pub fn judge(
     profile: String,
     inputs: Vec<InputSummary>,
     timeline: Timeline,
     exp: &Expectations,
     redactions: u64,
+    expect: Option<Expect>,
 ) -> AnalysisRecord {
-    let checks = checks::run_all(&timeline, exp);
+    let mut checks = checks::run_all(&timeline, exp);
+    checks.push(check_timestamps(&timeline));
     let durations = checks::durations(&timeline, exp);
-    let failovers = checks::failovers(&timeline);
+    let failovers = checks::judged_failovers(&timeline, exp);
+    let outcome = classify(&timeline, &failovers, expect.unwrap_or_default());
+    if expect.is_some() {
+        checks.push(check_outcome(&outcome));
+    }
     let mut executors: Vec<String> = Vec::new();
     for f in &failovers {
         if !executors.contains(&f.executor) {
             executors.push(f.executor.clone());
         }
     }
+    // The headline is the first failover that moved the primary (under split brain the isolated
+    // node may first detach its healthy peer), else the first one.
+    let main = failovers
+        .iter()
+        .find(|f| f.kind == FailoverKind::PrimaryFailover)
+        .or(failovers.first());
     let failover = FailoverSummary {
         executors,
-        failed_node_id: failovers.first().and_then(|f| f.failed_node_id),
-        new_primary_node_id: failovers.first().and_then(|f| f.new_primary_node_id),
+        failed_node_id: main.and_then(|f| f.failed_node_id),
+        new_primary_node_id: main.and_then(|f| f.new_primary_node_id),
     };
-    let steps = group_steps(&timeline, exp);
+    // Steps are shown for the headline failover's own sequence.
+    let mut shown = exp.clone();
+    if let Some(v) = main
+        .and_then(|f| f.started_by.as_ref())
+        .and_then(|n| exp.variants.iter().find(|v| &v.name == n))
+    {
+        shown.steps = Expectations::variant_steps(v);
+        shown.unordered = v.unordered.clone();
+    }
+    if shown.sequence_node.is_none() {
+        shown.sequence_node = main.map(|f| f.executor.clone());
+    }
+    let steps = group_steps(&timeline, &shown);
     AnalysisRecord {
         format_version: FORMAT_VERSION,
         profile,
         verdict: checks::worst(&checks),
+        outcome,
         inputs,
+        skipped: Vec::new(),
         timeline,
         steps,
         failover,
@@ -159,6 +231,44 @@ pub fn judge(
         durations,
         checks,
         redactions,
+    }
+}
+
+/// Unknown when an event's line starts with a timestamp that is not a real date or time
+/// (`2026-13-45 25:61:99`): its time is unknown, so every duration through it is too.
+fn check_timestamps(timeline: &Timeline) -> Check {
+    const NAME: &str = "timestamps";
+    let bad: Vec<String> = timeline
+        .events()
+        .iter()
+        .filter(|e| e.attrs.contains_key("time_invalid"))
+        .map(|e| {
+            format!(
+                "{} ({})",
+                checks::cite(e),
+                e.attrs
+                    .get("time_invalid")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        Check::new(
+            NAME,
+            Verdict::Pass,
+            "every event's timestamp is a valid time",
+        )
+    } else {
+        Check::new(
+            NAME,
+            Verdict::Unknown,
+            format!(
+                "{} event line(s) with an impossible timestamp, first: {}",
+                bad.len(),
+                bad.into_iter().take(5).collect::<Vec<_>>().join(", ")
+            ),
+        )
     }
 }
 

@@ -9,16 +9,33 @@ use std::fmt::Write;
 /// Events listed in "other events" before eliding the rest.
 const MAX_OTHER: usize = 200;
 
+/// Escapes terminal control characters (ESC, BEL, CR, ...) so a log line cannot drive the
+/// reader's terminal: `\x1b` is shown as the four characters `\x1b`; tabs stay.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\t' {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn line(out: &mut String, e: &Event) {
     let time = e.time.map_or_else(|| "-".to_string(), |t| t.render());
     let _ = writeln!(
         out,
         "    {time:<23} {:<10} {:<24} {}:{}  {}",
-        e.node,
+        escape_control(&e.node),
         e.kind.name(),
-        short(&e.file),
+        escape_control(short(&e.file)),
         e.line,
-        e.text
+        escape_control(&e.text)
     );
 }
 
@@ -35,7 +52,20 @@ pub fn render_text(record: &AnalysisRecord) -> String {
         let _ = writeln!(
             out,
             "input: {}={} ({} lines, {} parsed, {} unparsed)",
-            i.node, i.path, i.lines, i.parsed, i.unparsed
+            escape_control(&i.node),
+            escape_control(&i.path),
+            i.lines,
+            i.parsed,
+            i.unparsed
+        );
+    }
+    for s in &record.skipped {
+        let _ = writeln!(
+            out,
+            "skipped: {}={}: {}",
+            escape_control(&s.node),
+            escape_control(&s.path),
+            escape_control(&s.reason)
         );
     }
     let mut shown = BTreeSet::new();
@@ -74,15 +104,27 @@ pub fn render_text(record: &AnalysisRecord) -> String {
     }
     for f in &record.failovers {
         let id = |v: Option<i64>| v.map_or("?".to_string(), |v| v.to_string());
+        let kind = match f.kind {
+            crate::checks::FailoverKind::PrimaryFailover => "primary failover",
+            crate::checks::FailoverKind::StandbyDetach => "standby detach",
+            crate::checks::FailoverKind::NoPrimary => "NO PRIMARY left",
+            crate::checks::FailoverKind::Unknown => "failover",
+        };
         let _ = writeln!(
             out,
-            "    executor {}: failed node {} -> new primary {} ({} .. {})",
-            f.executor,
+            "    executor {}: {kind}, failed node {} -> new primary {} ({} .. {}){}",
+            escape_control(&f.executor),
             id(f.failed_node_id),
             id(f.new_primary_node_id),
             f.started.map_or("?".into(), |t| t.render()),
-            f.done.map_or("?".into(), |t| t.render())
+            f.done.map_or("?".into(), |t| t.render()),
+            f.started_by
+                .as_ref()
+                .map_or(String::new(), |s| format!(", started by {s}"))
         );
+        for (k, v) in &f.phases {
+            let _ = writeln!(out, "        {k:<36} {v:>10.3}s");
+        }
     }
     let _ = writeln!(out, "\ndurations:");
     for (k, v) in &record.durations {
@@ -95,10 +137,16 @@ pub fn render_text(record: &AnalysisRecord) -> String {
             "    {:<7} {:<20} {}",
             c.verdict.to_string().to_uppercase(),
             c.name,
-            c.evidence
+            escape_control(&c.evidence)
         );
     }
     let _ = writeln!(out, "\nredactions: {}", record.redactions);
+    let _ = writeln!(
+        out,
+        "result: {} ({})",
+        record.outcome.result.label(),
+        escape_control(&record.outcome.evidence.join("; "))
+    );
     let _ = writeln!(
         out,
         "verdict: {}",

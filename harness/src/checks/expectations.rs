@@ -1,5 +1,6 @@
 //! What a scenario expects to see in the timeline; the default is the seed's primary-down failover.
 
+use crate::grammar::{Profile, Sequence};
 use crate::timeline::EventKind;
 use std::collections::BTreeMap;
 
@@ -51,6 +52,10 @@ pub struct Expectations {
     /// Kinds that must occur on the sequence node after the first step began, in no particular
     /// order relative to the later steps.
     pub unordered: Vec<EventKind>,
+    /// The profile's expected sequences. When not empty, the sequence check judges every
+    /// failover on its own executor against them (the first that matches says how it started)
+    /// instead of checking `steps` once on `sequence_node`.
+    pub variants: Vec<Sequence>,
 }
 
 /// The steps of an expectation; the rest takes the usual defaults (the failover executor's
@@ -65,6 +70,7 @@ impl From<Steps> for Expectations {
             failover_expected: true,
             budgets: BTreeMap::new(),
             unordered: Vec::new(),
+            variants: Vec::new(),
         }
     }
 }
@@ -199,6 +205,8 @@ impl Expectations {
     /// `peer_shutdown` / `peer_lost` when they occur.
     pub fn for_fault(profile: &str, announced: bool) -> Expectations {
         let mut e = Expectations::for_profile(profile);
+        // A live run knows the fault it injected: its sequence is the one checked.
+        e.variants.clear();
         if !announced {
             if let Some(first) = e.steps.first_mut() {
                 first.optional.append(&mut first.required);
@@ -207,18 +215,47 @@ impl Expectations {
         e
     }
 
-    /// The default expectation for a profile: the pgpool 4.x order for `pgpool`, the seed's
-    /// order otherwise.
+    /// The default expectation for a built-in profile by name (see [`Expectations::from_profile`]);
+    /// the seed's sequence for a name that is not built in.
     pub fn for_profile(profile: &str) -> Expectations {
-        if profile == "pgpool" {
-            Expectations::primary_down_failover_pgpool4()
-        } else {
-            Expectations::primary_down_failover()
+        match Profile::builtin(profile) {
+            Ok(p) => Expectations::from_profile(&p),
+            Err(_) => Expectations::primary_down_failover(),
         }
+    }
+
+    /// The default expectation of offline analysis: every failover is judged against the
+    /// profile's `sequences`; `steps` (shown in the report) are the first sequence's. A profile
+    /// without sequences gets the seed's steps. No failover is required: `--expect` decides that.
+    pub fn from_profile(profile: &Profile) -> Expectations {
+        let Some(first) = profile.sequences.first() else {
+            return Expectations::primary_down_failover();
+        };
+        Expectations {
+            steps: steps_of(first),
+            sequence_node: None,
+            failover_expected: true,
+            budgets: BTreeMap::new(),
+            unordered: first.unordered.clone(),
+            variants: profile.sequences.clone(),
+        }
+    }
+
+    /// The steps of one of [`Expectations::variants`].
+    pub fn variant_steps(variant: &Sequence) -> Vec<StepExpectation> {
+        steps_of(variant)
     }
 
     /// The step a kind belongs to, if any.
     pub fn step_of(&self, kind: EventKind) -> Option<&StepExpectation> {
         self.steps.iter().find(|s| s.covers(kind))
     }
+}
+
+fn steps_of(seq: &Sequence) -> Vec<StepExpectation> {
+    seq.steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StepExpectation::new(i as u32 + 1, &s.title, &s.required, &s.optional))
+        .collect()
 }

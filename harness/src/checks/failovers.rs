@@ -1,7 +1,37 @@
-//! Which node ran the failover, on which backend, and who became primary: read from the timeline.
+//! Which node ran each failover, on which backend, who became primary, how it started and how
+//! long each phase took: read from the timeline in one pass, whatever the number of failovers.
 
-use crate::timeline::{Event, EventKind, Timeline, WallTime};
+use super::expectations::Expectations;
+use super::variants::{match_variant, NodeIndex};
+use crate::grammar::DetachSpec;
+use crate::timeline::{seconds_between, Event, EventKind, Timeline, WallTime};
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// What a failover did to the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailoverKind {
+    /// The primary's backend was detached and another became primary.
+    PrimaryFailover,
+    /// A standby's backend was detached; the primary stayed.
+    StandbyDetach,
+    /// The failover left no primary ("set new primary node: -1").
+    NoPrimary,
+    /// The log does not say which backend was primary before.
+    Unknown,
+}
+
+impl FailoverKind {
+    fn fits(self, detach: DetachSpec) -> bool {
+        match (self, detach) {
+            (_, DetachSpec::Any) | (FailoverKind::Unknown, _) => true,
+            (FailoverKind::PrimaryFailover | FailoverKind::NoPrimary, DetachSpec::Primary) => true,
+            (FailoverKind::StandbyDetach, DetachSpec::Standby) => true,
+            _ => false,
+        }
+    }
+}
 
 /// One failover: a failover command on one node, up to that node's next "failover done".
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -16,12 +46,26 @@ pub struct Failover {
     pub started: Option<WallTime>,
     /// When the failover was done.
     pub done: Option<WallTime>,
+    /// A primary failover, a standby detach, or one that left no primary.
+    pub kind: FailoverKind,
+    /// The profile sequence this failover followed (how it started: `lost_peer`, ...), when one
+    /// matched.
+    pub started_by: Option<String>,
+    /// This failover's own phase durations in seconds (`first_sign_to_failover_done`,
+    /// `backend_down_to_failover_command`, ...), measured on its executor.
+    pub phases: BTreeMap<String, f64>,
     /// Timeline index of the failover command.
     #[serde(skip)]
     pub command_index: usize,
     /// Timeline index of "failover done", when seen.
     #[serde(skip)]
     pub done_index: Option<usize>,
+    /// Timeline index after the executor's previous failover (where this one's signs start).
+    #[serde(skip)]
+    pub window_start: usize,
+    /// Why no sequence matched (empty when one did, or none was asked for).
+    #[serde(skip)]
+    pub sequence_problems: Vec<String>,
 }
 
 /// The attribute `name` as an integer.
@@ -29,49 +73,176 @@ pub fn int_attr(e: &Event, name: &str) -> Option<i64> {
     e.attrs.get(name).and_then(|v| v.as_i64())
 }
 
-/// Every failover in time order.
+#[derive(Default)]
+struct NodeState {
+    failed: Option<i64>,
+    open: Option<usize>,
+    window_start: usize,
+}
+
+/// Every failover in time order (one pass over the timeline).
 pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
     let events = timeline.events();
-    let mut out = Vec::new();
+    let mut out: Vec<Failover> = Vec::new();
+    let mut nodes: HashMap<&str, NodeState> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
-        if e.kind != EventKind::FailoverCommand {
-            continue;
+        let st = nodes.entry(e.node.as_str()).or_default();
+        match e.kind {
+            EventKind::BackendDown | EventKind::DegenerateRequest => {
+                if let Some(id) = int_attr(e, "node_id") {
+                    st.failed = Some(id);
+                }
+            }
+            EventKind::PrimaryFound | EventKind::NewPrimary => {
+                let id = int_attr(e, "node_id");
+                if let (Some(f), EventKind::NewPrimary) = (st.open, e.kind) {
+                    if out[f].new_primary_node_id.is_none() {
+                        out[f].new_primary_node_id = id;
+                    }
+                }
+            }
+            EventKind::FailoverDone => {
+                if let Some(f) = st.open.take() {
+                    out[f].done = e.time;
+                    out[f].done_index = Some(i);
+                    st.window_start = i + 1;
+                }
+            }
+            EventKind::FailoverCommand => {
+                if let Some(f) = st.open.take() {
+                    // The previous failover never logged "done": its window ends here.
+                    st.window_start = out[f].command_index + 1;
+                }
+                out.push(Failover {
+                    executor: e.node.clone(),
+                    failed_node_id: st.failed,
+                    new_primary_node_id: None,
+                    started: e.time,
+                    done: None,
+                    kind: FailoverKind::Unknown,
+                    started_by: None,
+                    phases: BTreeMap::new(),
+                    command_index: i,
+                    done_index: None,
+                    window_start: st.window_start,
+                    sequence_problems: Vec::new(),
+                });
+                st.open = Some(out.len() - 1);
+            }
+            _ => {}
         }
-        let failed_node_id = events[..i]
-            .iter()
-            .rev()
-            .filter(|p| p.node == e.node)
-            .filter(|p| {
-                matches!(
-                    p.kind,
-                    EventKind::BackendDown | EventKind::DegenerateRequest
-                )
-            })
-            .find_map(|p| int_attr(p, "node_id"));
-        let next_command = events[i + 1..]
-            .iter()
-            .position(|n| n.node == e.node && n.kind == EventKind::FailoverCommand)
-            .map_or(events.len(), |p| i + 1 + p);
-        let within = || {
-            events[i + 1..next_command]
-                .iter()
-                .enumerate()
-                .map(move |(k, n)| (i + 1 + k, n))
-                .filter(|(_, n)| n.node == e.node)
-        };
-        let new_primary_node_id = within()
-            .find(|(_, n)| n.kind == EventKind::NewPrimary)
-            .and_then(|(_, n)| int_attr(n, "node_id"));
-        let done = within().find(|(_, n)| n.kind == EventKind::FailoverDone);
-        out.push(Failover {
-            executor: e.node.clone(),
-            failed_node_id,
-            new_primary_node_id,
-            started: e.time,
-            done: done.and_then(|(_, n)| n.time),
-            command_index: i,
-            done_index: done.map(|(k, _)| k),
-        });
+    }
+    // Classify with the primary known before each command (recomputed in the same order).
+    let mut before: HashMap<&str, Option<i64>> = HashMap::new();
+    let mut global: Option<i64> = None;
+    let mut next = 0usize;
+    for (i, e) in events.iter().enumerate() {
+        while next < out.len() && out[next].command_index == i {
+            let prev = before.get(e.node.as_str()).copied().flatten().or(global);
+            let f = &mut out[next];
+            f.kind = match (f.new_primary_node_id, f.failed_node_id, prev) {
+                (Some(n), _, _) if n < 0 => FailoverKind::NoPrimary,
+                (_, Some(failed), Some(p)) if failed == p => FailoverKind::PrimaryFailover,
+                (_, Some(_), Some(_)) => FailoverKind::StandbyDetach,
+                (Some(n), Some(failed), None) if n != failed => FailoverKind::PrimaryFailover,
+                _ => FailoverKind::Unknown,
+            };
+            next += 1;
+        }
+        if matches!(e.kind, EventKind::PrimaryFound | EventKind::NewPrimary) {
+            if let Some(id) = int_attr(e, "node_id").filter(|id| *id >= 0) {
+                before.insert(e.node.as_str(), Some(id));
+                global = Some(id);
+            }
+        }
     }
     out
+}
+
+/// The failover chain measured per failover, in order; consecutive pairs are phases.
+const CHAIN: &[EventKind] = &[
+    EventKind::LeaderLost,
+    EventKind::BackendDown,
+    EventKind::FailoverCommand,
+    EventKind::NewPrimary,
+    EventKind::FailoverDone,
+];
+
+/// Every failover, each matched against the expected sequences on its own executor (which
+/// one it followed, or why none) and with its own phase durations.
+pub fn judged_failovers(timeline: &Timeline, exp: &Expectations) -> Vec<Failover> {
+    let mut all = failovers(timeline);
+    let events = timeline.events();
+    let index = NodeIndex::new(timeline);
+    // Kinds that run beside a failover (the VIP) may come after its "done": they are looked for
+    // up to the executor's next failover.
+    let mut next_command: Vec<usize> = vec![events.len().saturating_sub(1); all.len()];
+    let mut last_on: HashMap<&str, usize> = HashMap::new();
+    for (k, f) in all.iter().enumerate() {
+        if let Some(prev) = last_on.insert(f.executor.as_str(), k) {
+            next_command[prev] = f.command_index;
+        }
+    }
+    drop(last_on);
+    for (k, f) in all.iter_mut().enumerate() {
+        let end = f.done_index.unwrap_or(f.command_index);
+        let mut first_sign = None;
+        if !exp.variants.is_empty() {
+            let mut best: Option<(usize, String, Vec<String>)> = None;
+            for v in exp.variants.iter().filter(|v| f.kind.fits(v.detach)) {
+                let m = match_variant(
+                    &index,
+                    events,
+                    &f.executor,
+                    (f.window_start, end, next_command[k]),
+                    v,
+                );
+                if m.problems.is_empty() {
+                    f.started_by = Some(v.name.clone());
+                    first_sign = m.first;
+                    best = None;
+                    break;
+                }
+                if best.as_ref().is_none_or(|(n, _, _)| m.problems.len() < *n) {
+                    best = Some((m.problems.len(), v.name.clone(), m.problems));
+                }
+            }
+            if let Some((_, name, problems)) = best {
+                f.sequence_problems = problems
+                    .into_iter()
+                    .map(|p| format!("closest sequence {name}: {p}"))
+                    .collect();
+            }
+        }
+        let mut found: Vec<(EventKind, usize)> = Vec::new();
+        let mut from = f.window_start;
+        for kind in CHAIN {
+            if let Some(i) = index.first_in(events, &f.executor, *kind, from, end) {
+                found.push((*kind, i));
+                from = i;
+            }
+        }
+        for pair in found.windows(2) {
+            let ((ka, ia), (kb, ib)) = (pair[0], pair[1]);
+            if let Some(s) = seconds_between(&events[ia], &events[ib]) {
+                f.phases
+                    .insert(format!("{}_to_{}", ka.name(), kb.name()), s);
+            }
+        }
+        let get = |k: EventKind| found.iter().find(|(x, _)| *x == k).map(|(_, i)| *i);
+        for start in [EventKind::LeaderLost, EventKind::BackendDown] {
+            if let (Some(a), Some(b)) = (get(start), get(EventKind::FailoverDone)) {
+                if let Some(s) = seconds_between(&events[a], &events[b]) {
+                    f.phases
+                        .insert(format!("{}_to_failover_done", start.name()), s);
+                }
+            }
+        }
+        if let (Some(a), Some(d)) = (first_sign, f.done_index) {
+            if let Some(s) = seconds_between(&events[a], &events[d]) {
+                f.phases.insert("first_sign_to_failover_done".into(), s);
+            }
+        }
+    }
+    all
 }

@@ -1,5 +1,6 @@
 //! The fixed set of checkers a run is judged by.
 
+use super::damage::{check_primary_kept, check_split_brain, check_vip_holders};
 use super::durations::{check_durations, durations};
 use super::executor::check_single_executor;
 use super::expectations::Expectations;
@@ -10,7 +11,7 @@ use super::verdict::Check;
 use crate::timeline::Timeline;
 
 /// Runs every checker, in a fixed order: sequence, single executor, ids, forbidden patterns,
-/// durations.
+/// durations, split brain, VIP holders, primary kept.
 pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
     let measured = durations(timeline, exp);
     vec![
@@ -19,5 +20,8 @@ pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
         check_ids_agree(timeline),
         check_forbidden(timeline),
         check_durations(&measured, exp),
+        check_split_brain(timeline),
+        check_vip_holders(timeline),
+        check_primary_kept(timeline),
     ]
 }

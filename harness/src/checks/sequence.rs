@@ -2,7 +2,7 @@
 //! step's, optionally within a time window.
 
 use super::expectations::Expectations;
-use super::failovers::failovers;
+use super::failovers::{failovers, judged_failovers, FailoverKind};
 use super::verdict::{cite, Check, Verdict};
 use crate::timeline::{seconds_between, Timeline};
 
@@ -23,7 +23,14 @@ pub fn sequence_node(timeline: &Timeline, exp: &Expectations) -> Option<String> 
     if let Some(n) = &exp.sequence_node {
         return Some(n.clone());
     }
-    if let Some(f) = failovers(timeline).first() {
+    // The headline is the first failover that moved the primary: under split brain the
+    // isolated node may first detach its healthy peer, which is not the failover to describe.
+    let all = failovers(timeline);
+    if let Some(f) = all
+        .iter()
+        .find(|f| f.kind == FailoverKind::PrimaryFailover)
+        .or(all.first())
+    {
         return Some(f.executor.clone());
     }
     timeline
@@ -70,6 +77,9 @@ pub fn match_steps(timeline: &Timeline, exp: &Expectations, node: &str) -> Vec<S
 /// Checks the expected sequence (see the module doc).
 pub fn check_sequence(timeline: &Timeline, exp: &Expectations) -> Check {
     const NAME: &str = "sequence";
+    if !exp.variants.is_empty() {
+        return check_each_failover(timeline, exp);
+    }
     if exp.steps.is_empty() {
         return Check::new(NAME, Verdict::Pass, "no sequence expected");
     }
@@ -156,5 +166,41 @@ pub fn check_sequence(timeline: &Timeline, exp: &Expectations) -> Check {
             Verdict::Fail,
             format!("on {node}: {}", problems.join("; ")),
         )
+    }
+}
+
+/// With a profile's sequences: every failover, on its own executor, must follow one of them.
+fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
+    const NAME: &str = "sequence";
+    let all = judged_failovers(timeline, exp);
+    if all.is_empty() {
+        return Check::new(NAME, Verdict::Pass, "no failover to check");
+    }
+    let events = timeline.events();
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for f in &all {
+        let at = cite(&events[f.command_index]);
+        match &f.started_by {
+            Some(name) => good.push(format!("{} {name} ({at})", f.executor)),
+            None => bad.push(format!(
+                "failover on {} ({at}) follows no known sequence: {}",
+                f.executor,
+                f.sequence_problems.join("; ")
+            )),
+        }
+    }
+    if bad.is_empty() {
+        Check::new(
+            NAME,
+            Verdict::Pass,
+            format!(
+                "{} failover(s) in a known order: {}",
+                all.len(),
+                good.join(", ")
+            ),
+        )
+    } else {
+        Check::new(NAME, Verdict::Fail, bad.join(" | "))
     }
 }

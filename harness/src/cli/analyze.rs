@@ -2,7 +2,7 @@
 //! and maps its verdict to the exit code (0 pass, 1 a check failed, 2 bad input, 4 unknown).
 
 use super::{report_error, Outcome};
-use crate::analyze::{self, AnalyzeOptions, ProfileChoice};
+use crate::analyze::{self, AnalyzeOptions, Expect, ProfileChoice};
 use crate::checks::Verdict;
 use crate::exit_code::ExitCode;
 use std::io::Write;
@@ -15,6 +15,27 @@ pub enum Format {
     Text,
     /// The versioned JSON record (`format_version: 1`, see docs/analyze.md).
     Json,
+}
+
+/// `--expect` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExpectArg {
+    /// A failover must have run (exit 1 when none did).
+    Failover,
+    /// No failover may have run (exit 1 when one did).
+    None,
+    /// Whatever happened; exit 1 only on damage (split brain, two VIP holders, no primary).
+    Any,
+}
+
+impl From<ExpectArg> for Expect {
+    fn from(a: ExpectArg) -> Expect {
+        match a {
+            ExpectArg::Failover => Expect::Failover,
+            ExpectArg::None => Expect::None,
+            ExpectArg::Any => Expect::Any,
+        }
+    }
 }
 
 /// Arguments of `hachaos analyze`.
@@ -32,6 +53,9 @@ pub struct AnalyzeArgs {
     /// Also write the HTML timeline (the same page as a run's timeline.html) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// What should have happened: `failover`, `none`, or `any` (only damage fails).
+    #[arg(long, value_enum, default_value_t = ExpectArg::Any)]
+    pub expect: ExpectArg,
     /// `NODE=PATH` log files (a node may repeat; PATH may be a directory), or a run's `logs/`
     /// directory holding one folder per node.
     #[arg(required = true, value_name = "NODE=PATH")]
@@ -49,42 +73,83 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             }
         }
     }
+    if let Some(html) = &args.html {
+        if let Some(input) = inputs.iter().find(|i| same_file(&i.path, html)) {
+            eprintln!(
+                "error: --html {} is one of the inputs ({}={}); refusing to overwrite it",
+                html.display(),
+                input.node,
+                input.path.display()
+            );
+            return ExitCode::BadInput;
+        }
+    }
     let choice = match (&args.profile_file, args.profile.as_str()) {
         (Some(path), _) => ProfileChoice::File(path.clone()),
         (None, "auto") => ProfileChoice::Auto,
         (None, name) => ProfileChoice::Builtin(name.to_string()),
     };
-    let record = match analyze::analyze(&inputs, &choice, &AnalyzeOptions::default()) {
+    let options = AnalyzeOptions {
+        expect: Some(args.expect.into()),
+        ..AnalyzeOptions::default()
+    };
+    let record = match analyze::analyze(&inputs, &choice, &options) {
         Ok(r) => r,
         Err(e) => {
             report_error(&e);
             return ExitCode::BadInput;
         }
     };
+    for s in &record.skipped {
+        eprintln!(
+            "warning: skipped {}={}: {}",
+            s.node,
+            s.path,
+            analyze::escape_control(&s.reason)
+        );
+    }
     if let Some(path) = &args.html {
         if let Err(e) = std::fs::write(path, crate::report::analysis_html(&record)) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::Environment;
         }
     }
-    match args.format {
-        Format::Text => print!("{}", analyze::render_text(&record)),
-        Format::Json => {
-            // Streamed: a record with many events never exists twice in memory.
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let written = serde_json::to_writer_pretty(&mut out, &record)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-                .and_then(|()| out.flush());
-            if let Err(e) = written {
-                report_error(&e);
-                return ExitCode::Unknown;
-            }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match args.format {
+        Format::Text => out.write_all(analyze::render_text(&record).as_bytes()),
+        // Streamed: a record with many events never exists twice in memory.
+        Format::Json => serde_json::to_writer_pretty(&mut out, &record)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+    }
+    .and_then(|()| out.flush());
+    if let Err(e) = written {
+        // A reader that went away (`| head`) is not an error worth a message.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            report_error(&e);
+            return ExitCode::Unknown;
         }
     }
     match record.verdict {
         Verdict::Pass => ExitCode::Pass,
         Verdict::Fail => ExitCode::ScenarioFailed,
         Verdict::Unknown => ExitCode::Unknown,
+    }
+}
+
+/// Whether `a` and `b` name the same file (`b` may not exist yet).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let canon = |p: &std::path::Path| {
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let parent = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => std::path::Path::new("."),
+            };
+            Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+        })
+    };
+    match (canon(a), canon(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
     }
 }

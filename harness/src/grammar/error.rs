@@ -39,6 +39,24 @@ pub enum ProfileError {
         /// The rule's kind.
         kind: String,
     },
+    /// A sequence names an event kind that does not exist.
+    #[error("profile {profile}: {what} has unknown event kind `{kind}`")]
+    UnknownSequenceKind {
+        /// The profile name.
+        profile: String,
+        /// Where (`sequences.NAME.steps[i]`).
+        what: String,
+        /// The offending name.
+        kind: String,
+    },
+    /// A sequence step requires nothing, so it could never be checked.
+    #[error("profile {profile}: {what} requires no event kind")]
+    EmptyStep {
+        /// The profile name.
+        profile: String,
+        /// Where.
+        what: String,
+    },
     /// `--profile` named no built-in profile.
     #[error("unknown profile `{0}` (built in: pgpool, kingbase-v8r3)")]
     Unknown(String),

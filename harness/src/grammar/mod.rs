@@ -9,8 +9,10 @@ mod spec;
 mod time;
 
 pub use error::{ProfileError, ScanError};
-pub use profile::{detect, Prefix, Profile, Rule, BUILTIN_NAMES};
+pub use profile::{detect, Envelope, Prefix, Profile, Rule, Sequence, SequenceStep, BUILTIN_NAMES};
 pub use redact::{Redactor, MASK};
 pub use scan::{FileScan, FileStats, Grammar, ReadFailure, MAX_LINE};
-pub use spec::{AttrType, PrefixSpec, ProfileSpec, RuleSpec};
+pub use spec::{
+    AttrType, DetachSpec, EnvelopeSpec, PrefixSpec, ProfileSpec, RuleSpec, SequenceSpec, StepSpec,
+};
 pub use time::{leading_time, parse_datetime};

@@ -1,7 +1,7 @@
 //! A compiled, validated profile: the regexes built, the event kinds resolved.
 
 use super::error::ProfileError;
-use super::spec::{AttrType, ProfileSpec};
+use super::spec::{AttrType, DetachSpec, ProfileSpec};
 use crate::timeline::EventKind;
 use regex::Regex;
 
@@ -46,6 +46,41 @@ pub struct Rule {
     pub set: Vec<(String, String)>,
 }
 
+/// A line wrapper (syslog, journald, a quote), compiled.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    /// Its name in the profile.
+    pub name: String,
+    /// The anchored regex.
+    pub regex: Regex,
+}
+
+/// One step of an expected sequence, kinds resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceStep {
+    /// What the step is.
+    pub title: String,
+    /// Kinds that must all occur.
+    pub required: Vec<EventKind>,
+    /// Kinds shown with the step.
+    pub optional: Vec<EventKind>,
+}
+
+/// One expected way a failover unfolds (see [`super::SequenceSpec`]), kinds resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequence {
+    /// Its name, reported as how a failover started.
+    pub name: String,
+    /// What it is.
+    pub description: String,
+    /// Whether it detaches the primary or a standby.
+    pub detach: DetachSpec,
+    /// Steps in order.
+    pub steps: Vec<SequenceStep>,
+    /// Kinds required after the first step, in any order.
+    pub unordered: Vec<EventKind>,
+}
+
 /// A validated profile, ready to build a [`super::Grammar`].
 #[derive(Clone, Debug)]
 pub struct Profile {
@@ -63,6 +98,10 @@ pub struct Profile {
     pub glued: Option<Regex>,
     /// Rules, in priority order.
     pub rules: Vec<Rule>,
+    /// Line wrappers removed before the prefixes are tried.
+    pub envelopes: Vec<Envelope>,
+    /// The expected ways a failover unfolds; empty = the seed's sequence.
+    pub sequences: Vec<Sequence>,
 }
 
 fn compile(profile: &str, what: String, re: &str) -> Result<Regex, ProfileError> {
@@ -138,6 +177,51 @@ impl Profile {
                 set: r.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             });
         }
+        let mut envelopes = Vec::new();
+        for e in &spec.envelopes {
+            envelopes.push(Envelope {
+                name: e.name.clone(),
+                regex: compile(&name, format!("envelope `{}`", e.name), &e.regex)?,
+            });
+        }
+        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, ProfileError> {
+            names
+                .iter()
+                .map(|k| {
+                    EventKind::from_name(k).ok_or_else(|| ProfileError::UnknownSequenceKind {
+                        profile: name.clone(),
+                        what: what.to_string(),
+                        kind: k.clone(),
+                    })
+                })
+                .collect()
+        };
+        let mut sequences = Vec::new();
+        for q in &spec.sequences {
+            let mut steps = Vec::new();
+            for (i, st) in q.steps.iter().enumerate() {
+                let what = format!("sequences.{}.steps[{i}]", q.name);
+                let required = kinds(&what, &st.required)?;
+                if required.is_empty() {
+                    return Err(ProfileError::EmptyStep {
+                        profile: name.clone(),
+                        what,
+                    });
+                }
+                steps.push(SequenceStep {
+                    title: st.title.clone(),
+                    required,
+                    optional: kinds(&what, &st.optional)?,
+                });
+            }
+            sequences.push(Sequence {
+                name: q.name.clone(),
+                description: q.description.clone(),
+                detach: q.detach,
+                steps,
+                unordered: kinds(&format!("sequences.{}.unordered", q.name), &q.unordered)?,
+            });
+        }
         Ok(Profile {
             name,
             description: spec.description,
@@ -146,6 +230,8 @@ impl Profile {
             prefixes,
             glued,
             rules,
+            envelopes,
+            sequences,
         })
     }
 

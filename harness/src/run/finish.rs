@@ -193,6 +193,7 @@ pub(super) async fn finish(
         &AnalyzeOptions {
             expectations: Some(expectations.clone()),
             extra_secrets: secrets.clone(),
+            ..AnalyzeOptions::default()
         },
     );
     let (mut log_events, mut checks): (Vec<Event>, Vec<Check>) = match analysis {
@@ -315,7 +316,7 @@ pub(super) async fn finish(
     let panic_declared = plan.expected_damage.contains(&Damage::Panic);
     for c in checks.iter_mut() {
         let declared = match c.name.as_str() {
-            "single_executor" | "ids_agree" => split_declared,
+            "single_executor" | "ids_agree" | "split_brain" | "vip_holders" => split_declared,
             "forbidden_patterns" => panic_declared,
             _ => false,
         };

@@ -99,6 +99,19 @@ pub enum EventKind {
     /// A peer watchdog node was lost without saying goodbye (crash, power loss, partition);
     /// attr `peer`. The counterpart of `peer_shutdown` for ungraceful failures.
     PeerLost,
+    /// The watchdog said the cluster is (or was) in split brain: two leaders at once.
+    SplitBrain,
+    /// A degenerate request was turned into a quarantine (no quorum): the backend is kept out
+    /// of use on this node but not failed over; attr `node_count`.
+    Quarantine,
+    /// A degenerate request was cancelled ("canceled by other pgpool"): another pgpool leads.
+    RequestCanceled,
+    /// A degenerate / failback / promote request was forwarded to the watchdog leader ("will be
+    /// handled by watchdog"); attr `request`.
+    RequestForwarded,
+    /// pgpool-II is exiting on its own (the system lost the network, a FATAL child); attr
+    /// `reason`.
+    PgpoolExit,
 }
 
 impl EventKind {
@@ -145,6 +158,11 @@ impl EventKind {
         EventKind::Forbidden,
         EventKind::FailoverScriptStarted,
         EventKind::PeerLost,
+        EventKind::SplitBrain,
+        EventKind::Quarantine,
+        EventKind::RequestCanceled,
+        EventKind::RequestForwarded,
+        EventKind::PgpoolExit,
     ];
 
     /// The stable snake_case name (the same string serde uses).
@@ -205,6 +223,11 @@ pub const EVENT_NAMES: &[&str] = &[
     "forbidden",
     "failover_script_started",
     "peer_lost",
+    "split_brain",
+    "quarantine",
+    "request_canceled",
+    "request_forwarded",
+    "pgpool_exit",
 ];
 
 impl std::fmt::Display for EventKind {
