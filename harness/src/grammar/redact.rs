@@ -7,11 +7,24 @@ use std::borrow::Cow;
 /// What replaces a secret.
 pub const MASK: &str = "***";
 
-/// Literal triggers: a line is only run through the redaction regexes when it contains one, so
-/// the scanner can fold them into its keyword search.
-pub const TRIGGERS: &[&str] = &["-W ", "-W\t", "password", "PASSWORD", "Password"];
+/// Literals announcing a secret, for the scanner's keyword search: `-W`, every case of `ssw`
+/// (password, passwd, PGPASSWORD, PassWord), a URI's `://`, `sshpass`. A line holding one is
+/// run through the redaction regexes (which match case-insensitively) and its secrets counted.
+pub const TRIGGERS: &[&str] = &[
+    "-W", "ssw", "ssW", "sSw", "sSW", "Ssw", "SsW", "SSw", "SSW", "://", "sshpass", "SSHPASS",
+];
+
+/// A quoted value (single or double quotes, backslash escapes inside), or a bare one.
+const QUOTED: &str = r#""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\\"(?:[^"\\]|\\[^"])*\\""#;
 
 /// Replaces secrets in text and counts how many it replaced.
+///
+/// It runs on an event's whole text, after a line pgpool broke in two has been joined, so a
+/// secret split across physical lines is seen whole. Shapes (keys in any case):
+/// `-W pw`, `-Wpw`, `-W "two words"` (pcp commands), `--password x` / `--password=x`,
+/// `password=x` / `passwd=x` / `PGPASSWORD=x` / `password: x` (a bare value runs to the next
+/// space, quote, comma or bracket, so `password=a;b` is masked whole), quoted values with
+/// escaped quotes, `"password":"x"` (JSON), a URI's `user:pw@`, `sshpass -p pw`.
 #[derive(Clone, Debug)]
 pub struct Redactor {
     patterns: Vec<Regex>,
@@ -22,11 +35,19 @@ impl Redactor {
     /// A redactor for the built-in secret shapes plus `literals` (passwords a live run knows).
     /// Empty literals are ignored: they would match everywhere.
     pub fn new(literals: &[String]) -> Redactor {
+        let bare = r#"[^\s"',\)\]]+"#;
         let patterns = [
-            // pcp_* commands: `-W <password>` (kingbase prints the pcp password this way).
-            r"(-W[ \t]+)([^\s\]\)]+)",
-            // conninfo and environment: password=..., PGPASSWORD=..., password: '...'
-            r#"((?i:password)\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s"',;\)\]]+)"#,
+            // pcp_* commands: `-W <password>`, `-W<password>`, `-W "two words"`.
+            format!(r#"((?:^|[\s\[(])-W[ \t]*)({QUOTED}|[^\s\]\)]+)"#),
+            // `--password x`, `--password=x`.
+            format!(r#"((?i:--password)(?:[ \t]+|=))({QUOTED}|{bare})"#),
+            // conninfo, environment, config and JSON: password=..., PGPASSWORD=..., passwd: ...,
+            // "password": "...".
+            format!(r#"((?i:passw(?:or)?d)\\?["']?\s*[=:]\s*)({QUOTED}|{bare})"#),
+            // A URI's credentials: scheme://user:password@host.
+            r#"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)@"#.to_string(),
+            // sshpass -p <password>.
+            format!(r#"((?i:sshpass)\s+-p[ \t]*)({QUOTED}|[^\s]+)"#),
         ]
         .iter()
         .map(|p| Regex::new(p).expect("built-in redaction regex compiles"))
@@ -37,9 +58,28 @@ impl Redactor {
         }
     }
 
-    /// The extra literal secrets, for the scanner's keyword search.
+    /// The extra literal secrets.
     pub fn literals(&self) -> &[String] {
         &self.literals
+    }
+
+    /// Byte ranges of the secrets in `text` (overlapping ranges are possible).
+    pub fn spans(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        for re in &self.patterns {
+            for c in re.captures_iter(text) {
+                if let Some(m) = c.get(2) {
+                    out.push(m.range());
+                }
+            }
+        }
+        for lit in &self.literals {
+            out.extend(
+                text.match_indices(lit.as_str())
+                    .map(|(i, m)| i..i + m.len()),
+            );
+        }
+        out
     }
 
     /// Redacts `text`, returning the new text and the number of secrets replaced.
@@ -54,8 +94,15 @@ impl Redactor {
             if n > 0 {
                 count += n;
                 out = Cow::Owned(
-                    re.replace_all(&out, |c: &regex::Captures<'_>| format!("{}{MASK}", &c[1]))
-                        .into_owned(),
+                    re.replace_all(&out, |c: &regex::Captures<'_>| {
+                        let tail = if c[0].ends_with('@') && !c[2].ends_with('@') {
+                            "@"
+                        } else {
+                            ""
+                        };
+                        format!("{}{MASK}{tail}", &c[1])
+                    })
+                    .into_owned(),
                 );
             }
         }
@@ -98,6 +145,39 @@ mod tests {
         let r = Redactor::new(&["topsecret".to_string(), String::new()]);
         let (t, n) = r.redact("connecting with topsecret twice: topsecret");
         assert_eq!((t.as_ref(), n), ("connecting with *** twice: ***", 2));
+    }
+
+    #[test]
+    fn every_documented_shape_is_masked_in_any_case() {
+        let r = Redactor::new(&[]);
+        for (line, secret) in [
+            ("pcp_attach_node -U x -Wpw1234 -n 0", "pw1234"),
+            ("pcp_attach_node -W \"two words\" -n 0", "two words"),
+            ("pg_basebackup --password hunter22 -h x", "hunter22"),
+            ("pg_basebackup --password=hunter23 -h x", "hunter23"),
+            ("host=a PassWord=MiXed42 user=b", "MiXed42"),
+            ("PGPASSWORD=envpw99 psql", "envpw99"),
+            ("{\"user\":\"a\",\"password\":\"jsonpw77\"}", "jsonpw77"),
+            ("password=semi;colon host=x", "semi;colon"),
+            ("password='it\\'s a secret' host=x", "s a secret"),
+            ("passwd=oldstyle55", "oldstyle55"),
+            (
+                "primary_conninfo = 'postgresql://repl:uripw66@node1:5432/db'",
+                "uripw66",
+            ),
+            ("sshpass -p sshpw88 ssh postgres@node1", "sshpw88"),
+        ] {
+            let (t, n) = r.redact(line);
+            assert!(n >= 1, "{line}: {t}");
+            assert!(!t.contains(secret), "{line}: {t}");
+        }
+    }
+
+    #[test]
+    fn a_uri_keeps_its_user_and_host() {
+        let r = Redactor::new(&[]);
+        let (t, _) = r.redact("postgresql://repl:pw@node1/db");
+        assert_eq!(t, "postgresql://repl:***@node1/db");
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub struct FileStats {
     pub unparsed: u64,
     /// Bytes read.
     pub bytes: u64,
-    /// Secrets masked in this file's lines that carried a keyword.
+    /// Secrets masked in this file's events (the only text that is ever output).
     pub redactions: u64,
     /// Lines longer than [`MAX_LINE`], cut.
     pub truncated_lines: u64,
@@ -172,9 +172,11 @@ impl Grammar {
         let mut len = 0usize;
         let mut eof = false;
         let mut first = true;
+        let mut cr_only = false;
         let mut skipping = false;
         let mut line_base = 0u64;
         loop {
+            let filled_from = len;
             while len < CHUNK && !eof {
                 match reader.read(&mut buf[len..]) {
                     Ok(0) => eof = true,
@@ -190,6 +192,16 @@ impl Grammar {
                 first = false;
                 if memchr::memchr(0, &buf[..len.min(BINARY_SNIFF)]).is_some() {
                     return Err(ReadFailure::Binary);
+                }
+                // Old Mac line endings: without this the whole file would be one line.
+                cr_only = memchr::memchr(b'\n', &buf[..len]).is_none()
+                    && memchr::memchr(b'\r', &buf[..len]).is_some();
+            }
+            if cr_only {
+                for b in &mut buf[filled_from..len] {
+                    if *b == b'\r' {
+                        *b = b'\n';
+                    }
                 }
             }
             if skipping {
@@ -236,10 +248,20 @@ pub enum ReadFailure {
     Binary,
 }
 
+/// What a line's envelope (syslog, journald) said.
+#[derive(Clone, Copy, Debug)]
+struct EnvHead {
+    time: Option<WallTime>,
+    pid: Option<u32>,
+    year_assumed: bool,
+}
+
 /// One physical line inside the current chunk.
 #[derive(Clone, Copy, Debug)]
 struct Line {
     start: usize,
+    /// Where the log line proper starts (after an envelope; `start` without one).
+    body: usize,
     /// End of kept content (no `\r\n`, capped at [`MAX_LINE`]).
     end: usize,
     /// Start of the next line (raw length = `next - start`).
@@ -248,12 +270,20 @@ struct Line {
     /// Indices into `hits` of keyword matches starting in this line.
     hits: (usize, usize),
     timed: bool,
+    env: Option<EnvHead>,
 }
 
 impl Line {
     fn has_hits(&self) -> bool {
         self.hits.0 < self.hits.1
     }
+}
+
+/// The nearest timestamped line: where its log line starts, and its envelope's time.
+#[derive(Clone, Copy)]
+struct Timed {
+    body: usize,
+    env_time: Option<WallTime>,
 }
 
 struct Step {
@@ -268,6 +298,15 @@ struct Head {
     pid: Option<u32>,
     message_start: usize,
     inherited: bool,
+    /// The text of a timestamp that is not a real date or time.
+    invalid: Option<String>,
+}
+
+/// What one record (a line, maybe with its continuation) yields.
+struct Parsed {
+    rule: usize,
+    attrs: BTreeMap<String, serde_json::Value>,
+    head: Head,
 }
 
 struct FileState<'g> {
@@ -283,7 +322,84 @@ struct FileState<'g> {
     candidates: Vec<usize>,
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Whether a line reads like the start of a sentence ("Then the script ...", "No route ..."):
+/// such a line after a complete event line is prose, not the rest of a broken line.
+fn sentence_like(content: &[u8]) -> bool {
+    content.len() > 2 && content[0].is_ascii_uppercase() && content[1].is_ascii_lowercase()
+}
+
 impl FileState<'_> {
+    /// The envelope of a line, if one of the profile's matches: bytes to skip and what it said.
+    /// A wrapper without a time of its own is only taken when a timestamp follows it.
+    fn envelope(&self, content: &[u8], timed: bool) -> Option<(usize, EnvHead)> {
+        let envelopes = &self.g.profile.envelopes;
+        let first = *content.first()?;
+        // Cheap gates: pgpool and PostgreSQL lines (timed, a space after the date) never carry
+        // one, so dense logs pay nothing.
+        let iso = timed && content.len() > 10 && content[10] == b'T';
+        let maybe = iso
+            || (!timed
+                && (first.is_ascii_uppercase()
+                    || matches!(first, b' ' | b'\t' | b'>' | b'`' | b'"' | b'\'')));
+        if envelopes.is_empty() || !maybe {
+            return None;
+        }
+        let head = &content[..content.len().min(512)];
+        let text = match std::str::from_utf8(head) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        };
+        for env in envelopes {
+            let Some(caps) = env.regex.captures(text) else {
+                continue;
+            };
+            let skip = caps.get(0).map_or(0, |m| m.end());
+            if skip == 0 {
+                continue;
+            }
+            let mut year_assumed = false;
+            let time = if let Some(t) = caps.name("time") {
+                parse_datetime(t.as_str().as_bytes())
+            } else if let (Some(mon), Some(day), Some(tod)) =
+                (caps.name("month"), caps.name("day"), caps.name("tod"))
+            {
+                let month = MONTHS.iter().position(|m| *m == mon.as_str())? as u32 + 1;
+                let day: u32 = day.as_str().parse().ok()?;
+                let (tod, precision, _) = parse_time_of_day(tod.as_str().as_bytes())?;
+                let year = match self.last_time {
+                    Some(t) => chrono::Datelike::year(&t.at),
+                    None => {
+                        year_assumed = true;
+                        chrono::Datelike::year(&chrono::Utc::now())
+                    }
+                };
+                chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| WallTime {
+                    at: d.and_time(tod),
+                    precision,
+                })
+            } else {
+                None
+            };
+            if time.is_none() && timestamp_start(&content[skip..]).is_none() {
+                continue;
+            }
+            let pid = caps.name("pid").and_then(|m| m.as_str().parse().ok());
+            return Some((
+                skip,
+                EnvHead {
+                    time,
+                    pid,
+                    year_assumed,
+                },
+            ));
+        }
+        None
+    }
+
     fn process(&mut self, buf: &[u8], eof: bool, line_base: u64) -> Step {
         self.hits.clear();
         // Overlapping search has no SIMD prefilter (it cost 4/5 of the run time); restarting a
@@ -306,7 +422,7 @@ impl FileState<'_> {
         let mut pos = 0usize;
         let mut no = line_base;
         let mut pending: Option<Line> = None;
-        let mut last_timed: Option<usize> = None;
+        let mut last_timed: Option<Timed> = None;
         let mut skip_rest_of_line = false;
         while pos < buf.len() {
             let (raw_end, next) = match memchr::memchr(b'\n', &buf[pos..]) {
@@ -331,26 +447,42 @@ impl FileState<'_> {
             while hi < self.hits.len() && self.hits[hi].0 < next {
                 hi += 1;
             }
+            let content = &buf[pos..end];
+            let mut timed = timestamp_start(content).is_some();
+            let mut body = pos;
+            let mut env = None;
+            if let Some((skip, e)) = self.envelope(content, timed) {
+                body = pos + skip;
+                timed = e.time.is_some() || timestamp_start(&buf[body..end]).is_some();
+                env = Some(e);
+            }
             let line = Line {
                 start: pos,
+                body,
                 end,
                 next,
                 no,
                 hits: (h0, hi),
-                timed: timestamp_start(&buf[pos..end]).is_some(),
+                timed,
+                env,
             };
             pos = next;
             if let Some(p) = pending.take() {
-                if self.continues(buf, &p, &line) {
+                if self.may_continue(buf, &p, &line) && self.should_join(buf, &p, &line, last_timed)
+                {
                     self.flush(buf, &p, Some(&line), last_timed);
                     continue;
                 }
                 self.flush(buf, &p, None, last_timed);
             }
             if line.timed {
-                last_timed = Some(line.start);
+                let t = Timed {
+                    body: line.body,
+                    env_time: line.env.and_then(|e| e.time),
+                };
+                last_timed = Some(t);
                 if !self.awaiting_time.is_empty() {
-                    self.resolve_awaiting(leading_time(&buf[line.start..line.end]));
+                    self.resolve_awaiting(time_of(buf, t, line.end));
                 }
                 pending = Some(line);
             } else {
@@ -368,7 +500,7 @@ impl FileState<'_> {
                 next_base = p.no - 1;
             }
         }
-        if let Some(t) = last_timed.and_then(|s| leading_time(&buf[s..])) {
+        if let Some(t) = last_timed.and_then(|t| time_of(buf, t, buf.len())) {
             self.last_time = Some(t);
         }
         Step {
@@ -378,8 +510,8 @@ impl FileState<'_> {
         }
     }
 
-    /// Whether `next` is the second half of the broken line `first`.
-    fn continues(&self, buf: &[u8], first: &Line, next: &Line) -> bool {
+    /// Whether `next` may be the second half of the broken line `first` (by its shape only).
+    fn may_continue(&self, buf: &[u8], first: &Line, next: &Line) -> bool {
         let content = &buf[next.start..next.end];
         if next.timed || content.iter().all(|b| b.is_ascii_whitespace()) {
             return false;
@@ -395,13 +527,42 @@ impl FileState<'_> {
                 }
             }
         }
-        let text = String::from_utf8_lossy(&buf[first.start..first.end]);
+        let text = String::from_utf8_lossy(&buf[first.body..first.end]);
         self.g
             .profile
             .prefixes
             .iter()
             .find(|p| p.regex.is_match(&text))
             .is_some_and(|p| p.continuation)
+    }
+
+    /// Whether joining `next` to `first` is needed: a secret runs across the break, only the
+    /// joined text is an event, or both are and `next` is not prose that merely follows a
+    /// complete line (a sentence: "Then the script hung.").
+    fn should_join(&mut self, buf: &[u8], first: &Line, next: &Line, lt: Option<Timed>) -> bool {
+        if !first.has_hits() && !next.has_hits() {
+            return true;
+        }
+        let one = String::from_utf8_lossy(&buf[first.body..first.end]).into_owned();
+        let mut joined = one.clone();
+        joined.push_str(&String::from_utf8_lossy(&buf[next.start..next.end]));
+        let cut = one.len();
+        if self
+            .g
+            .redactor
+            .spans(&joined)
+            .iter()
+            .any(|r| r.start < cut && r.end > cut)
+        {
+            return true;
+        }
+        let alone = self.parse(&one, buf, first, None, lt);
+        let both = self.parse(&joined, buf, first, Some(next), lt);
+        match (alone, both) {
+            (None, Some(_)) => true,
+            (Some(_), Some(_)) => !sentence_like(&buf[next.start..next.end]),
+            _ => false,
+        }
     }
 
     fn resolve_awaiting(&mut self, time: Option<WallTime>) {
@@ -414,98 +575,134 @@ impl FileState<'_> {
         }
     }
 
-    fn inherited_time(&self, buf: &[u8], last_timed: Option<usize>) -> Option<WallTime> {
+    fn inherited_time(&self, buf: &[u8], last_timed: Option<Timed>) -> Option<WallTime> {
         last_timed
-            .and_then(|s| leading_time(&buf[s..]))
+            .and_then(|t| time_of(buf, t, buf.len()))
             .or(self.last_time)
     }
 
-    /// Turns one record (a line, maybe with its continuation) into at most one event.
-    fn flush(&mut self, buf: &[u8], first: &Line, cont: Option<&Line>, last_timed: Option<usize>) {
-        let lines = 1 + u64::from(cont.is_some());
-        let mut parsed = first.timed;
+    /// Matches a record's text against its candidate rules (set in `self.candidates`).
+    fn parse(
+        &mut self,
+        text: &str,
+        buf: &[u8],
+        first: &Line,
+        cont: Option<&Line>,
+        last_timed: Option<Timed>,
+    ) -> Option<Parsed> {
+        self.collect_candidates(first, cont);
+        if self.candidates.is_empty() {
+            return None;
+        }
+        let head = self.head(text, buf, first, last_timed);
+        let message = &text[head.message_start.min(text.len())..];
+        let rules = &self.g.profile.rules;
+        for &ri in &self.candidates {
+            let rule = &rules[ri];
+            let Some(caps) = rule.regex.captures(message) else {
+                continue;
+            };
+            let mut attrs = BTreeMap::new();
+            for name in rule.regex.capture_names().flatten() {
+                let Some(m) = caps.name(name) else { continue };
+                let ty = rule
+                    .attr_types
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(AttrType::String, |(_, t)| *t);
+                let value = match ty {
+                    AttrType::Int => m
+                        .as_str()
+                        .parse::<i64>()
+                        .map(serde_json::Value::from)
+                        .unwrap_or_else(|_| serde_json::Value::from(m.as_str())),
+                    AttrType::String => serde_json::Value::from(m.as_str()),
+                };
+                attrs.insert(name.to_string(), value);
+            }
+            for (k, v) in &rule.set {
+                attrs.insert(k.clone(), serde_json::Value::from(v.as_str()));
+            }
+            return Some(Parsed {
+                rule: ri,
+                attrs,
+                head,
+            });
+        }
+        None
+    }
+
+    /// Fills `self.candidates`; returns whether a secret trigger is in the record.
+    fn collect_candidates(&mut self, first: &Line, cont: Option<&Line>) -> bool {
         let hit_range = (first.hits.0, cont.map_or(first.hits.1, |c| c.hits.1));
-        let in_content =
-            |pos: usize| (pos < first.end) || cont.is_some_and(|c| pos >= c.start && pos < c.end);
+        let in_content = |pos: usize| {
+            (pos >= first.body && pos < first.end)
+                || cont.is_some_and(|c| pos >= c.start && pos < c.end)
+        };
         self.candidates.clear();
         let mut secret = false;
         for &(pos, pat) in &self.hits[hit_range.0..hit_range.1] {
-            if !in_content(pos) {
-                continue;
+            if in_content(pos) {
+                let info = &self.g.patterns[pat as usize];
+                secret |= info.secret;
+                self.candidates.extend_from_slice(&info.rules);
             }
-            let info = &self.g.patterns[pat as usize];
-            secret |= info.secret;
-            self.candidates.extend_from_slice(&info.rules);
         }
+        self.candidates.sort_unstable();
+        self.candidates.dedup();
+        secret
+    }
+
+    /// Turns one record (a line, maybe with its continuation) into at most one event.
+    fn flush(&mut self, buf: &[u8], first: &Line, cont: Option<&Line>, last_timed: Option<Timed>) {
+        let lines = 1 + u64::from(cont.is_some());
+        let mut parsed = first.timed;
+        let secret = self.collect_candidates(first, cont);
         if self.candidates.is_empty() && !secret {
             if parsed {
                 self.scan.stats.parsed += lines;
             }
             return;
         }
-        self.candidates.sort_unstable();
-        self.candidates.dedup();
-        let mut raw = String::from_utf8_lossy(&buf[first.start..first.end]).into_owned();
+        let mut raw = String::from_utf8_lossy(&buf[first.body..first.end]).into_owned();
         if let Some(c) = cont {
             raw.push_str(&String::from_utf8_lossy(&buf[c.start..c.end]));
         }
         let trimmed = raw.trim_end();
-        let (text, redacted) = if secret {
-            self.g.redactor.redact(trimmed)
-        } else {
-            (std::borrow::Cow::Borrowed(trimmed), 0)
-        };
+        // Redacted before matching, so no attribute can carry a secret either.
+        let (text, redacted) = self.g.redactor.redact(trimmed);
+        let text = text.into_owned();
+        // Secrets are counted on every line that carries one, shown or not.
         self.scan.stats.redactions += redacted;
-        if !self.candidates.is_empty() {
-            let head = self.head(&text, buf, first, last_timed);
-            let message = &text[head.message_start..];
-            let rules = &self.g.profile.rules;
-            for &ri in &self.candidates {
-                let rule = &rules[ri];
-                let Some(caps) = rule.regex.captures(message) else {
-                    continue;
-                };
-                let mut attrs = BTreeMap::new();
-                for name in rule.regex.capture_names().flatten() {
-                    let Some(m) = caps.name(name) else { continue };
-                    let ty = rule
-                        .attr_types
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map_or(AttrType::String, |(_, t)| *t);
-                    let value = match ty {
-                        AttrType::Int => m
-                            .as_str()
-                            .parse::<i64>()
-                            .map(serde_json::Value::from)
-                            .unwrap_or_else(|_| serde_json::Value::from(m.as_str())),
-                        AttrType::String => serde_json::Value::from(m.as_str()),
-                    };
-                    attrs.insert(name.to_string(), value);
-                }
-                for (k, v) in &rule.set {
-                    attrs.insert(k.clone(), serde_json::Value::from(v.as_str()));
-                }
-                if head.inherited {
-                    attrs.insert("time_inherited".to_string(), serde_json::Value::Bool(true));
-                }
-                if head.time.is_none() {
-                    self.awaiting_time.push(self.scan.events.len());
-                }
-                self.scan.events.push(Event {
-                    node: self.node.to_string(),
-                    file: self.file.to_string(),
-                    line: first.no,
-                    time: head.time,
-                    offset_ms: None,
-                    kind: rule.kind,
-                    attrs,
-                    pid: head.pid,
-                    text: text.to_string(),
-                });
-                parsed = true;
-                break;
+        if let Some(p) = self.parse(&text, buf, first, cont, last_timed) {
+            let mut attrs = p.attrs;
+            let head = p.head;
+            if head.inherited {
+                attrs.insert("time_inherited".to_string(), serde_json::Value::Bool(true));
             }
+            if let Some(bad) = &head.invalid {
+                attrs.insert(
+                    "time_invalid".to_string(),
+                    serde_json::Value::from(bad.as_str()),
+                );
+            } else if head.time.is_none() {
+                self.awaiting_time.push(self.scan.events.len());
+            }
+            if first.env.is_some_and(|e| e.year_assumed) && head.time.is_some() {
+                attrs.insert("year_assumed".to_string(), serde_json::Value::Bool(true));
+            }
+            self.scan.events.push(Event {
+                node: self.node.to_string(),
+                file: self.file.to_string(),
+                line: first.no,
+                time: head.time,
+                offset_ms: None,
+                kind: self.g.profile.rules[p.rule].kind,
+                attrs,
+                pid: head.pid.or(first.env.and_then(|e| e.pid)),
+                text,
+            });
+            parsed = true;
         }
         if parsed {
             self.scan.stats.parsed += lines;
@@ -513,20 +710,39 @@ impl FileState<'_> {
     }
 
     /// Reads the record's prefix (or glued prefix) for time, pid and where the message starts.
-    fn head(&self, text: &str, buf: &[u8], first: &Line, last_timed: Option<usize>) -> Head {
+    /// A timestamp that is not a real time (`2026-13-45 25:61:99`) leaves the time unknown and
+    /// is reported, never replaced by a neighbour's.
+    fn head(&self, text: &str, buf: &[u8], first: &Line, last_timed: Option<Timed>) -> Head {
         let profile = &self.g.profile;
+        let env_time = first.env.and_then(|e| e.time);
+        let invalid_at = |s: &str| {
+            let b = s.as_bytes();
+            let at = timestamp_start(b)?;
+            if parse_datetime(&b[at..]).is_some() {
+                return None;
+            }
+            Some(s[at..s.len().min(at + 23)].trim_end().to_string())
+        };
         for p in &profile.prefixes {
             if let Some(caps) = p.regex.captures(text) {
-                let own = caps
-                    .name("time")
-                    .and_then(|m| parse_datetime(m.as_str().as_bytes()));
-                let time = own.or_else(|| leading_time(&buf[first.start..first.end]));
-                let inherited = time.is_none();
+                let stamp = caps.name("time").map(|m| m.as_str());
+                let own = stamp.and_then(|m| parse_datetime(m.as_bytes()));
+                let invalid = match (stamp, own) {
+                    (Some(s), None) => Some(s.to_string()),
+                    _ => None,
+                };
+                let time = own.or_else(|| leading_time(text.as_bytes())).or(env_time);
+                let inherited = time.is_none() && invalid.is_none();
                 return Head {
-                    time: time.or_else(|| self.inherited_time(buf, last_timed)),
+                    time: if invalid.is_some() {
+                        None
+                    } else {
+                        time.or_else(|| self.inherited_time(buf, last_timed))
+                    },
                     pid: caps.name("pid").and_then(|m| m.as_str().parse().ok()),
                     message_start: caps.get(0).map_or(0, |m| m.end()),
                     inherited,
+                    invalid,
                 };
             }
         }
@@ -550,15 +766,31 @@ impl FileState<'_> {
                     pid: caps.name("pid").and_then(|m| m.as_str().parse().ok()),
                     message_start: caps.get(0).map_or(0, |m| m.end()),
                     inherited,
+                    invalid: None,
                 };
             }
         }
-        let own = leading_time(&buf[first.start..first.end]);
+        if let Some(bad) = invalid_at(text) {
+            return Head {
+                time: None,
+                pid: None,
+                message_start: 0,
+                inherited: false,
+                invalid: Some(bad),
+            };
+        }
+        let own = leading_time(text.as_bytes()).or(env_time);
         Head {
             time: own.or(inherited_time),
             pid: None,
             message_start: 0,
             inherited: own.is_none() && inherited_time.is_some(),
+            invalid: None,
         }
     }
+}
+
+/// The time of a timestamped line: its own leading timestamp, else its envelope's.
+fn time_of(buf: &[u8], t: Timed, end: usize) -> Option<WallTime> {
+    leading_time(&buf[t.body..end.max(t.body)]).or(t.env_time)
 }

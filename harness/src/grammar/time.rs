@@ -26,6 +26,10 @@ pub fn parse_time_of_day(s: &[u8]) -> Option<(NaiveTime, u8, usize)> {
         return None;
     }
     let (h, m, sec) = (digits(&s[0..2])?, digits(&s[3..5])?, digits(&s[6..8])?);
+    // 60 is a leap second (kept as :59); anything above is not a time.
+    if sec > 60 {
+        return None;
+    }
     let mut used = 8;
     let mut nanos = 0u32;
     let mut precision = 0u8;
