@@ -179,16 +179,30 @@ fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
     let events = timeline.events();
     let mut good = Vec::new();
     let mut bad = Vec::new();
+    let mut undecided = Vec::new();
     for f in &all {
         let at = cite(&events[f.command_index]);
-        match &f.started_by {
-            Some(name) => good.push(format!("{} {name} ({at})", f.executor)),
-            None => bad.push(format!(
+        // An event whose timestamp is no real time sorts nowhere: its order cannot be judged.
+        let untimed = events[f.window_start..=f.done_index.unwrap_or(f.command_index)]
+            .iter()
+            .chain(events.iter().filter(|e| e.time.is_none()))
+            .find(|e| e.node == f.executor && e.attrs.contains_key("time_invalid"));
+        match (&f.started_by, untimed) {
+            (Some(name), _) => good.push(format!("{} {name} ({at})", f.executor)),
+            (None, Some(e)) => undecided.push(format!(
+                "failover on {} ({at}): order unknown, {} has an impossible timestamp",
+                f.executor,
+                cite(e)
+            )),
+            (None, None) => bad.push(format!(
                 "failover on {} ({at}) follows no known sequence: {}",
                 f.executor,
                 f.sequence_problems.join("; ")
             )),
         }
+    }
+    if bad.is_empty() && !undecided.is_empty() {
+        return Check::new(NAME, Verdict::Unknown, undecided.join(" | "));
     }
     if bad.is_empty() {
         Check::new(

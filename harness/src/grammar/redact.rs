@@ -63,13 +63,14 @@ impl Redactor {
         &self.literals
     }
 
-    /// Byte ranges of the secrets in `text` (overlapping ranges are possible).
+    /// Byte ranges of the secrets in `text`, each with the key that announces it (`-W`,
+    /// `password=`, ...): a line broken anywhere inside a range hides a secret from either half.
     pub fn spans(&self, text: &str) -> Vec<std::ops::Range<usize>> {
         let mut out = Vec::new();
         for re in &self.patterns {
             for c in re.captures_iter(text) {
-                if let Some(m) = c.get(2) {
-                    out.push(m.range());
+                if let (Some(k), Some(v)) = (c.get(1), c.get(2)) {
+                    out.push(k.start()..v.end());
                 }
             }
         }
