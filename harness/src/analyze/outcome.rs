@@ -91,7 +91,10 @@ pub fn classify(timeline: &Timeline, failovers: &[Failover], expected: Expect) -
     let result = if split {
         Outcome::SplitBrain
     } else if !failovers.is_empty() {
-        for f in failovers {
+        if failovers.len() > 10 {
+            evidence.push(format!("{} failovers, the first 10:", failovers.len()));
+        }
+        for f in failovers.iter().take(10) {
             evidence.push(format!(
                 "{} ran the failover command ({}): backend {} -> new primary {}",
                 f.executor,

@@ -151,7 +151,7 @@ pub fn check_primary_kept(timeline: &Timeline) -> Check {
             Verdict::Fail,
             format!(
                 "failover left no primary (new primary -1): {}",
-                lost.join(", ")
+                super::verdict::list(&lost, ", ", 10)
             ),
         );
     }

@@ -70,8 +70,12 @@ pub fn check_single_executor(timeline: &Timeline, exp: &Expectations) -> Check {
             ),
         );
     }
-    let mut executors: Vec<&str> = all.iter().map(|f| f.executor.as_str()).collect();
-    executors.dedup();
+    let mut executors: Vec<&str> = Vec::new();
+    for f in &all {
+        if !executors.contains(&f.executor.as_str()) {
+            executors.push(f.executor.as_str());
+        }
+    }
     Check::new(
         NAME,
         Verdict::Pass,

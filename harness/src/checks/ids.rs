@@ -81,6 +81,6 @@ pub fn check_ids_agree(timeline: &Timeline) -> Check {
             "no event names a failed backend or a new primary",
         )
     } else {
-        Check::new(NAME, Verdict::Pass, seen.join("; "))
+        Check::new(NAME, Verdict::Pass, super::verdict::list(&seen, "; ", 10))
     }
 }

@@ -24,4 +24,4 @@ pub use ids::check_ids_agree;
 pub use run::run_all;
 pub use sequence::{check_sequence, match_steps, sequence_node, StepMatch};
 pub use variants::{match_variant, NodeIndex, VariantMatch};
-pub use verdict::{cite, worst, Check, Verdict};
+pub use verdict::{cite, list, worst, Check, Verdict};

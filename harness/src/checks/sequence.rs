@@ -3,7 +3,7 @@
 
 use super::expectations::Expectations;
 use super::failovers::{failovers, judged_failovers, FailoverKind};
-use super::verdict::{cite, Check, Verdict};
+use super::verdict::{cite, list, Check, Verdict};
 use crate::timeline::{seconds_between, Timeline};
 
 /// The events that satisfied one step, by timeline index.
@@ -180,13 +180,23 @@ fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
     let mut good = Vec::new();
     let mut bad = Vec::new();
     let mut undecided = Vec::new();
+    // An event whose timestamp is no real time sorts nowhere: on its node, order cannot be
+    // judged. (One pass; looked up only for failovers that matched no sequence.)
+    let mut invalid_on: std::collections::HashMap<&str, &crate::timeline::Event> =
+        std::collections::HashMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e.attrs.contains_key("time_invalid"))
+    {
+        invalid_on.entry(e.node.as_str()).or_insert(e);
+    }
     for f in &all {
         let at = cite(&events[f.command_index]);
-        // An event whose timestamp is no real time sorts nowhere: its order cannot be judged.
-        let untimed = events[f.window_start..=f.done_index.unwrap_or(f.command_index)]
-            .iter()
-            .chain(events.iter().filter(|e| e.time.is_none()))
-            .find(|e| e.node == f.executor && e.attrs.contains_key("time_invalid"));
+        let untimed = if f.started_by.is_none() {
+            invalid_on.get(f.executor.as_str()).copied()
+        } else {
+            None
+        };
         match (&f.started_by, untimed) {
             (Some(name), _) => good.push(format!("{} {name} ({at})", f.executor)),
             (None, Some(e)) => undecided.push(format!(
@@ -202,7 +212,7 @@ fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
         }
     }
     if bad.is_empty() && !undecided.is_empty() {
-        return Check::new(NAME, Verdict::Unknown, undecided.join(" | "));
+        return Check::new(NAME, Verdict::Unknown, list(&undecided, " | ", 10));
     }
     if bad.is_empty() {
         Check::new(
@@ -211,10 +221,10 @@ fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
             format!(
                 "{} failover(s) in a known order: {}",
                 all.len(),
-                good.join(", ")
+                list(&good, ", ", 10)
             ),
         )
     } else {
-        Check::new(NAME, Verdict::Fail, bad.join(" | "))
+        Check::new(NAME, Verdict::Fail, list(&bad, " | ", 10))
     }
 }

@@ -59,3 +59,18 @@ pub fn worst(checks: &[Check]) -> Verdict {
 pub fn cite(e: &crate::timeline::Event) -> String {
     format!("{} {}:{}", e.node, e.file, e.line)
 }
+
+/// Joins the first `max` items with `sep` and says how many more there were: evidence stays
+/// readable when a year of logs holds thousands of failovers.
+pub fn list<S: AsRef<str>>(items: &[S], sep: &str, max: usize) -> String {
+    let mut out = items
+        .iter()
+        .take(max)
+        .map(|s| s.as_ref())
+        .collect::<Vec<_>>()
+        .join(sep);
+    if items.len() > max {
+        out.push_str(&format!("{sep}... and {} more", items.len() - max));
+    }
+    out
+}
