@@ -501,3 +501,21 @@ fn a_closed_stdout_does_not_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(101), "{err}");
 }
+
+#[test]
+fn a_read_only_disk_passes_when_its_panic_is_declared() {
+    let disk = format!("{RUNS}/primary-disk-readonly/logs");
+    hachaos()
+        .args(["analyze", &disk])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL    forbidden_patterns"));
+    hachaos()
+        .args(["analyze", "--allow-panic", &disk])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("PANIC allowed")
+                .and(predicate::str::contains("result: failover")),
+        );
+}

@@ -92,7 +92,10 @@ pub fn classify(timeline: &Timeline, failovers: &[Failover], expected: Expect) -
         Outcome::SplitBrain
     } else if !failovers.is_empty() {
         if failovers.len() > 10 {
-            evidence.push(format!("{} failovers, the first 10:", failovers.len()));
+            evidence.push(format!(
+                "{} failovers (the first 10 follow)",
+                failovers.len()
+            ));
         }
         for f in failovers.iter().take(10) {
             evidence.push(format!(

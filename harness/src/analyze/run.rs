@@ -39,6 +39,10 @@ pub struct AnalyzeOptions {
     /// What the user expects to have happened (`--expect`); `None` = the outcome is reported
     /// but not judged (live runs judge with their own expectations).
     pub expect: Option<Expect>,
+    /// PANIC lines are expected (`--allow-panic`: PostgreSQL PANICs by design on a read-only
+    /// or full disk); the forbidden-pattern check then reports them instead of failing, like a
+    /// live scenario's `expected_damage: [panic]`. Other forbidden patterns still fail.
+    pub allow_panic: bool,
 }
 
 fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, AnalyzeError> {
@@ -166,6 +170,21 @@ pub fn analyze(
     });
     let mut record = judge(name, summaries, timeline, &exp, redactions, options.expect);
     record.skipped = skipped;
+    if options.allow_panic {
+        let only_panics = record
+            .timeline
+            .events()
+            .iter()
+            .filter(|e| e.kind == crate::timeline::EventKind::Forbidden)
+            .all(|e| e.attrs.get("pattern").and_then(|v| v.as_str()) == Some("PANIC"));
+        for c in &mut record.checks {
+            if c.name == "forbidden_patterns" && c.verdict == Verdict::Fail && only_panics {
+                c.verdict = Verdict::Pass;
+                c.evidence = format!("PANIC allowed (--allow-panic): {}", c.evidence);
+            }
+        }
+        record.verdict = checks::worst(&record.checks);
+    }
     Ok(record)
 }
 

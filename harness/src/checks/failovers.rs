@@ -84,9 +84,17 @@ struct NodeState {
 pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
     let events = timeline.events();
     let mut out: Vec<Failover> = Vec::new();
-    let mut nodes: HashMap<&str, NodeState> = HashMap::new();
+    // A cluster has a handful of nodes: a short list beats hashing every event's node name.
+    let mut nodes: Vec<(&str, NodeState)> = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        let st = nodes.entry(e.node.as_str()).or_default();
+        let at = match nodes.iter().position(|(n, _)| *n == e.node) {
+            Some(at) => at,
+            None => {
+                nodes.push((e.node.as_str(), NodeState::default()));
+                nodes.len() - 1
+            }
+        };
+        let st = &mut nodes[at].1;
         match e.kind {
             EventKind::BackendDown | EventKind::DegenerateRequest => {
                 if let Some(id) = int_attr(e, "node_id") {
@@ -133,12 +141,16 @@ pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
         }
     }
     // Classify with the primary known before each command (recomputed in the same order).
-    let mut before: HashMap<&str, Option<i64>> = HashMap::new();
+    let mut before: Vec<(&str, i64)> = Vec::new();
     let mut global: Option<i64> = None;
     let mut next = 0usize;
     for (i, e) in events.iter().enumerate() {
         while next < out.len() && out[next].command_index == i {
-            let prev = before.get(e.node.as_str()).copied().flatten().or(global);
+            let prev = before
+                .iter()
+                .find(|(n, _)| *n == e.node)
+                .map(|(_, id)| *id)
+                .or(global);
             let f = &mut out[next];
             f.kind = match (f.new_primary_node_id, f.failed_node_id, prev) {
                 (Some(n), _, _) if n < 0 => FailoverKind::NoPrimary,
@@ -151,7 +163,10 @@ pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
         }
         if matches!(e.kind, EventKind::PrimaryFound | EventKind::NewPrimary) {
             if let Some(id) = int_attr(e, "node_id").filter(|id| *id >= 0) {
-                before.insert(e.node.as_str(), Some(id));
+                match before.iter_mut().find(|(n, _)| *n == e.node) {
+                    Some(slot) => slot.1 = id,
+                    None => before.push((e.node.as_str(), id)),
+                }
                 global = Some(id);
             }
         }

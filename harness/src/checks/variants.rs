@@ -3,19 +3,29 @@
 
 use crate::grammar::Sequence;
 use crate::timeline::{Event, EventKind, Timeline};
-use std::collections::HashMap;
 
 /// Each node's event indices, in timeline order, so windowed searches never scan other nodes.
 pub struct NodeIndex<'a> {
-    by_node: HashMap<&'a str, Vec<usize>>,
+    /// (node, its indices); a cluster has a handful of nodes.
+    by_node: Vec<(&'a str, Vec<usize>)>,
 }
 
 impl<'a> NodeIndex<'a> {
     /// Indexes `timeline` by node.
     pub fn new(timeline: &'a Timeline) -> NodeIndex<'a> {
-        let mut by_node: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_node: Vec<(&str, Vec<usize>)> = Vec::new();
+        let mut last = 0usize;
         for (i, e) in timeline.events().iter().enumerate() {
-            by_node.entry(e.node.as_str()).or_default().push(i);
+            if by_node.get(last).is_none_or(|(n, _)| *n != e.node) {
+                last = match by_node.iter().position(|(n, _)| *n == e.node) {
+                    Some(at) => at,
+                    None => {
+                        by_node.push((e.node.as_str(), Vec::new()));
+                        by_node.len() - 1
+                    }
+                };
+            }
+            by_node[last].1.push(i);
         }
         NodeIndex { by_node }
     }
@@ -29,7 +39,7 @@ impl<'a> NodeIndex<'a> {
         from: usize,
         end: usize,
     ) -> Option<usize> {
-        let list = self.by_node.get(node)?;
+        let list = &self.by_node.iter().find(|(n, _)| *n == node)?.1;
         let start = list.partition_point(|&i| i < from);
         list[start..]
             .iter()

@@ -56,6 +56,10 @@ pub struct AnalyzeArgs {
     /// What should have happened: `failover`, `none`, or `any` (only damage fails).
     #[arg(long, value_enum, default_value_t = ExpectArg::Any)]
     pub expect: ExpectArg,
+    /// PANIC lines are expected (PostgreSQL PANICs by design on a read-only or full disk): the
+    /// forbidden-pattern check reports them instead of failing.
+    #[arg(long)]
+    pub allow_panic: bool,
     /// `NODE=PATH` log files (a node may repeat; PATH may be a directory), or a run's `logs/`
     /// directory holding one folder per node.
     #[arg(required = true, value_name = "NODE=PATH")]
@@ -91,6 +95,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
     };
     let options = AnalyzeOptions {
         expect: Some(args.expect.into()),
+        allow_panic: args.allow_panic,
         ..AnalyzeOptions::default()
     };
     let record = match analyze::analyze(&inputs, &choice, &options) {
