@@ -28,8 +28,9 @@ pub struct CompareArgs {
     /// How much slower (relative) a phase may get: `20%` or `0.2`.
     #[arg(long, default_value = "20%")]
     pub threshold: String,
-    /// ... and by at least this many seconds (ignores noise on short phases).
-    #[arg(long, default_value_t = 0.5)]
+    /// ... and by at least this much (ignores noise on short phases): seconds (`0.5`) or a
+    /// duration (`500ms`), as for `qualify --floor`.
+    #[arg(long, default_value = "0.5", value_parser = crate::report::qualify::parse_seconds)]
     pub floor: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
@@ -44,13 +45,6 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
             return ExitCode::BadInput;
         }
     };
-    if !(args.floor.is_finite() && args.floor >= 0.0) {
-        eprintln!(
-            "error: floor {} is not a non-negative number of seconds",
-            args.floor
-        );
-        return ExitCode::BadInput;
-    }
     let mut sides = Vec::new();
     for path in [&args.old, &args.new] {
         match read_runs(path) {

@@ -7,8 +7,8 @@ use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::report::compare::parse_relative;
 use crate::report::qualify::{
-    load_side, parse_seconds, render_json, render_text, write_qualification, Qualification,
-    QualifyThresholds, Side,
+    load_side_skipping, parse_rate, parse_seconds, render_json, render_text, write_qualification,
+    Qualification, QualifyThresholds, Side,
 };
 use std::path::{Path, PathBuf};
 
@@ -85,8 +85,13 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     let (bname, cname) = names(&args);
     let mut sides = Vec::with_capacity(2);
     for (name, dir) in [(bname, &args.baseline), (cname, &args.candidate)] {
-        match load_side(&name, dir) {
-            Ok(side) => sides.push(side),
+        match load_side_skipping(&name, dir) {
+            Ok((side, skipped)) => {
+                for e in &skipped {
+                    eprintln!("warning: skipped: {}", crate::cli_error_chain(e));
+                }
+                sides.push(side)
+            }
             Err(e) => {
                 report_error(&e);
                 return ExitCode::BadInput;
@@ -137,7 +142,7 @@ impl ThresholdArgs {
             t.max_lost_writes = n;
         }
         if let Some(d) = &args.pass_rate_drop {
-            t.pass_rate_drop = parse_relative(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
+            t.pass_rate_drop = parse_rate(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
         }
         if args.allow_sequence_changes {
             t.allow_sequence_changes = true;

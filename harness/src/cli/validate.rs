@@ -33,7 +33,16 @@ pub enum Format {
 }
 
 pub(crate) fn run(args: ValidateArgs) -> Outcome {
-    let caps = Capabilities::default();
+    let mut caps = Capabilities::default();
+    // `run` resolves `profile:` to a release of the image source (`pgpool` is the default one):
+    // refuse here, with file:line, a name `run` would refuse later.
+    if let Ok(releases) = crate::image::ImageSource::from_env().releases() {
+        caps.profiles = Some(
+            std::iter::once("pgpool".to_string())
+                .chain(releases)
+                .collect(),
+        );
+    }
     let mut all_ok = true;
     if let Some(path) = &args.profile_file {
         match super::release_arg::load_file(path) {

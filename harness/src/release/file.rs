@@ -142,7 +142,7 @@ impl Release {
             Err(ReleaseError::Invalid {
                 file: file.to_string(),
                 key: key.to_string(),
-                value: format!("{value:?}"),
+                value: format!("{:?}", loader::clip(value, loader::MAX_ECHO_CHARS)),
                 message: message.to_string(),
             })
         };
@@ -198,6 +198,15 @@ impl Release {
                     return bad("image", image, "an image reference such as vendor/db:8.3");
                 }
             }
+        }
+        let v = self.versions.pgpool;
+        // Parameter names are known for 3.x and 4.x only; `99.99` parses but is no release.
+        if !(3..=4).contains(&v.major) || v.minor > 20 {
+            return bad(
+                "versions.pgpool",
+                &v.to_string(),
+                "a pgpool-II release (3.x or 4.x, e.g. \"4.3\")",
+            );
         }
         if self.grammar.trim().is_empty() {
             return bad(
@@ -374,6 +383,24 @@ commands:
             e.contains("build.postgres_major") && e.contains("\"7\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_pgpool_version_that_never_existed_is_refused() {
+        for v in ["99.99.99", "5.0", "2.3", "4.99"] {
+            let e = err(&GOOD.replace("pgpool: \"4.3\"", &format!("pgpool: \"{v}\"")));
+            assert!(
+                e.contains("versions.pgpool") && e.contains("3.x or 4.x"),
+                "{v}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_value_is_echoed_clipped() {
+        let long = "x".repeat(100_000);
+        let e = err(&GOOD.replace("dir: /var/log/hachaos", &format!("dir: {long}")));
+        assert!(e.contains("logs.dir") && e.len() < 1_000, "{}", e.len());
     }
 
     #[test]
