@@ -1,6 +1,7 @@
 //! `hachaos analyze`: validates arguments, calls [`crate::analyze::analyze`], prints the record
 //! and maps its verdict to the exit code (0 pass, 1 a check failed, 2 bad input, 4 unknown).
 
+use super::output::{errln, out};
 use super::{report_error, Outcome};
 use crate::analyze::{self, AnalyzeOptions, ProfileChoice};
 use crate::checks::Verdict;
@@ -63,23 +64,20 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
     };
     if let Some(path) = &args.html {
         if let Err(e) = std::fs::write(path, crate::report::analysis_html(&record)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return ExitCode::Environment;
         }
     }
     match args.format {
-        Format::Text => print!("{}", analyze::render_text(&record)),
+        Format::Text => out!("{}", analyze::render_text(&record)),
         Format::Json => {
             // Streamed: a record with many events never exists twice in memory.
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            // A closed or full stdout is recorded by the sink and decides the exit code.
+            let mut out = super::output::StdoutSink::new();
             let written = serde_json::to_writer_pretty(&mut out, &record)
                 .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-                .and_then(|()| out.flush());
-            if let Err(e) = written {
-                report_error(&e);
-                return ExitCode::Unknown;
-            }
+                .and_then(|()| writeln!(out));
+            out.finish(written);
         }
     }
     match record.verdict {

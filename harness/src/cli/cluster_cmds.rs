@@ -1,5 +1,6 @@
 //! `hachaos up`, `status`, `down` and `clean`: the cluster by hand.
 
+use super::output::{errln, outln};
 use super::runtime::{runtime, until_interrupted};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec, ClusterStatus};
 use crate::docker::{connect, sweep, RunId, SweepReport, SweepScope};
@@ -61,7 +62,7 @@ pub struct SelectArgs {
 
 /// Maps a cluster error to the documented exit code and prints it.
 pub(crate) fn fail(err: &ClusterError) -> ExitCode {
-    eprintln!("error: {}", crate::cli_error_chain(err));
+    errln!("error: {}", crate::cli_error_chain(err));
     match err {
         ClusterError::NotFound { .. } | ClusterError::Ambiguous(_) => ExitCode::BadInput,
         _ => ExitCode::Environment,
@@ -87,7 +88,7 @@ fn parse_run(run: &Option<String>) -> Result<Option<RunId>, ExitCode> {
     match run {
         None => Ok(None),
         Some(r) => RunId::parse(r).map(Some).ok_or_else(|| {
-            eprintln!("error: --run {r}: not a run id (lowercase letters, digits, '-')");
+            errln!("error: --run {r}: not a run id (lowercase letters, digits, '-')");
             ExitCode::BadInput
         }),
     }
@@ -97,7 +98,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
     let overrides = match parse_sets(&args.set) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -130,13 +131,13 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                 let status = cluster.status().await;
                 let timings = cluster.timings().clone();
                 match args.format {
-                    Format::Json => println!(
+                    Format::Json => outln!(
                         "{}",
                         serde_json::json!({"run": run, "status": status, "timings_ms": timings, "elapsed_ms": started.elapsed().as_millis() as u64})
                     ),
                     Format::Text => {
                         print_status(&status);
-                        println!(
+                        outln!(
                             "boot: network {} ms, containers {} ms, serving after {} ms, heartbeat armed (ready) after {} ms, total {} ms",
                             timings.network_ms,
                             timings.containers_ms,
@@ -144,7 +145,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                             timings.ready_ms,
                             timings.total_ms
                         );
-                        println!("stop it with: hachaos down --run {run}");
+                        outln!("stop it with: hachaos down --run {run}");
                     }
                 }
                 cluster.keep();
@@ -152,13 +153,13 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
             }
             Ok(Err(e)) => {
                 let code = fail(&e);
-                eprintln!("logs of the failed boot: {}", logs.display());
+                errln!("logs of the failed boot: {}", logs.display());
                 code
             }
             Err(signal) => {
                 // The boot future was dropped mid-flight: remove what it made, by label.
                 let _ = sweep(&docker, &SweepScope::Run(run.clone())).await;
-                eprintln!("interrupted by {}: removed everything of run {run}", signal.0);
+                errln!("interrupted by {}: removed everything of run {run}", signal.0);
                 ExitCode::Interrupted
             }
         }
@@ -167,7 +168,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
 
 pub(crate) fn report_reaped(r: &SweepReport) {
     if !r.is_empty() {
-        eprintln!(
+        errln!(
             "reaped leftovers of dead runs: {} container(s), {} network(s), {} volume(s)",
             r.containers.len(),
             r.networks.len(),
@@ -178,9 +179,9 @@ pub(crate) fn report_reaped(r: &SweepReport) {
 
 /// Prints a status snapshot as text.
 pub(crate) fn print_status(s: &ClusterStatus) {
-    println!("run {}", s.run);
+    outln!("run {}", s.run);
     for n in &s.nodes {
-        println!(
+        outln!(
             "  {:<6} {:<15} role {:<8} pgpool {:<8} container {}",
             n.name,
             n.address,
@@ -189,7 +190,7 @@ pub(crate) fn print_status(s: &ClusterStatus) {
             n.container_state
         );
     }
-    println!(
+    outln!(
         "  VIP {} held by {}",
         s.vip.address,
         if s.vip.holders.is_empty() {
@@ -198,7 +199,7 @@ pub(crate) fn print_status(s: &ClusterStatus) {
             s.vip.holders.join(" and ")
         }
     );
-    println!(
+    outln!(
         "  watchdog leader {}; replication lag {}",
         s.watchdog_leader.as_deref().unwrap_or("unknown"),
         s.replication_lag_bytes
@@ -224,7 +225,7 @@ pub(crate) fn status(args: SelectArgs) -> ExitCode {
         };
         let status = cluster.status().await;
         match args.format {
-            Format::Json => println!(
+            Format::Json => outln!(
                 "{}",
                 serde_json::to_string_pretty(&status).unwrap_or_default()
             ),
@@ -246,9 +247,9 @@ pub(crate) fn down(args: SelectArgs) -> ExitCode {
         match cluster.down().await {
             Ok(t) => {
                 for f in &t.log_failures {
-                    eprintln!("warning: logs not copied: {f}");
+                    errln!("warning: logs not copied: {f}");
                 }
-                println!(
+                outln!(
                     "removed run {run}: {} container(s), {} network(s), {} volume(s) in {} ms; logs in {}",
                     t.removed.containers.len(),
                     t.removed.networks.len(),
@@ -292,14 +293,14 @@ pub(crate) fn clean(args: CleanArgs) -> ExitCode {
         };
         match sweep(&docker, &scope).await {
             Ok(r) => {
-                println!(
+                outln!(
                     "removed {} container(s), {} network(s), {} volume(s)",
                     r.containers.len(),
                     r.networks.len(),
                     r.volumes.len()
                 );
                 for f in &r.failures {
-                    eprintln!("warning: not removed: {f}");
+                    errln!("warning: not removed: {f}");
                 }
                 if r.failures.is_empty() {
                     ExitCode::Pass

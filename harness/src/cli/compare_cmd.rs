@@ -1,5 +1,6 @@
 //! `hachaos compare`: exit 0 when nothing regressed, 1 when something did, 2 on bad input.
 
+use super::output::{errln, out, outln};
 use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::report::compare::{compare, parse_relative, render_comparison, Threshold};
@@ -41,7 +42,7 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
     let relative = match parse_relative(&args.threshold) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -64,8 +65,8 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
         },
     );
     match args.format {
-        CompareFormat::Text => print!("{}", render_comparison(&c)),
-        CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default()),
+        CompareFormat::Text => out!("{}", render_comparison(&c)),
+        CompareFormat::Json => outln!("{}", serde_json::to_string_pretty(&c).unwrap_or_default()),
     }
     if c.regressed {
         ExitCode::ScenarioFailed

@@ -1,5 +1,6 @@
 //! `hachaos image build|tag`: build (or name) the node image of a release.
 
+use super::output::{errln, outln};
 use super::{report_error, Outcome};
 use crate::exit_code::ExitCode;
 use crate::image::{self, BuildOptions, ImageEvent, ImageSource, DEFAULT_RELEASE};
@@ -43,7 +44,7 @@ pub(crate) fn run(args: ImageArgs) -> Outcome {
     match args.command {
         ImageCommand::Tag { release } => match ImageSource::from_env().load(&release) {
             Ok(files) => {
-                println!("{}", files.tag());
+                outln!("{}", files.tag());
                 ExitCode::Pass
             }
             Err(e) => {
@@ -86,13 +87,13 @@ fn build(release: &str, force: bool) -> Outcome {
         };
         match image::build_image(&docker, release, &options, print_event).await {
             Ok(image) => {
-                eprintln!(
+                errln!(
                     "{} {} in {:.1}s",
                     if image.built { "built" } else { "cached" },
                     image.tag,
                     started.elapsed().as_secs_f64()
                 );
-                println!("{}", image.tag);
+                outln!("{}", image.tag);
                 ExitCode::Pass
             }
             Err(e) => {
@@ -105,10 +106,10 @@ fn build(release: &str, force: bool) -> Outcome {
 
 fn print_event(event: ImageEvent) {
     match event {
-        ImageEvent::Started { phase, detail } => eprintln!("{phase}: {detail} ..."),
+        ImageEvent::Started { phase, detail } => errln!("{phase}: {detail} ..."),
         ImageEvent::Finished { phase, elapsed } => {
-            eprintln!("{phase}: done in {:.1}s", elapsed.as_secs_f64())
+            errln!("{phase}: done in {:.1}s", elapsed.as_secs_f64())
         }
-        ImageEvent::Cached { phase, tag } => eprintln!("{phase}: cached {tag}"),
+        ImageEvent::Cached { phase, tag } => errln!("{phase}: cached {tag}"),
     }
 }

@@ -3,6 +3,7 @@
 //! thresholds, 1 when it did, 2 on bad input, 3 on an environment problem, 130 when interrupted.
 
 use super::output::Progress;
+use super::output::{errln, out};
 use super::qualify_report_cmd::ThresholdArgs;
 use super::release_arg::ReleaseArgs;
 use super::run_cmd::CaseRunner;
@@ -51,7 +52,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
     let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -75,7 +76,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         Err(code) => return code,
     };
     if baseline.release.name == candidate.release.name {
-        eprintln!(
+        errln!(
             "error: baseline and candidate are both `{}`: qualify compares two releases (to compare two runs of one, use `hachaos run --repeat` and `hachaos compare`)",
             baseline.release.name
         );
@@ -84,7 +85,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
     let files = match scenario_files(&args.scenarios) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -172,11 +173,11 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         let baseline = Side::new(&runners[0].chosen.release.name, b);
         let candidate = Side::new(&runners[1].chosen.release.name, c);
         let q = Qualification::new(&baseline, &candidate, &thresholds);
-        print!("{}", render_text(&q));
+        out!("{}", render_text(&q));
         match write_qualification(&root, &q, baseline.runs(), candidate.runs()) {
             Ok(files) => {
                 for f in files {
-                    eprintln!("wrote {}", f.display());
+                    errln!("wrote {}", f.display());
                 }
             }
             Err(e) => {

@@ -3,6 +3,7 @@
 //! 2 on bad input (unreadable directory, no runs, bad thresholds file or flag), 3 when the
 //! files could not be written.
 
+use super::output::{errln, out, outln};
 use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::report::compare::parse_relative;
@@ -78,7 +79,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -88,7 +89,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
         match load_side_skipping(&name, dir) {
             Ok((side, skipped)) => {
                 for e in &skipped {
-                    eprintln!("warning: skipped: {}", crate::cli_error_chain(e));
+                    errln!("warning: skipped: {}", crate::cli_error_chain(e));
                 }
                 sides.push(side)
             }
@@ -101,14 +102,14 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     let (baseline, candidate): (&Side, &Side) = (&sides[0], &sides[1]);
     let q = Qualification::new(baseline, candidate, &thresholds);
     match args.format {
-        QualifyFormat::Text => print!("{}", render_text(&q)),
-        QualifyFormat::Json => println!("{}", render_json(&q)),
+        QualifyFormat::Text => out!("{}", render_text(&q)),
+        QualifyFormat::Json => outln!("{}", render_json(&q)),
     }
     if let Some(out) = &args.out {
         match write_qualification(out, &q, baseline.runs(), candidate.runs()) {
             Ok(files) => {
                 for f in files {
-                    eprintln!("wrote {}", f.display());
+                    errln!("wrote {}", f.display());
                 }
             }
             Err(e) => {

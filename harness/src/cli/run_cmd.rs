@@ -1,6 +1,7 @@
 //! `hachaos run`: one scenario file against a fresh cluster.
 
 use super::output::Progress;
+use super::output::{errln, out, outln};
 use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{sweep, SweepScope};
@@ -60,7 +61,7 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         }
     };
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let chosen = match args.release.choose(&plan.profile) {
         Ok(c) => c,
@@ -185,7 +186,7 @@ async fn run_case(
             {
                 Ok(record) => {
                     match args.format {
-                        super::cluster_cmds::Format::Json if args.repeat == 1 => println!(
+                        super::cluster_cmds::Format::Json if args.repeat == 1 => outln!(
                             "{}",
                             serde_json::to_string_pretty(&record).unwrap_or_default()
                         ),
@@ -200,7 +201,7 @@ async fn run_case(
         if args.repeat > 1 {
             let repeat = repeat_summary(&records);
             match args.format {
-                super::cluster_cmds::Format::Json => println!(
+                super::cluster_cmds::Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&repeat).unwrap_or_default()
                 ),
@@ -256,13 +257,16 @@ fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
 
 fn print_repeat(r: &RepeatSummary) {
     let s = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
-    println!("\n{} x{}", r.scenario, r.runs.len());
-    println!(
+    outln!("\n{} x{}", r.scenario, r.runs.len());
+    outln!(
         "  {:<15} {:>8} {:>8} {:>8}  observed",
-        "measurement", "p50", "p95", "max"
+        "measurement",
+        "p50",
+        "p95",
+        "max"
     );
     for (kind, st) in &r.measurements {
-        println!(
+        outln!(
             "  {:<15} {:>8} {:>8} {:>8}  {}/{}",
             kind.name(),
             s(st.p50),
@@ -272,7 +276,7 @@ fn print_repeat(r: &RepeatSummary) {
             st.runs
         );
     }
-    println!(
+    outln!(
         "  pass rate: {}",
         r.pass_rate
             .map(|p| format!("{:.0}%", p * 100.0))
@@ -283,7 +287,7 @@ fn print_repeat(r: &RepeatSummary) {
 /// The end-of-run summary (see [`crate::report::summary`]); colours only on a terminal without
 /// `NO_COLOR`.
 pub(crate) fn print_summary(r: &RunRecord) {
-    print!(
+    out!(
         "{}",
         crate::report::summary(r, super::report_cmd::colour_stdout())
     );
