@@ -92,6 +92,7 @@ pub fn from_str<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, YamlEr
     if text.len() > MAX_FILE_BYTES {
         return Err(too_large(file, text.len()));
     }
+    tracing::debug!(file, bytes = text.len(), "parsing YAML");
     let index = scan(file, text)?;
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|err| {

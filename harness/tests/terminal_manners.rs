@@ -148,3 +148,22 @@ fn color_follows_the_flag_then_clicolor_force_then_no_color() {
     assert!(colored(&report, &[("CLICOLOR_FORCE", "1")]));
     assert!(!colored(&report, &[("CLICOLOR_FORCE", "0")]));
 }
+
+#[test]
+fn verbose_and_rust_log_show_the_harness_tracing() {
+    let file = repo("faults/partition.yaml");
+    let stderr = |args: &[&str], env: Option<&str>| {
+        let mut cmd = bin();
+        cmd.env_remove("RUST_LOG");
+        if let Some(v) = env {
+            cmd.env("RUST_LOG", v);
+        }
+        let out = cmd.args(args).arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(!stderr(&["validate"], None).contains("parsing YAML"));
+    assert!(stderr(&["-vv", "validate"], None).contains("DEBUG"));
+    assert!(stderr(&["-vv", "validate"], None).contains("parsing YAML"));
+    assert!(stderr(&["validate"], Some("hachaos=debug")).contains("parsing YAML"));
+}

@@ -52,7 +52,7 @@ pub struct SelectArgs {
     /// The run id of the cluster (needed only when several are up).
     #[arg(long)]
     pub run: Option<String>,
-    /// Output format (status only).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Where `down` copies logs (`<dir>/<run>/logs/<node>/`).
@@ -133,7 +133,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                 match args.format {
                     Format::Json => outln!(
                         "{}",
-                        serde_json::json!({"run": run, "status": status, "timings_ms": timings, "elapsed_ms": started.elapsed().as_millis() as u64})
+                        serde_json::json!({"format_version": 1, "run": run, "status": status, "timings_ms": timings, "elapsed_ms": started.elapsed().as_millis() as u64})
                     ),
                     Format::Text => {
                         print_status(&status);
@@ -225,10 +225,7 @@ pub(crate) fn status(args: SelectArgs) -> ExitCode {
         };
         let status = cluster.status().await;
         match args.format {
-            Format::Json => outln!(
-                "{}",
-                serde_json::to_string_pretty(&status).unwrap_or_default()
-            ),
+            Format::Json => super::output::print_json(&versioned(&status)),
             Format::Text => print_status(&status),
         }
         ExitCode::Pass
@@ -248,6 +245,15 @@ pub(crate) fn down(args: SelectArgs) -> ExitCode {
             Ok(t) => {
                 for f in &t.log_failures {
                     errln!("warning: logs not copied: {f}");
+                }
+                let logs = args.reports_dir.join(run.as_str()).join("logs");
+                if args.format == Format::Json {
+                    super::output::print_json(&serde_json::json!({
+                        "format_version": 1, "run": run.as_str(), "removed": t.removed,
+                        "logs_dir": logs, "log_failures": t.log_failures,
+                        "elapsed_ms": started.elapsed().as_millis() as u64,
+                    }));
+                    return ExitCode::Pass;
                 }
                 outln!(
                     "removed run {run}: {} container(s), {} network(s), {} volume(s) in {} ms; logs in {}",
@@ -274,6 +280,13 @@ pub struct CleanArgs {
     /// Only remove the objects of this run.
     #[arg(long)]
     pub run: Option<String>,
+    /// Also remove clusters kept on purpose (`hachaos up`, `run --keep`); without it they are
+    /// spared and listed.
+    #[arg(long, conflicts_with_all = ["run", "stale"])]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = super::output::OutputFormat::Text)]
+    pub format: super::output::OutputFormat,
 }
 
 pub(crate) fn clean(args: CleanArgs) -> ExitCode {
@@ -286,19 +299,38 @@ pub(crate) fn clean(args: CleanArgs) -> ExitCode {
             Ok(d) => d,
             Err(e) => return fail(&e.into()),
         };
-        let scope = match (run, args.stale) {
-            (Some(run), _) => SweepScope::Run(run),
-            (None, true) => SweepScope::Stale,
-            (None, false) => SweepScope::All,
+        let scope = match (run, args.stale, args.all) {
+            (Some(run), _, _) => SweepScope::Run(run),
+            (None, true, _) => SweepScope::Stale,
+            (None, false, true) => SweepScope::All,
+            (None, false, false) => SweepScope::Unkept,
         };
         match sweep(&docker, &scope).await {
             Ok(r) => {
-                outln!(
-                    "removed {} container(s), {} network(s), {} volume(s)",
-                    r.containers.len(),
-                    r.networks.len(),
-                    r.volumes.len()
-                );
+                // What a plain `clean` spared: the kept clusters, so the user knows `--all`.
+                let spared = match scope {
+                    SweepScope::Unkept => kept_runs(&docker).await,
+                    _ => Vec::new(),
+                };
+                match args.format {
+                    super::output::OutputFormat::Json => super::output::print_json(
+                        &serde_json::json!({"format_version": 1, "removed": r, "spared_kept_runs": spared}),
+                    ),
+                    super::output::OutputFormat::Text => {
+                        outln!(
+                            "removed {} container(s), {} network(s), {} volume(s)",
+                            r.containers.len(),
+                            r.networks.len(),
+                            r.volumes.len()
+                        );
+                        if !spared.is_empty() {
+                            outln!(
+                                "spared kept cluster(s) {} (remove with `hachaos down --run ID` or `hachaos clean --all`)",
+                                spared.join(", ")
+                            );
+                        }
+                    }
+                }
                 for f in &r.failures {
                     errln!("warning: not removed: {f}");
                 }
@@ -311,6 +343,32 @@ pub(crate) fn clean(args: CleanArgs) -> ExitCode {
             Err(e) => fail(&e.into()),
         }
     })
+}
+
+/// `value` as a JSON object with `format_version` 1 first among its keys' siblings.
+fn versioned(value: &impl serde::Serialize) -> serde_json::Value {
+    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = v.as_object_mut() {
+        map.insert("format_version".into(), 1.into());
+    }
+    v
+}
+
+/// The run ids of clusters kept on purpose (containers labelled keep=true).
+async fn kept_runs(docker: &bollard::Docker) -> Vec<String> {
+    let filter = vec![
+        format!("{}={}", crate::LABEL_MANAGED_BY, crate::MANAGED_BY_VALUE),
+        format!("{}=true", crate::docker::LABEL_KEEP),
+    ];
+    let mut runs: Vec<String> = crate::docker::containers_labelled(docker, &filter)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| c.labels.and_then(|l| l.get(crate::LABEL_RUN_ID).cloned()))
+        .collect();
+    runs.sort();
+    runs.dedup();
+    runs
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `hachaos image build|tag`: build (or name) the node image of a release.
 
-use super::output::{errln, outln};
+use super::output::{errln, outln, OutputFormat};
 use super::{report_error, Outcome};
 use crate::exit_code::ExitCode;
 use crate::image::{self, BuildOptions, ImageEvent, ImageSource, DEFAULT_RELEASE};
@@ -31,18 +31,30 @@ pub enum ImageCommand {
         /// Rebuild even if the image (and its base) already exist.
         #[arg(long)]
         force: bool,
+        /// Output format (progress stays on stderr).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Print the tag the image of a release has (no Docker needed), e.g. for compose/.
     Tag {
         /// The image folder under images/.
         #[arg(long, default_value = DEFAULT_RELEASE)]
         release: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
 }
 
 pub(crate) fn run(args: ImageArgs) -> Outcome {
     match args.command {
-        ImageCommand::Tag { release } => match ImageSource::from_env().load(&release) {
+        ImageCommand::Tag { release, format } => match ImageSource::from_env().load(&release) {
+            Ok(files) if format == OutputFormat::Json => {
+                super::output::print_json(&serde_json::json!({
+                    "format_version": 1, "release": release, "tag": files.tag(),
+                }));
+                ExitCode::Pass
+            }
             Ok(files) => {
                 outln!("{}", files.tag());
                 ExitCode::Pass
@@ -52,11 +64,15 @@ pub(crate) fn run(args: ImageArgs) -> Outcome {
                 ExitCode::BadInput
             }
         },
-        ImageCommand::Build { release, force } => build(&release, force),
+        ImageCommand::Build {
+            release,
+            force,
+            format,
+        } => build(&release, force, format),
     }
 }
 
-fn build(release: &str, force: bool) -> Outcome {
+fn build(release: &str, force: bool, format: OutputFormat) -> Outcome {
     let options = BuildOptions {
         source: ImageSource::from_env(),
         force,
@@ -93,7 +109,14 @@ fn build(release: &str, force: bool) -> Outcome {
                     image.tag,
                     started.elapsed().as_secs_f64()
                 );
-                outln!("{}", image.tag);
+                match format {
+                    OutputFormat::Json => super::output::print_json(&serde_json::json!({
+                        "format_version": 1, "release": release, "tag": image.tag,
+                        "id": image.id, "built": image.built,
+                        "elapsed_ms": started.elapsed().as_millis() as u64,
+                    })),
+                    OutputFormat::Text => outln!("{}", image.tag),
+                }
                 ExitCode::Pass
             }
             Err(e) => {

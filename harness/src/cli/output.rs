@@ -192,11 +192,13 @@ pub(crate) fn colour_stdout() -> bool {
 
 /// Sets up `tracing` on stderr; `-v` raises the level, `RUST_LOG` overrides.
 pub(crate) fn init_tracing(verbose: u8) {
+    // The harness's own events (Docker calls, waits, probes, faults) first; other crates' only
+    // at -vvv, where hyper and bollard add their wire-level noise.
     let default = match verbose {
         0 => "warn",
-        1 => "info,hachaos=info",
-        2 => "debug",
-        _ => "trace",
+        1 => "warn,hachaos=info",
+        2 => "warn,hachaos=debug",
+        _ => "debug,hachaos=trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

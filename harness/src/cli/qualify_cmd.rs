@@ -46,6 +46,9 @@ pub struct QualifyArgs {
     /// Root of the run directories.
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
+    /// What to print on stdout at the end (progress stays on stderr).
+    #[arg(long, value_enum, default_value_t = super::qualify_report_cmd::QualifyFormat::Text)]
+    pub format: super::qualify_report_cmd::QualifyFormat,
 }
 
 pub(crate) fn run(args: QualifyArgs) -> ExitCode {
@@ -173,7 +176,12 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         let baseline = Side::new(&runners[0].chosen.release.name, b);
         let candidate = Side::new(&runners[1].chosen.release.name, c);
         let q = Qualification::new(&baseline, &candidate, &thresholds);
-        out!("{}", render_text(&q));
+        match args.format {
+            super::qualify_report_cmd::QualifyFormat::Text => out!("{}", render_text(&q)),
+            super::qualify_report_cmd::QualifyFormat::Json => {
+                super::output::outln!("{}", crate::report::qualify::render_json(&q))
+            }
+        }
         match write_qualification(&root, &q, baseline.runs(), candidate.runs()) {
             Ok(files) => {
                 for f in files {

@@ -219,6 +219,8 @@ async fn run_case(
 /// What `--repeat N` reports: each measurement's order statistics and the pass rate.
 #[derive(Debug, serde::Serialize)]
 pub(crate) struct RepeatSummary {
+    /// Bumped on any incompatible change of this document.
+    format_version: u32,
     scenario: String,
     runs: Vec<RepeatRun>,
     measurements: Vec<(MeasurementKind, Stats)>,
@@ -234,6 +236,7 @@ struct RepeatRun {
 
 fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
     RepeatSummary {
+        format_version: 1,
         scenario: records
             .first()
             .map(|r| r.scenario.name.clone())
