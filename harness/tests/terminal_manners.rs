@@ -167,3 +167,48 @@ fn verbose_and_rust_log_show_the_harness_tracing() {
     assert!(stderr(&["-vv", "validate"], None).contains("parsing YAML"));
     assert!(stderr(&["validate"], Some("hachaos=debug")).contains("parsing YAML"));
 }
+
+#[test]
+fn completions_and_the_man_page_cover_every_command() {
+    let commands = [
+        "run",
+        "up",
+        "status",
+        "down",
+        "clean",
+        "analyze",
+        "validate",
+        "list-faults",
+        "image",
+        "report",
+        "compare",
+        "qualify",
+        "qualify-report",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for c in commands {
+            assert!(text.contains(c), "{shell} completion lacks {c}");
+        }
+        if shell == "bash" {
+            // The script must at least be valid bash.
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("hachaos.bash");
+            std::fs::write(&f, &text).unwrap();
+            let ok = Command::new("bash").arg("-n").arg(&f).status().unwrap();
+            assert!(ok.success(), "bash -n rejects the completion script");
+        }
+    }
+    let out = bin().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let man = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH hachaos 1"),
+        "{man}"
+    );
+    for c in commands {
+        assert!(man.contains(&c.replace('-', "\\-")), "man page lacks {c}");
+    }
+}

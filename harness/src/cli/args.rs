@@ -52,4 +52,8 @@ pub enum Command {
     Qualify(super::qualify_cmd::QualifyArgs),
     /// Recompute a release qualification (baseline against candidate) from run directories.
     QualifyReport(super::qualify_report_cmd::QualifyReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(super::completions::CompletionsArgs),
+    /// Print the man page (roff) of hachaos and its commands.
+    Man(super::completions::ManArgs),
 }

@@ -5,6 +5,7 @@ mod analyze;
 mod args;
 mod cluster_cmds;
 mod compare_cmd;
+mod completions;
 mod image;
 mod list_faults;
 mod output;
@@ -41,6 +42,8 @@ pub fn main() -> i32 {
         Command::Compare(args) => compare_cmd::run(args),
         Command::Qualify(args) => qualify_cmd::run(args),
         Command::QualifyReport(args) => qualify_report_cmd::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     output::finish(code)
 }
