@@ -24,6 +24,7 @@
 //! - [`checks`]: pure checkers over a timeline (Pass / Fail / Unknown with evidence).
 //! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
+//! - [`doctor`]: the runner's prerequisites, checked before anything starts (`hachaos doctor`).
 //! - [`image`]: building node images from Debian packages, cached by content hash.
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
@@ -40,6 +41,7 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod docker;
+pub mod doctor;
 pub mod exit_code;
 pub mod faults;
 pub mod grammar;

@@ -52,6 +52,9 @@ pub enum Command {
     Qualify(super::qualify_cmd::QualifyArgs),
     /// Recompute a release qualification (baseline against candidate) from run directories.
     QualifyReport(super::qualify_report_cmd::QualifyReportArgs),
+    /// Check this runner's prerequisites (engine, privileges, host tools, kernel features, subnet,
+    /// disk, image), each with a one-line fix, and which fault kinds it supports.
+    Doctor(super::doctor_cmd::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(super::completions::CompletionsArgs),
     /// Print the man page (roff) of hachaos and its commands.

@@ -106,6 +106,9 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Err(code) = super::doctor_cmd::preflight(&[]) {
+        return code;
+    }
     runtime().block_on(async move {
         let (docker, mut progress, image) =
             match super::engine_and_image(&chosen.release, args.image.as_deref()).await {

@@ -6,6 +6,7 @@ mod args;
 mod cluster_cmds;
 mod compare_cmd;
 mod completions;
+mod doctor_cmd;
 mod image;
 mod list_faults;
 mod output;
@@ -44,6 +45,7 @@ pub fn main() -> i32 {
         Command::QualifyReport(args) => qualify_report_cmd::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Doctor(args) => doctor_cmd::run(args),
     };
     output::finish(code)
 }

@@ -104,6 +104,13 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             }
         }
     }
+    let kinds: Vec<_> = plans
+        .iter()
+        .flat_map(super::doctor_cmd::fault_kinds)
+        .collect();
+    if let Err(code) = super::doctor_cmd::preflight(&kinds) {
+        return code;
+    }
     let id = crate::docker::RunId::generate();
     let root = args.reports_dir.join("qualify").join(id.as_str());
     runtime().block_on(async move {

@@ -67,6 +67,10 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // Refuse before booting anything when the runner lacks what these faults need.
+    if let Err(code) = super::doctor_cmd::preflight(&super::doctor_cmd::fault_kinds(&plan)) {
+        return code;
+    }
     let reproduce = std::iter::once("hachaos".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
