@@ -29,6 +29,7 @@
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
 //! - [`faults`]: the fault catalogue, one file per kind.
+//! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
 //! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
@@ -44,6 +45,7 @@ pub mod docker;
 pub mod doctor;
 pub mod exit_code;
 pub mod faults;
+pub mod fuzzing;
 pub mod grammar;
 pub mod image;
 pub mod loader;
