@@ -4,6 +4,7 @@
 use super::dialect::PgpoolVersion;
 use crate::loader::{self, YamlError};
 use serde::Deserialize;
+use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,10 @@ pub struct Release {
     /// The log grammar: a built-in profile name (`pgpool`, `kingbase-v8r3`) or a profile file
     /// (relative to the release file).
     pub grammar: String,
+    /// SHA-256 of the text this release was parsed from (set by the loaders, recorded as
+    /// provenance; empty for a release built in code).
+    #[serde(skip)]
+    pub source_sha256: String,
     /// The ports the harness talks to.
     pub ports: Ports,
     /// Where the node writes its logs, and which files the grammar reads.
@@ -125,16 +130,16 @@ pub enum ReleaseError {
 impl Release {
     /// Parses and validates a release file's text (`file` is used in messages).
     pub fn from_str(file: &str, text: &str) -> Result<Release, ReleaseError> {
-        let release: Release = loader::from_str(file, text)?;
+        let mut release: Release = loader::from_str(file, text)?;
         release.validate(file)?;
+        release.source_sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         Ok(release)
     }
 
     /// Reads, parses and validates a release file.
     pub fn from_path(path: &Path) -> Result<Release, ReleaseError> {
-        let release: Release = loader::from_path(path)?;
-        release.validate(&path.display().to_string())?;
-        Ok(release)
+        let text = loader::read_text(path)?;
+        Release::from_str(&path.display().to_string(), &text)
     }
 
     fn validate(&self, file: &str) -> Result<(), ReleaseError> {

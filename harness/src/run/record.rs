@@ -56,6 +56,10 @@ pub struct RunRecord {
     pub run_dir: String,
     /// The command that reproduces this run.
     pub reproduce: String,
+    /// Where the run ran (harness build, engine, kernel, machine, image, release file); absent
+    /// in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<super::Provenance>,
 }
 
 /// Which scenario ran.
