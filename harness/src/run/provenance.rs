@@ -9,7 +9,7 @@ pub const HARNESS_COMMIT: &str = env!("HACHAOS_GIT_COMMIT");
 
 /// The `provenance` of a record. Every field is optional when loading, so records written
 /// before it existed, or on a machine that could not say, still load.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Provenance {
     /// The harness version (`CARGO_PKG_VERSION`).
     #[serde(default)]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// One finished (or aborted) scenario run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     /// See [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -63,7 +63,7 @@ pub struct RunRecord {
 }
 
 /// Which scenario ran.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioRef {
     /// The file as given.
     pub file: String,
@@ -76,7 +76,7 @@ pub struct ScenarioRef {
 }
 
 /// One step as it ran.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepRecord {
     /// 0-based index in the plan.
     pub index: usize,
@@ -97,7 +97,7 @@ pub struct StepRecord {
 }
 
 /// One expectation's outcome.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExpectationRecord {
     /// Line in the scenario file.
     pub line: usize,
@@ -116,7 +116,7 @@ pub struct ExpectationRecord {
 }
 
 /// One measured phase against its budget.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasurementRecord {
     /// Which phase.
     pub kind: MeasurementKind,
@@ -133,7 +133,7 @@ pub struct MeasurementRecord {
 }
 
 /// What the write probe saw.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WritesSummary {
     /// Whether a write probe ran.
     pub probed: bool,
@@ -148,7 +148,7 @@ pub struct WritesSummary {
 }
 
 /// Role and VIP samples.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RolesSummary {
     /// Every sample.
     pub samples: Vec<RoleSample>,

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The qualification's regression rules. [`Default`] is the documented default.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct QualifyThresholds {
     /// The slowdown allowed for every phase without an override (as `hachaos compare`).
     pub default: Threshold,
