@@ -114,10 +114,12 @@ pub enum ReleaseError {
     #[error("{0}")]
     Yaml(#[from] YamlError),
     /// It parses, but a value is wrong.
-    #[error("{file}: at `{key}`: {message} (value: {value})")]
+    #[error("{file}{}: at `{key}`: {message} (value: {value})", .line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         /// The file.
         file: String,
+        /// The 1-based line of the offending value, when the file has it.
+        line: Option<usize>,
         /// The key path.
         key: String,
         /// The offending value.
@@ -131,7 +133,15 @@ impl Release {
     /// Parses and validates a release file's text (`file` is used in messages).
     pub fn from_str(file: &str, text: &str) -> Result<Release, ReleaseError> {
         let mut release: Release = loader::from_str(file, text)?;
-        release.validate(file)?;
+        if let Err(mut e) = release.validate(file) {
+            if let ReleaseError::Invalid { key, line, .. } = &mut e {
+                *line = loader::scan(file, text)
+                    .ok()
+                    .and_then(|index| index.get(key))
+                    .map(|(l, _)| l);
+            }
+            return Err(e);
+        }
         release.source_sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         Ok(release)
     }
@@ -146,6 +156,7 @@ impl Release {
         let bad = |key: &str, value: &str, message: &str| {
             Err(ReleaseError::Invalid {
                 file: file.to_string(),
+                line: None,
                 key: key.to_string(),
                 value: format!("{:?}", loader::clip(value, loader::MAX_ECHO_CHARS)),
                 message: message.to_string(),
@@ -358,7 +369,7 @@ commands:
         );
         let e = err(&GOOD.replace("pool: 9999", "pool: 0"));
         assert!(
-            e.contains("r.yaml: at `ports.pool`") && e.contains("\"0\""),
+            e.contains("r.yaml:6: at `ports.pool`") && e.contains("\"0\""),
             "{e}"
         );
         let e = err(&GOOD.replace("grammar: pgpool", "grammer: pgpool"));
