@@ -33,6 +33,7 @@ fn main() {
     std::fs::write(dest, out).expect("write images.rs");
 
     scenario_tests(&manifest.join("..").join("faults"));
+    git_commit();
 }
 
 /// One test function per scenario file, named after it (`primary-shutdown.yaml` →
@@ -106,4 +107,24 @@ fn mode_of(path: &Path) -> u32 {
 #[cfg(not(unix))]
 fn mode_of(_path: &Path) -> u32 {
     0o644
+}
+
+/// `HACHAOS_GIT_COMMIT`: the commit the harness is built from (recorded as provenance), or
+/// `unknown` outside a git checkout. Rebuilt when HEAD moves.
+fn git_commit() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    for path in ["HEAD", "logs/HEAD"] {
+        if let Some(p) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={p}");
+        }
+    }
+    println!("cargo:rustc-env=HACHAOS_GIT_COMMIT={commit}");
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what hachaos needs on a fresh rust-docker machine (idempotent, runs as root):
 # mmdebstrap and the Debian archive keyring to build node images, chromium and xmllint for the
-# report tests (HTML screenshot, JUnit schema), and checks that the Docker
+# report tests (HTML screenshot, JUnit schema), yamllint for the CI recipes, and checks that the Docker
 # engine answers. Nothing else is assumed to be installed by hand.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# Lints the CI recipes in docs/ci/ (harness/tests/ci_recipes.rs).
+command -v yamllint >/dev/null 2>&1 || need+=(yamllint)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 

@@ -20,6 +20,13 @@ pub enum ExitCode {
     Unknown = 4,
     /// Interrupted by Ctrl-C / SIGTERM; everything created was cleaned up.
     Interrupted = 130,
+    /// The command passed but stdout or stderr was closed before all was written (a broken
+    /// pipe, e.g. `| head`); the same status a shell reports for a process killed by SIGPIPE.
+    /// A command that failed keeps its own code.
+    BrokenPipe = 141,
+    /// The command passed but its output could not be written (a full device, an I/O error);
+    /// `EX_IOERR` of sysexits.h. A command that failed keeps its own code.
+    OutputFailed = 74,
 }
 
 impl ExitCode {

@@ -24,10 +24,12 @@
 //! - [`checks`]: pure checkers over a timeline (Pass / Fail / Unknown with evidence).
 //! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
+//! - [`doctor`]: the runner's prerequisites, checked before anything starts (`hachaos doctor`).
 //! - [`image`]: building node images from Debian packages, cached by content hash.
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
 //! - [`faults`]: the fault catalogue, one file per kind.
+//! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
 //! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
@@ -40,8 +42,10 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod docker;
+pub mod doctor;
 pub mod exit_code;
 pub mod faults;
+pub mod fuzzing;
 pub mod grammar;
 pub mod image;
 pub mod loader;

@@ -3,7 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// A checker's decision. Ordered from best to worst so the run's verdict is the maximum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// What was expected happened.
@@ -25,7 +37,7 @@ impl std::fmt::Display for Verdict {
 }
 
 /// One checker's named verdict with the evidence a human needs to trust it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Check {
     /// Stable name (`sequence`, `single_executor`, ...), for filtering and JUnit.
     pub name: String,

@@ -1,6 +1,7 @@
 //! `hachaos analyze`: validates arguments, calls [`crate::analyze::analyze`], prints the record
 //! and maps its verdict to the exit code (0 pass, 1 a check failed, 2 bad input, 4 unknown).
 
+use super::output::{errln, out};
 use super::{report_error, Outcome};
 use crate::analyze::{self, AnalyzeOptions, Expect, ProfileChoice};
 use crate::checks::Verdict;
@@ -79,7 +80,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
     }
     if let Some(html) = &args.html {
         if let Some(input) = inputs.iter().find(|i| same_file(&i.path, html)) {
-            eprintln!(
+            errln!(
                 "error: --html {} is one of the inputs ({}={}); refusing to overwrite it",
                 html.display(),
                 input.node,
@@ -106,7 +107,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         }
     };
     for s in &record.skipped {
-        eprintln!(
+        errln!(
             "warning: skipped {}={}: {}",
             s.node,
             s.path,
@@ -115,24 +116,20 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
     }
     if let Some(path) = &args.html {
         if let Err(e) = std::fs::write(path, crate::report::analysis_html(&record)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return ExitCode::Environment;
         }
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = match args.format {
-        Format::Text => out.write_all(analyze::render_text(&record).as_bytes()),
-        // Streamed: a record with many events never exists twice in memory.
-        Format::Json => serde_json::to_writer_pretty(&mut out, &record)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out)),
-    }
-    .and_then(|()| out.flush());
-    if let Err(e) = written {
-        // A reader that went away (`| head`) is not an error worth a message.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            report_error(&e);
-            return ExitCode::Unknown;
+    match args.format {
+        Format::Text => out!("{}", analyze::render_text(&record)),
+        Format::Json => {
+            // Streamed: a record with many events never exists twice in memory.
+            // A closed or full stdout is recorded by the sink and decides the exit code.
+            let mut out = super::output::StdoutSink::new();
+            let written = serde_json::to_writer_pretty(&mut out, &record)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out));
+            out.finish(written);
         }
     }
     match record.verdict {

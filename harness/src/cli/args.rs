@@ -6,13 +6,18 @@ use clap::{Parser, Subcommand};
 /// Chaos and fault injection for high-availability PostgreSQL + pgpool-II clusters.
 ///
 /// Exit codes: 0 pass, 1 a check or scenario failed, 2 bad input, 3 environment problem
-/// (no Docker daemon, image missing, cluster not ready), 4 unknown, 130 interrupted.
+/// (no Docker daemon, image missing, cluster not ready), 4 unknown, 130 interrupted, 141 output
+/// closed early (broken pipe), 74 output could not be written (full device).
 #[derive(Debug, Parser)]
 #[command(name = "hachaos", version, about, long_about)]
 pub struct Cli {
     /// More log output on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// When to colour output (`auto`: on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE
+    /// forces it).
+    #[arg(long, global = true, value_enum, default_value_t = super::output::ColorChoice::Auto)]
+    pub color: super::output::ColorChoice,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -47,4 +52,11 @@ pub enum Command {
     Qualify(super::qualify_cmd::QualifyArgs),
     /// Recompute a release qualification (baseline against candidate) from run directories.
     QualifyReport(super::qualify_report_cmd::QualifyReportArgs),
+    /// Check this runner's prerequisites (engine, privileges, host tools, kernel features, subnet,
+    /// disk, image), each with a one-line fix, and which fault kinds it supports.
+    Doctor(super::doctor_cmd::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(super::completions::CompletionsArgs),
+    /// Print the man page (roff) of hachaos and its commands.
+    Man(super::completions::ManArgs),
 }

@@ -1,5 +1,6 @@
 //! `hachaos up`, `status`, `down` and `clean`: the cluster by hand.
 
+use super::output::{errln, outln};
 use super::runtime::{runtime, until_interrupted};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec, ClusterStatus};
 use crate::docker::{connect, sweep, RunId, SweepReport, SweepScope};
@@ -51,7 +52,7 @@ pub struct SelectArgs {
     /// The run id of the cluster (needed only when several are up).
     #[arg(long)]
     pub run: Option<String>,
-    /// Output format (status only).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Where `down` copies logs (`<dir>/<run>/logs/<node>/`).
@@ -61,7 +62,7 @@ pub struct SelectArgs {
 
 /// Maps a cluster error to the documented exit code and prints it.
 pub(crate) fn fail(err: &ClusterError) -> ExitCode {
-    eprintln!("error: {}", crate::cli_error_chain(err));
+    errln!("error: {}", crate::cli_error_chain(err));
     match err {
         ClusterError::NotFound { .. } | ClusterError::Ambiguous(_) => ExitCode::BadInput,
         _ => ExitCode::Environment,
@@ -87,7 +88,7 @@ fn parse_run(run: &Option<String>) -> Result<Option<RunId>, ExitCode> {
     match run {
         None => Ok(None),
         Some(r) => RunId::parse(r).map(Some).ok_or_else(|| {
-            eprintln!("error: --run {r}: not a run id (lowercase letters, digits, '-')");
+            errln!("error: --run {r}: not a run id (lowercase letters, digits, '-')");
             ExitCode::BadInput
         }),
     }
@@ -97,7 +98,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
     let overrides = match parse_sets(&args.set) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -105,6 +106,9 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Err(code) = super::doctor_cmd::preflight(&[]) {
+        return code;
+    }
     runtime().block_on(async move {
         let (docker, mut progress, image) =
             match super::engine_and_image(&chosen.release, args.image.as_deref()).await {
@@ -130,13 +134,13 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                 let status = cluster.status().await;
                 let timings = cluster.timings().clone();
                 match args.format {
-                    Format::Json => println!(
+                    Format::Json => outln!(
                         "{}",
-                        serde_json::json!({"run": run, "status": status, "timings_ms": timings, "elapsed_ms": started.elapsed().as_millis() as u64})
+                        serde_json::json!({"format_version": 1, "run": run, "status": status, "timings_ms": timings, "elapsed_ms": started.elapsed().as_millis() as u64})
                     ),
                     Format::Text => {
                         print_status(&status);
-                        println!(
+                        outln!(
                             "boot: network {} ms, containers {} ms, serving after {} ms, heartbeat armed (ready) after {} ms, total {} ms",
                             timings.network_ms,
                             timings.containers_ms,
@@ -144,7 +148,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                             timings.ready_ms,
                             timings.total_ms
                         );
-                        println!("stop it with: hachaos down --run {run}");
+                        outln!("stop it with: hachaos down --run {run}");
                     }
                 }
                 cluster.keep();
@@ -152,13 +156,13 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
             }
             Ok(Err(e)) => {
                 let code = fail(&e);
-                eprintln!("logs of the failed boot: {}", logs.display());
+                errln!("logs of the failed boot: {}", logs.display());
                 code
             }
             Err(signal) => {
                 // The boot future was dropped mid-flight: remove what it made, by label.
                 let _ = sweep(&docker, &SweepScope::Run(run.clone())).await;
-                eprintln!("interrupted by {}: removed everything of run {run}", signal.0);
+                errln!("interrupted by {}: removed everything of run {run}", signal.0);
                 ExitCode::Interrupted
             }
         }
@@ -167,7 +171,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
 
 pub(crate) fn report_reaped(r: &SweepReport) {
     if !r.is_empty() {
-        eprintln!(
+        errln!(
             "reaped leftovers of dead runs: {} container(s), {} network(s), {} volume(s)",
             r.containers.len(),
             r.networks.len(),
@@ -178,9 +182,9 @@ pub(crate) fn report_reaped(r: &SweepReport) {
 
 /// Prints a status snapshot as text.
 pub(crate) fn print_status(s: &ClusterStatus) {
-    println!("run {}", s.run);
+    outln!("run {}", s.run);
     for n in &s.nodes {
-        println!(
+        outln!(
             "  {:<6} {:<15} role {:<8} pgpool {:<8} container {}",
             n.name,
             n.address,
@@ -189,7 +193,7 @@ pub(crate) fn print_status(s: &ClusterStatus) {
             n.container_state
         );
     }
-    println!(
+    outln!(
         "  VIP {} held by {}",
         s.vip.address,
         if s.vip.holders.is_empty() {
@@ -198,7 +202,7 @@ pub(crate) fn print_status(s: &ClusterStatus) {
             s.vip.holders.join(" and ")
         }
     );
-    println!(
+    outln!(
         "  watchdog leader {}; replication lag {}",
         s.watchdog_leader.as_deref().unwrap_or("unknown"),
         s.replication_lag_bytes
@@ -224,10 +228,7 @@ pub(crate) fn status(args: SelectArgs) -> ExitCode {
         };
         let status = cluster.status().await;
         match args.format {
-            Format::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(&status).unwrap_or_default()
-            ),
+            Format::Json => super::output::print_json(&versioned(&status)),
             Format::Text => print_status(&status),
         }
         ExitCode::Pass
@@ -246,9 +247,18 @@ pub(crate) fn down(args: SelectArgs) -> ExitCode {
         match cluster.down().await {
             Ok(t) => {
                 for f in &t.log_failures {
-                    eprintln!("warning: logs not copied: {f}");
+                    errln!("warning: logs not copied: {f}");
                 }
-                println!(
+                let logs = args.reports_dir.join(run.as_str()).join("logs");
+                if args.format == Format::Json {
+                    super::output::print_json(&serde_json::json!({
+                        "format_version": 1, "run": run.as_str(), "removed": t.removed,
+                        "logs_dir": logs, "log_failures": t.log_failures,
+                        "elapsed_ms": started.elapsed().as_millis() as u64,
+                    }));
+                    return ExitCode::Pass;
+                }
+                outln!(
                     "removed run {run}: {} container(s), {} network(s), {} volume(s) in {} ms; logs in {}",
                     t.removed.containers.len(),
                     t.removed.networks.len(),
@@ -273,6 +283,13 @@ pub struct CleanArgs {
     /// Only remove the objects of this run.
     #[arg(long)]
     pub run: Option<String>,
+    /// Also remove clusters kept on purpose (`hachaos up`, `run --keep`); without it they are
+    /// spared and listed.
+    #[arg(long, conflicts_with_all = ["run", "stale"])]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = super::output::OutputFormat::Text)]
+    pub format: super::output::OutputFormat,
 }
 
 pub(crate) fn clean(args: CleanArgs) -> ExitCode {
@@ -285,21 +302,40 @@ pub(crate) fn clean(args: CleanArgs) -> ExitCode {
             Ok(d) => d,
             Err(e) => return fail(&e.into()),
         };
-        let scope = match (run, args.stale) {
-            (Some(run), _) => SweepScope::Run(run),
-            (None, true) => SweepScope::Stale,
-            (None, false) => SweepScope::All,
+        let scope = match (run, args.stale, args.all) {
+            (Some(run), _, _) => SweepScope::Run(run),
+            (None, true, _) => SweepScope::Stale,
+            (None, false, true) => SweepScope::All,
+            (None, false, false) => SweepScope::Unkept,
         };
         match sweep(&docker, &scope).await {
             Ok(r) => {
-                println!(
-                    "removed {} container(s), {} network(s), {} volume(s)",
-                    r.containers.len(),
-                    r.networks.len(),
-                    r.volumes.len()
-                );
+                // What a plain `clean` spared: the kept clusters, so the user knows `--all`.
+                let spared = match scope {
+                    SweepScope::Unkept => kept_runs(&docker).await,
+                    _ => Vec::new(),
+                };
+                match args.format {
+                    super::output::OutputFormat::Json => super::output::print_json(
+                        &serde_json::json!({"format_version": 1, "removed": r, "spared_kept_runs": spared}),
+                    ),
+                    super::output::OutputFormat::Text => {
+                        outln!(
+                            "removed {} container(s), {} network(s), {} volume(s)",
+                            r.containers.len(),
+                            r.networks.len(),
+                            r.volumes.len()
+                        );
+                        if !spared.is_empty() {
+                            outln!(
+                                "spared kept cluster(s) {} (remove with `hachaos down --run ID` or `hachaos clean --all`)",
+                                spared.join(", ")
+                            );
+                        }
+                    }
+                }
                 for f in &r.failures {
-                    eprintln!("warning: not removed: {f}");
+                    errln!("warning: not removed: {f}");
                 }
                 if r.failures.is_empty() {
                     ExitCode::Pass
@@ -310,6 +346,32 @@ pub(crate) fn clean(args: CleanArgs) -> ExitCode {
             Err(e) => fail(&e.into()),
         }
     })
+}
+
+/// `value` as a JSON object with `format_version` 1 first among its keys' siblings.
+fn versioned(value: &impl serde::Serialize) -> serde_json::Value {
+    let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = v.as_object_mut() {
+        map.insert("format_version".into(), 1.into());
+    }
+    v
+}
+
+/// The run ids of clusters kept on purpose (containers labelled keep=true).
+async fn kept_runs(docker: &bollard::Docker) -> Vec<String> {
+    let filter = vec![
+        format!("{}={}", crate::LABEL_MANAGED_BY, crate::MANAGED_BY_VALUE),
+        format!("{}=true", crate::docker::LABEL_KEEP),
+    ];
+    let mut runs: Vec<String> = crate::docker::containers_labelled(docker, &filter)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| c.labels.and_then(|l| l.get(crate::LABEL_RUN_ID).cloned()))
+        .collect();
+    runs.sort();
+    runs.dedup();
+    runs
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `hachaos compare`: exit 0 when nothing regressed, 1 when something did, 2 on bad input.
 
+use super::output::{errln, out, outln};
 use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::report::compare::{compare, parse_relative, render_comparison, Threshold};
@@ -28,8 +29,9 @@ pub struct CompareArgs {
     /// How much slower (relative) a phase may get: `20%` or `0.2`.
     #[arg(long, default_value = "20%")]
     pub threshold: String,
-    /// ... and by at least this many seconds (ignores noise on short phases).
-    #[arg(long, default_value_t = 0.5)]
+    /// ... and by at least this much (ignores noise on short phases): seconds (`0.5`) or a
+    /// duration (`500ms`), as for `qualify --floor`.
+    #[arg(long, default_value = "0.5", value_parser = crate::report::qualify::parse_seconds)]
     pub floor: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
@@ -40,17 +42,10 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
     let relative = match parse_relative(&args.threshold) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
-    if !(args.floor.is_finite() && args.floor >= 0.0) {
-        eprintln!(
-            "error: floor {} is not a non-negative number of seconds",
-            args.floor
-        );
-        return ExitCode::BadInput;
-    }
     let mut sides = Vec::new();
     for path in [&args.old, &args.new] {
         match read_runs(path) {
@@ -70,8 +65,8 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
         },
     );
     match args.format {
-        CompareFormat::Text => print!("{}", render_comparison(&c)),
-        CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default()),
+        CompareFormat::Text => out!("{}", render_comparison(&c)),
+        CompareFormat::Json => outln!("{}", serde_json::to_string_pretty(&c).unwrap_or_default()),
     }
     if c.regressed {
         ExitCode::ScenarioFailed

@@ -1,5 +1,6 @@
 //! `hachaos image build|tag`: build (or name) the node image of a release.
 
+use super::output::{errln, outln, OutputFormat};
 use super::{report_error, Outcome};
 use crate::exit_code::ExitCode;
 use crate::image::{self, BuildOptions, ImageEvent, ImageSource, DEFAULT_RELEASE};
@@ -30,20 +31,32 @@ pub enum ImageCommand {
         /// Rebuild even if the image (and its base) already exist.
         #[arg(long)]
         force: bool,
+        /// Output format (progress stays on stderr).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
     /// Print the tag the image of a release has (no Docker needed), e.g. for compose/.
     Tag {
         /// The image folder under images/.
         #[arg(long, default_value = DEFAULT_RELEASE)]
         release: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
     },
 }
 
 pub(crate) fn run(args: ImageArgs) -> Outcome {
     match args.command {
-        ImageCommand::Tag { release } => match ImageSource::from_env().load(&release) {
+        ImageCommand::Tag { release, format } => match ImageSource::from_env().load(&release) {
+            Ok(files) if format == OutputFormat::Json => {
+                super::output::print_json(&serde_json::json!({
+                    "format_version": 1, "release": release, "tag": files.tag(),
+                }));
+                ExitCode::Pass
+            }
             Ok(files) => {
-                println!("{}", files.tag());
+                outln!("{}", files.tag());
                 ExitCode::Pass
             }
             Err(e) => {
@@ -51,11 +64,15 @@ pub(crate) fn run(args: ImageArgs) -> Outcome {
                 ExitCode::BadInput
             }
         },
-        ImageCommand::Build { release, force } => build(&release, force),
+        ImageCommand::Build {
+            release,
+            force,
+            format,
+        } => build(&release, force, format),
     }
 }
 
-fn build(release: &str, force: bool) -> Outcome {
+fn build(release: &str, force: bool, format: OutputFormat) -> Outcome {
     let options = BuildOptions {
         source: ImageSource::from_env(),
         force,
@@ -86,13 +103,20 @@ fn build(release: &str, force: bool) -> Outcome {
         };
         match image::build_image(&docker, release, &options, print_event).await {
             Ok(image) => {
-                eprintln!(
+                errln!(
                     "{} {} in {:.1}s",
                     if image.built { "built" } else { "cached" },
                     image.tag,
                     started.elapsed().as_secs_f64()
                 );
-                println!("{}", image.tag);
+                match format {
+                    OutputFormat::Json => super::output::print_json(&serde_json::json!({
+                        "format_version": 1, "release": release, "tag": image.tag,
+                        "id": image.id, "built": image.built,
+                        "elapsed_ms": started.elapsed().as_millis() as u64,
+                    })),
+                    OutputFormat::Text => outln!("{}", image.tag),
+                }
                 ExitCode::Pass
             }
             Err(e) => {
@@ -105,10 +129,10 @@ fn build(release: &str, force: bool) -> Outcome {
 
 fn print_event(event: ImageEvent) {
     match event {
-        ImageEvent::Started { phase, detail } => eprintln!("{phase}: {detail} ..."),
+        ImageEvent::Started { phase, detail } => errln!("{phase}: {detail} ..."),
         ImageEvent::Finished { phase, elapsed } => {
-            eprintln!("{phase}: done in {:.1}s", elapsed.as_secs_f64())
+            errln!("{phase}: done in {:.1}s", elapsed.as_secs_f64())
         }
-        ImageEvent::Cached { phase, tag } => eprintln!("{phase}: cached {tag}"),
+        ImageEvent::Cached { phase, tag } => errln!("{phase}: cached {tag}"),
     }
 }

@@ -1,6 +1,6 @@
 //! `hachaos list-faults`: the fault catalogue, each kind with its inverse and what it really does.
 
-use super::validate::Format;
+use super::output::{outln, OutputFormat as Format};
 use super::Outcome;
 use crate::exit_code::ExitCode;
 use crate::faults::FaultKind;
@@ -17,22 +17,18 @@ pub(crate) fn run(args: ListFaultsArgs) -> Outcome {
     let rows: Vec<_> = FaultKind::ALL.iter().map(|k| k.info()).collect();
     match args.format {
         Format::Json => {
-            let doc = serde_json::json!({"format_version": 1, "faults": rows});
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("json values serialize")
-            );
+            super::output::print_json(&serde_json::json!({"format_version": 1, "faults": rows}));
         }
         Format::Text => {
             for r in rows {
-                println!(
+                outln!(
                     "{:<18} healed by {:<20} peers see: {}",
                     r.kind.name(),
                     r.heal.name(),
                     r.peer_sees.describe()
                 );
-                println!("    fault: {}", r.mechanism);
-                println!("    heal:  {}", r.heal_mechanism);
+                outln!("    fault: {}", r.mechanism);
+                outln!("    heal:  {}", r.heal_mechanism);
             }
         }
     }

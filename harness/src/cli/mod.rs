@@ -5,6 +5,8 @@ mod analyze;
 mod args;
 mod cluster_cmds;
 mod compare_cmd;
+mod completions;
+mod doctor_cmd;
 mod image;
 mod list_faults;
 mod output;
@@ -20,10 +22,12 @@ pub use args::{Cli, Command};
 
 use crate::exit_code::ExitCode;
 use clap::Parser;
+use output::errln;
 
 /// Parses the process arguments, runs the command and returns the process exit status.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    output::set_color(cli.color);
     output::init_tracing(cli.verbose);
     let code = match cli.command {
         Command::Analyze(args) => analyze::run(args),
@@ -39,8 +43,11 @@ pub fn main() -> i32 {
         Command::Compare(args) => compare_cmd::run(args),
         Command::Qualify(args) => qualify_cmd::run(args),
         Command::QualifyReport(args) => qualify_report_cmd::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
+        Command::Doctor(args) => doctor_cmd::run(args),
     };
-    code.code()
+    output::finish(code)
 }
 
 /// The image to boot: `explicit` if given (it must exist), else the release's image: built if
@@ -100,7 +107,7 @@ pub(crate) async fn engine_and_image(
 
 /// Prints an error the way every command does: `error: ` plus lowercase fragments joined by `: `.
 pub(crate) fn report_error(err: &dyn std::error::Error) {
-    eprintln!("error: {}", crate::cli_error_chain(err));
+    errln!("error: {}", crate::cli_error_chain(err));
 }
 
 /// Shorthand used by subcommands.

@@ -3,6 +3,7 @@
 //! thresholds, 1 when it did, 2 on bad input, 3 on an environment problem, 130 when interrupted.
 
 use super::output::Progress;
+use super::output::{errln, out};
 use super::qualify_report_cmd::ThresholdArgs;
 use super::release_arg::ReleaseArgs;
 use super::run_cmd::CaseRunner;
@@ -45,13 +46,16 @@ pub struct QualifyArgs {
     /// Root of the run directories.
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
+    /// What to print on stdout at the end (progress stays on stderr).
+    #[arg(long, value_enum, default_value_t = super::qualify_report_cmd::QualifyFormat::Text)]
+    pub format: super::qualify_report_cmd::QualifyFormat,
 }
 
 pub(crate) fn run(args: QualifyArgs) -> ExitCode {
     let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -75,7 +79,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         Err(code) => return code,
     };
     if baseline.release.name == candidate.release.name {
-        eprintln!(
+        errln!(
             "error: baseline and candidate are both `{}`: qualify compares two releases (to compare two runs of one, use `hachaos run --repeat` and `hachaos compare`)",
             baseline.release.name
         );
@@ -84,7 +88,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
     let files = match scenario_files(&args.scenarios) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
@@ -99,6 +103,13 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                 return ExitCode::BadInput;
             }
         }
+    }
+    let kinds: Vec<_> = plans
+        .iter()
+        .flat_map(super::doctor_cmd::fault_kinds)
+        .collect();
+    if let Err(code) = super::doctor_cmd::preflight(&kinds) {
+        return code;
     }
     let id = crate::docker::RunId::generate();
     let root = args.reports_dir.join("qualify").join(id.as_str());
@@ -172,11 +183,16 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         let baseline = Side::new(&runners[0].chosen.release.name, b);
         let candidate = Side::new(&runners[1].chosen.release.name, c);
         let q = Qualification::new(&baseline, &candidate, &thresholds);
-        print!("{}", render_text(&q));
+        match args.format {
+            super::qualify_report_cmd::QualifyFormat::Text => out!("{}", render_text(&q)),
+            super::qualify_report_cmd::QualifyFormat::Json => {
+                super::output::outln!("{}", crate::report::qualify::render_json(&q))
+            }
+        }
         match write_qualification(&root, &q, baseline.runs(), candidate.runs()) {
             Ok(files) => {
                 for f in files {
-                    eprintln!("wrote {}", f.display());
+                    errln!("wrote {}", f.display());
                 }
             }
             Err(e) => {

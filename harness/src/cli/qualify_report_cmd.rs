@@ -3,12 +3,13 @@
 //! 2 on bad input (unreadable directory, no runs, bad thresholds file or flag), 3 when the
 //! files could not be written.
 
+use super::output::{errln, out, outln};
 use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::report::compare::parse_relative;
 use crate::report::qualify::{
-    load_side, parse_seconds, render_json, render_text, write_qualification, Qualification,
-    QualifyThresholds, Side,
+    load_side_skipping, parse_rate, parse_seconds, render_json, render_text, write_qualification,
+    Qualification, QualifyThresholds, Side,
 };
 use std::path::{Path, PathBuf};
 
@@ -78,15 +79,20 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::BadInput;
         }
     };
     let (bname, cname) = names(&args);
     let mut sides = Vec::with_capacity(2);
     for (name, dir) in [(bname, &args.baseline), (cname, &args.candidate)] {
-        match load_side(&name, dir) {
-            Ok(side) => sides.push(side),
+        match load_side_skipping(&name, dir) {
+            Ok((side, skipped)) => {
+                for e in &skipped {
+                    errln!("warning: skipped: {}", crate::cli_error_chain(e));
+                }
+                sides.push(side)
+            }
             Err(e) => {
                 report_error(&e);
                 return ExitCode::BadInput;
@@ -96,14 +102,14 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     let (baseline, candidate): (&Side, &Side) = (&sides[0], &sides[1]);
     let q = Qualification::new(baseline, candidate, &thresholds);
     match args.format {
-        QualifyFormat::Text => print!("{}", render_text(&q)),
-        QualifyFormat::Json => println!("{}", render_json(&q)),
+        QualifyFormat::Text => out!("{}", render_text(&q)),
+        QualifyFormat::Json => outln!("{}", render_json(&q)),
     }
     if let Some(out) = &args.out {
         match write_qualification(out, &q, baseline.runs(), candidate.runs()) {
             Ok(files) => {
                 for f in files {
-                    eprintln!("wrote {}", f.display());
+                    errln!("wrote {}", f.display());
                 }
             }
             Err(e) => {
@@ -137,7 +143,7 @@ impl ThresholdArgs {
             t.max_lost_writes = n;
         }
         if let Some(d) = &args.pass_rate_drop {
-            t.pass_rate_drop = parse_relative(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
+            t.pass_rate_drop = parse_rate(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
         }
         if args.allow_sequence_changes {
             t.allow_sequence_changes = true;

@@ -2,6 +2,7 @@
 //! `--profile-file FILE` (a release file of your own, e.g. for an image built elsewhere), or the
 //! scenario's `profile:` (`pgpool` means the default release).
 
+use super::output::errln;
 use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::grammar::Profile;
@@ -85,7 +86,7 @@ fn with_grammar(release: Release, file: Option<&Path>) -> Result<Chosen, ExitCod
                 || format!("<builtin:images/{}/release.yaml>", release.name),
                 |f| f.display().to_string(),
             );
-            eprintln!(
+            errln!(
                 "error: {file}: at `grammar`: cannot load the grammar (value: {:?}): {}",
                 release.grammar,
                 crate::cli_error_chain(&e)

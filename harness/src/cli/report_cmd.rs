@@ -1,10 +1,10 @@
 //! `hachaos report`: re-renders a run's outputs from its `run.json` (exit 0 when rendered,
 //! 2 when the input is not a readable run record).
 
+use super::output::outln;
 use super::report_error;
 use crate::exit_code::ExitCode;
 use crate::report::{self, LogTails};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// What to render.
@@ -51,7 +51,7 @@ pub(crate) fn run(args: ReportArgs) -> ExitCode {
         // run.json is already redacted: nothing more to scrub.
         return match report::write_rendered(&record, &run_dir, &[]) {
             Ok(()) => {
-                println!(
+                outln!(
                     "wrote {} and {}",
                     run_dir.join(report::JUNIT_XML).display(),
                     run_dir.join(report::TIMELINE_HTML).display()
@@ -76,15 +76,12 @@ pub(crate) fn run(args: ReportArgs) -> ExitCode {
         ReportFormat::Html => report::html(&record),
         ReportFormat::Text => report::summary(&record, colour_stdout()),
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        report_error(&e);
-        return ExitCode::Unknown;
-    }
+    // A closed or full stdout is recorded and decides the exit code (see `output`).
+    super::output::emit_bytes(super::output::Stream::Out, text.as_bytes());
     ExitCode::Pass
 }
 
-/// Colours only when stdout is a terminal and `NO_COLOR` is unset.
+/// Whether stdout gets colour (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, a terminal).
 pub(crate) fn colour_stdout() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+    super::output::colour_stdout()
 }

@@ -1,6 +1,7 @@
 //! `hachaos run`: one scenario file against a fresh cluster.
 
 use super::output::Progress;
+use super::output::{errln, out, outln};
 use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{sweep, SweepScope};
@@ -60,12 +61,16 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         }
     };
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let chosen = match args.release.choose(&plan.profile) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // Refuse before booting anything when the runner lacks what these faults need.
+    if let Err(code) = super::doctor_cmd::preflight(&super::doctor_cmd::fault_kinds(&plan)) {
+        return code;
+    }
     let reproduce = std::iter::once("hachaos".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
@@ -185,7 +190,7 @@ async fn run_case(
             {
                 Ok(record) => {
                     match args.format {
-                        super::cluster_cmds::Format::Json if args.repeat == 1 => println!(
+                        super::cluster_cmds::Format::Json if args.repeat == 1 => outln!(
                             "{}",
                             serde_json::to_string_pretty(&record).unwrap_or_default()
                         ),
@@ -200,7 +205,7 @@ async fn run_case(
         if args.repeat > 1 {
             let repeat = repeat_summary(&records);
             match args.format {
-                super::cluster_cmds::Format::Json => println!(
+                super::cluster_cmds::Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&repeat).unwrap_or_default()
                 ),
@@ -218,6 +223,8 @@ async fn run_case(
 /// What `--repeat N` reports: each measurement's order statistics and the pass rate.
 #[derive(Debug, serde::Serialize)]
 pub(crate) struct RepeatSummary {
+    /// Bumped on any incompatible change of this document.
+    format_version: u32,
     scenario: String,
     runs: Vec<RepeatRun>,
     measurements: Vec<(MeasurementKind, Stats)>,
@@ -233,6 +240,7 @@ struct RepeatRun {
 
 fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
     RepeatSummary {
+        format_version: 1,
         scenario: records
             .first()
             .map(|r| r.scenario.name.clone())
@@ -256,13 +264,16 @@ fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
 
 fn print_repeat(r: &RepeatSummary) {
     let s = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
-    println!("\n{} x{}", r.scenario, r.runs.len());
-    println!(
+    outln!("\n{} x{}", r.scenario, r.runs.len());
+    outln!(
         "  {:<15} {:>8} {:>8} {:>8}  observed",
-        "measurement", "p50", "p95", "max"
+        "measurement",
+        "p50",
+        "p95",
+        "max"
     );
     for (kind, st) in &r.measurements {
-        println!(
+        outln!(
             "  {:<15} {:>8} {:>8} {:>8}  {}/{}",
             kind.name(),
             s(st.p50),
@@ -272,7 +283,7 @@ fn print_repeat(r: &RepeatSummary) {
             st.runs
         );
     }
-    println!(
+    outln!(
         "  pass rate: {}",
         r.pass_rate
             .map(|p| format!("{:.0}%", p * 100.0))
@@ -283,7 +294,7 @@ fn print_repeat(r: &RepeatSummary) {
 /// The end-of-run summary (see [`crate::report::summary`]); colours only on a terminal without
 /// `NO_COLOR`.
 pub(crate) fn print_summary(r: &RunRecord) {
-    print!(
+    out!(
         "{}",
         crate::report::summary(r, super::report_cmd::colour_stdout())
     );

@@ -1,5 +1,6 @@
 //! Running a command's async body: one runtime, and Ctrl-C / SIGTERM turned into an orderly stop.
 
+use super::output::errln;
 use std::future::Future;
 
 /// The body was interrupted by a signal.
@@ -38,7 +39,7 @@ pub(crate) fn cancel_on_signal() -> tokio::sync::watch::Receiver<bool> {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-        eprintln!("interrupted: healing faults and tearing down");
+        errln!("interrupted: healing faults and tearing down");
         let _ = tx.send(true);
     });
     rx

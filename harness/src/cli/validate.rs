@@ -1,5 +1,6 @@
 //! `hachaos validate`: checks scenario files into plans without starting anything.
 
+use super::output::{errln, outln};
 use super::Outcome;
 use crate::exit_code::ExitCode;
 use crate::scenario::{load_path, Capabilities};
@@ -33,13 +34,22 @@ pub enum Format {
 }
 
 pub(crate) fn run(args: ValidateArgs) -> Outcome {
-    let caps = Capabilities::default();
+    let mut caps = Capabilities::default();
+    // `run` resolves `profile:` to a release of the image source (`pgpool` is the default one):
+    // refuse here, with file:line, a name `run` would refuse later.
+    if let Ok(releases) = crate::image::ImageSource::from_env().releases() {
+        caps.profiles = Some(
+            std::iter::once("pgpool".to_string())
+                .chain(releases)
+                .collect(),
+        );
+    }
     let mut all_ok = true;
     if let Some(path) = &args.profile_file {
         match super::release_arg::load_file(path) {
             Ok(chosen) => {
                 let r = &chosen.release;
-                println!(
+                outln!(
                     "{}: release {} ({}, pgpool-II {}): image {}, grammar {} ({} rules), logs {}/{{{}}}",
                     path.display(),
                     r.name,
@@ -62,9 +72,9 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
         match args.format {
             Format::Text => match &result {
                 Ok(plan) => {
-                    println!("{}", plan.summary());
+                    outln!("{}", plan.summary());
                     for w in &plan.warnings {
-                        eprintln!("warning: {w}");
+                        errln!("warning: {w}");
                     }
                 }
                 Err(errs) => {
@@ -87,7 +97,7 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
     }
     if args.format == Format::Json {
         let doc = serde_json::json!({"format_version": 1, "valid": all_ok, "files": files});
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&doc).expect("json values serialize")
         );

@@ -231,6 +231,13 @@ impl Cluster {
             }
             let readiness =
                 Readiness::judge(&self.observe().await, self.nodes.len(), &self.nodes[0].name);
+            tracing::debug!(
+                run = %self.spec.run,
+                waited_ms = started.elapsed().as_millis() as u64,
+                ready = readiness.ready(),
+                awaiting = %readiness.describe(),
+                "waiting for the cluster to be ready"
+            );
             if serving.is_none() && readiness.serving() {
                 serving = Some(started.elapsed());
             }

@@ -86,6 +86,7 @@ pub async fn simple_query(
     sql: &str,
 ) -> Result<Vec<SimpleQueryMessage>, ClusterError> {
     let target = format!("{host}:{port}");
+    tracing::debug!(target = %target, sql, "probe query");
     let query_err = |source| ClusterError::Query {
         what: sql.to_string(),
         target: target.clone(),

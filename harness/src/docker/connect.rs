@@ -76,5 +76,6 @@ pub async fn connect() -> Result<Docker, DockerError> {
             secs: 10,
         })?
         .map_err(unreachable)?;
+    tracing::debug!(host = %host, api = ?negotiated.client_version(), "docker engine connected");
     Ok(negotiated)
 }

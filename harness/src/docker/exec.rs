@@ -34,6 +34,7 @@ pub async fn exec(
     timeout: Duration,
 ) -> Result<ExecOutput, DockerError> {
     let what = || format!("exec `{}` in {container}", cmd.join(" "));
+    tracing::debug!(container, cmd = %cmd.join(" "), timeout_s = timeout.as_secs(), "docker exec");
     let run = async {
         let created = docker
             .create_exec(
@@ -68,6 +69,7 @@ pub async fn exec(
             .await
             .map_err(|e| DockerError::api(what(), e))?
             .exit_code;
+        tracing::debug!(container, exit_code = ?out.exit_code, stdout_bytes = out.stdout_bytes.len(), "docker exec done");
         Ok(out)
     };
     tokio::time::timeout(timeout, run)

@@ -21,7 +21,9 @@ pub enum SweepScope {
     Run(RunId),
     /// Objects whose owner process is gone and that are not kept on purpose (the reaper).
     Stale,
-    /// Every object hachaos made (`hachaos clean`).
+    /// Every object hachaos made except clusters kept on purpose (`hachaos clean`).
+    Unkept,
+    /// Every object hachaos made, kept or not (`hachaos clean --all`).
     All,
 }
 
@@ -51,6 +53,7 @@ fn selected(scope: &SweepScope, labels: &HashMap<String, String>) -> bool {
         SweepScope::Stale => {
             labels.get(LABEL_KEEP).map(String::as_str) != Some("true") && owner_dead(labels)
         }
+        SweepScope::Unkept => labels.get(LABEL_KEEP).map(String::as_str) != Some("true"),
         SweepScope::All => true,
     }
 }
@@ -179,6 +182,16 @@ mod tests {
         dead.insert(LABEL_KEEP.into(), "true".into());
         assert!(!selected(&SweepScope::Stale, &dead));
         assert!(selected(&SweepScope::All, &dead));
+    }
+
+    #[test]
+    fn clean_without_all_spares_kept_clusters_only() {
+        let run = RunId::parse("r1").unwrap();
+        let kept = labels_for(&run, true);
+        let unkept = labels_for(&run, false);
+        assert!(!selected(&SweepScope::Unkept, &kept));
+        assert!(selected(&SweepScope::Unkept, &unkept));
+        assert!(selected(&SweepScope::All, &kept));
     }
 
     #[test]

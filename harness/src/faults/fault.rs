@@ -85,6 +85,7 @@ impl Injected {
     /// effect; the error says what failed.
     pub async fn heal(mut self, ctx: &FaultContext) -> Result<Event, FaultError> {
         let undo = self.undo.take().expect("undo is present until healed");
+        tracing::debug!(fault = %self.kind, target = %self.target, "healing fault");
         undo.undo(ctx).await?;
         let mut ctx_for_event = ctx.clone();
         ctx_for_event.target.name = self.target.clone();
@@ -114,8 +115,10 @@ pub async fn inject_verified(
     fault: &dyn Fault,
     ctx: &FaultContext,
 ) -> Result<Injected, FaultError> {
+    tracing::debug!(target = %ctx.target.name, "fault precheck");
     fault.precheck(ctx).await?;
     let injected = fault.inject(ctx).await?;
+    tracing::debug!(fault = %injected.kind, target = %injected.target, "fault injected; verifying");
     if let Err(e) = fault.verify(ctx).await {
         if let Err(h) = injected.heal(ctx).await {
             tracing::error!(error = %h, "healing a fault that did not take effect failed");

@@ -7,7 +7,7 @@ use super::source::{ImageSource, ReleaseFiles};
 use super::ImageError;
 use crate::{LABEL_MANAGED_BY, MANAGED_BY_VALUE};
 use bollard::Docker;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -364,38 +364,55 @@ fn is_executable(path: &Path) -> bool {
     }
 }
 
-/// A build context directory removed on drop.
-struct TempDir(PathBuf);
+/// A build context directory removed on drop: created fresh (never an existing directory)
+/// under an unpredictable name, mode 0700, so another local user cannot plant or read files in
+/// what root then feeds to the build.
+struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     fn new(release: &str) -> Result<Self, ImageError> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "hachaos-image-{release}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| ImageError::io(format!("create {}", dir.display()), e))?;
-        Ok(TempDir(dir))
+        tempfile::Builder::new()
+            .prefix(&format!("hachaos-image-{release}-"))
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .map(TempDir)
+            .map_err(|e| {
+                ImageError::io(
+                    format!(
+                        "create a build directory in {}",
+                        std::env::temp_dir().display()
+                    ),
+                    e,
+                )
+            })
     }
 
     fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_directories_are_fresh_private_and_unpredictable() {
+        use std::os::unix::fs::PermissionsExt;
+        let a = TempDir::new("r1").unwrap();
+        let b = TempDir::new("r1").unwrap();
+        assert_ne!(a.path(), b.path());
+        let name = a.path().file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("hachaos-image-r1-") && name.len() > "hachaos-image-r1-".len() + 4
+        );
+        assert!(!name.contains(&std::process::id().to_string()), "{name}");
+        let mode = std::fs::metadata(a.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let path = a.path().to_path_buf();
+        drop(a);
+        assert!(!path.exists());
+    }
 
     #[test]
     fn tail_keeps_the_last_lines() {

@@ -92,6 +92,7 @@ impl ImageSource {
             return Err(ImageError::BadRelease(
                 crate::release::ReleaseError::Invalid {
                     file: label,
+                    line: None,
                     key: "name".into(),
                     value: format!("{:?}", parsed.name),
                     message: format!("must be the folder's name, `{release}`"),

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 /// One round of samples.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct RoleSample {
     /// Milliseconds since the run started.
     pub offset_ms: u64,
@@ -22,7 +24,9 @@ pub struct RoleSample {
 }
 
 /// A span during which two nodes were primary (or both held the VIP).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Overlap {
     /// First sample showing it, ms since start.
     pub from_ms: u64,

@@ -4,6 +4,7 @@
 use super::dialect::PgpoolVersion;
 use crate::loader::{self, YamlError};
 use serde::Deserialize;
+use sha2::Digest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,10 @@ pub struct Release {
     /// The log grammar: a built-in profile name (`pgpool`, `kingbase-v8r3`) or a profile file
     /// (relative to the release file).
     pub grammar: String,
+    /// SHA-256 of the text this release was parsed from (set by the loaders, recorded as
+    /// provenance; empty for a release built in code).
+    #[serde(skip)]
+    pub source_sha256: String,
     /// The ports the harness talks to.
     pub ports: Ports,
     /// Where the node writes its logs, and which files the grammar reads.
@@ -109,10 +114,12 @@ pub enum ReleaseError {
     #[error("{0}")]
     Yaml(#[from] YamlError),
     /// It parses, but a value is wrong.
-    #[error("{file}: at `{key}`: {message} (value: {value})")]
+    #[error("{file}{}: at `{key}`: {message} (value: {value})", .line.map(|l| format!(":{l}")).unwrap_or_default())]
     Invalid {
         /// The file.
         file: String,
+        /// The 1-based line of the offending value, when the file has it.
+        line: Option<usize>,
         /// The key path.
         key: String,
         /// The offending value.
@@ -125,24 +132,33 @@ pub enum ReleaseError {
 impl Release {
     /// Parses and validates a release file's text (`file` is used in messages).
     pub fn from_str(file: &str, text: &str) -> Result<Release, ReleaseError> {
-        let release: Release = loader::from_str(file, text)?;
-        release.validate(file)?;
+        let mut release: Release = loader::from_str(file, text)?;
+        if let Err(mut e) = release.validate(file) {
+            if let ReleaseError::Invalid { key, line, .. } = &mut e {
+                *line = loader::scan(file, text)
+                    .ok()
+                    .and_then(|index| index.get(key))
+                    .map(|(l, _)| l);
+            }
+            return Err(e);
+        }
+        release.source_sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
         Ok(release)
     }
 
     /// Reads, parses and validates a release file.
     pub fn from_path(path: &Path) -> Result<Release, ReleaseError> {
-        let release: Release = loader::from_path(path)?;
-        release.validate(&path.display().to_string())?;
-        Ok(release)
+        let text = loader::read_text(path)?;
+        Release::from_str(&path.display().to_string(), &text)
     }
 
     fn validate(&self, file: &str) -> Result<(), ReleaseError> {
         let bad = |key: &str, value: &str, message: &str| {
             Err(ReleaseError::Invalid {
                 file: file.to_string(),
+                line: None,
                 key: key.to_string(),
-                value: format!("{value:?}"),
+                value: format!("{:?}", loader::clip(value, loader::MAX_ECHO_CHARS)),
                 message: message.to_string(),
             })
         };
@@ -198,6 +214,15 @@ impl Release {
                     return bad("image", image, "an image reference such as vendor/db:8.3");
                 }
             }
+        }
+        let v = self.versions.pgpool;
+        // Parameter names are known for 3.x and 4.x only; `99.99` parses but is no release.
+        if !(3..=4).contains(&v.major) || v.minor > 20 {
+            return bad(
+                "versions.pgpool",
+                &v.to_string(),
+                "a pgpool-II release (3.x or 4.x, e.g. \"4.3\")",
+            );
         }
         if self.grammar.trim().is_empty() {
             return bad(
@@ -344,7 +369,7 @@ commands:
         );
         let e = err(&GOOD.replace("pool: 9999", "pool: 0"));
         assert!(
-            e.contains("r.yaml: at `ports.pool`") && e.contains("\"0\""),
+            e.contains("r.yaml:6: at `ports.pool`") && e.contains("\"0\""),
             "{e}"
         );
         let e = err(&GOOD.replace("grammar: pgpool", "grammer: pgpool"));
@@ -374,6 +399,24 @@ commands:
             e.contains("build.postgres_major") && e.contains("\"7\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_pgpool_version_that_never_existed_is_refused() {
+        for v in ["99.99.99", "5.0", "2.3", "4.99"] {
+            let e = err(&GOOD.replace("pgpool: \"4.3\"", &format!("pgpool: \"{v}\"")));
+            assert!(
+                e.contains("versions.pgpool") && e.contains("3.x or 4.x"),
+                "{v}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_value_is_echoed_clipped() {
+        let long = "x".repeat(100_000);
+        let e = err(&GOOD.replace("dir: /var/log/hachaos", &format!("dir: {long}")));
+        assert!(e.contains("logs.dir") && e.len() < 1_000, "{}", e.len());
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod html;
 mod junit;
 mod load;
 pub mod qualify;
+pub mod schema;
 mod svg;
 mod tail;
 mod text;

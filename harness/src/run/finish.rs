@@ -131,6 +131,8 @@ pub(super) async fn finish(
     let secrets = live.cluster.secrets().all();
     let run_id = live.cluster.run().to_string();
     let release = live.cluster.release().clone();
+    // Before keep/teardown hands the cluster over: asks the engine about itself and the image.
+    let provenance = super::Provenance::collect(live.cluster.docker(), &done.image, &release).await;
     // The faulted node's pgpool backend id, as the cluster assigned it.
     let target_backend = live.fault_anchor.as_ref().and_then(|f| {
         live.cluster
@@ -432,6 +434,7 @@ pub(super) async fn finish(
         error,
         run_dir: done.run_dir.display().to_string(),
         reproduce: done.reproduce,
+        provenance: Some(provenance),
     };
     write_record(&record, &done.run_dir, &secrets);
     record

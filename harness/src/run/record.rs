@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// One finished (or aborted) scenario run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     /// See [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -56,10 +56,14 @@ pub struct RunRecord {
     pub run_dir: String,
     /// The command that reproduces this run.
     pub reproduce: String,
+    /// Where the run ran (harness build, engine, kernel, machine, image, release file); absent
+    /// in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<super::Provenance>,
 }
 
 /// Which scenario ran.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioRef {
     /// The file as given.
     pub file: String,
@@ -72,7 +76,7 @@ pub struct ScenarioRef {
 }
 
 /// One step as it ran.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepRecord {
     /// 0-based index in the plan.
     pub index: usize,
@@ -93,7 +97,7 @@ pub struct StepRecord {
 }
 
 /// One expectation's outcome.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExpectationRecord {
     /// Line in the scenario file.
     pub line: usize,
@@ -112,7 +116,7 @@ pub struct ExpectationRecord {
 }
 
 /// One measured phase against its budget.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasurementRecord {
     /// Which phase.
     pub kind: MeasurementKind,
@@ -129,7 +133,7 @@ pub struct MeasurementRecord {
 }
 
 /// What the write probe saw.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WritesSummary {
     /// Whether a write probe ran.
     pub probed: bool,
@@ -144,7 +148,7 @@ pub struct WritesSummary {
 }
 
 /// Role and VIP samples.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RolesSummary {
     /// Every sample.
     pub samples: Vec<RoleSample>,

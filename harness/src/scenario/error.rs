@@ -27,7 +27,7 @@ impl PlanError {
         if let Some(l) = self.line {
             s.push_str(&format!(":{l}"));
         }
-        if !self.path.is_empty() {
+        if !self.path.is_empty() && self.path != "." {
             s.push_str(&format!(": {}", self.path));
         }
         s.push_str(&format!(": {}", self.message));

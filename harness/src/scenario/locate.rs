@@ -1,12 +1,12 @@
 //! Finds the line of a YAML key path after parsing, so that semantic (post-parse) errors point at
 //! the line of the offending value just as parse errors do.
 //!
-//! serde_yaml's `Value` carries no spans. Instead of re-scanning text by hand we replay the
-//! document through serde_yaml's own deserializer with a seed that follows the path and fails on
-//! purpose at the node it names: serde_yaml stamps that error with the node's position.
+//! serde_yaml's `Value` carries no spans. The loader's pre-pass ([`crate::loader::scan`]) walks
+//! the document once with an event parser that has them and indexes every node by key path; a
+//! lookup is then a hash-map read (replaying the document per lookup made `validate` quadratic
+//! in the number of steps).
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::cell::Cell;
+use crate::loader::YamlIndex;
 use std::fmt;
 
 /// One step of a path inside a YAML document.
@@ -60,103 +60,26 @@ impl fmt::Display for YamlPath {
 }
 
 /// Returns the 1-based (line, column) of the node at `path` in `text`, or `None` when the
-/// document does not parse or has no such node.
+/// document does not parse or has no such node. Each call scans the whole text: to locate many
+/// paths, build one [`Locator`].
 pub fn locate(text: &str, path: &YamlPath) -> Option<(usize, usize)> {
-    let found = Cell::new(false);
-    let de = serde_yaml::Deserializer::from_str(text);
-    let err = Locate {
-        rest: &path.0,
-        found: &found,
-    }
-    .deserialize(de)
-    .err()?;
-    if !found.get() {
-        return None;
-    }
-    err.location().map(|l| (l.line(), l.column()))
+    Locator::new(text).get(path)
 }
 
-struct Locate<'a> {
-    rest: &'a [Seg],
-    found: &'a Cell<bool>,
-}
+/// Every node's position in one document, from one linear scan ([`crate::loader::scan`]), so
+/// that locating a path per step stays linear in the file's size.
+#[derive(Debug, Default, Clone)]
+pub struct Locator(YamlIndex);
 
-impl<'de> DeserializeSeed<'de> for Locate<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.rest.is_empty() {
-            self.found.set(true);
-            // `Here` implements no visit method, so whatever the node is, the deserializer
-            // reports an error stamped with the node's position.
-            return d.deserialize_any(Here);
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Locate<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a mapping or a sequence")
+impl Locator {
+    /// Indexes `text` (an empty index when it does not scan: lines are then unknown).
+    pub fn new(text: &str) -> Self {
+        Locator(crate::loader::scan("", text).unwrap_or_default())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Seg::Key(want) = &self.rest[0] else {
-            return Err(de::Error::custom("not a sequence"));
-        };
-        while let Some(key) = map.next_key::<KeyText>()? {
-            if key.0.as_deref() == Some(want.as_str()) {
-                return map.next_value_seed(Locate {
-                    rest: &self.rest[1..],
-                    found: self.found,
-                });
-            }
-            map.next_value::<IgnoredAny>()?;
-        }
-        Err(de::Error::custom("no such key"))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Seg::Index(want) = self.rest[0] else {
-            return Err(de::Error::custom("not a mapping"));
-        };
-        for _ in 0..want {
-            if seq.next_element::<IgnoredAny>()?.is_none() {
-                return Err(de::Error::custom("no such index"));
-            }
-        }
-        seq.next_element_seed(Locate {
-            rest: &self.rest[1..],
-            found: self.found,
-        })?
-        .ok_or_else(|| de::Error::custom("no such index"))
-    }
-}
-
-struct Here;
-
-impl Visitor<'_> for Here {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("nothing (locating)")
-    }
-}
-
-/// A mapping key as text, when it is a scalar (other keys never match a path).
-struct KeyText(Option<String>);
-
-impl<'de> de::Deserialize<'de> for KeyText {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_yaml::Value::deserialize(d)?;
-        Ok(KeyText(match v {
-            serde_yaml::Value::String(s) => Some(s),
-            serde_yaml::Value::Number(n) => Some(n.to_string()),
-            serde_yaml::Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }))
+    /// The 1-based (line, column) of the node at `path`.
+    pub fn get(&self, path: &YamlPath) -> Option<(usize, usize)> {
+        self.0.get(&path.to_string())
     }
 }
 

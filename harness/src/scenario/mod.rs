@@ -19,4 +19,6 @@ pub use error::{PlanError, PlanErrors};
 pub use plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
 pub use spec::{Damage, NodeRole, ScenarioSpec, WriteOutcome};
 pub use target::{resolution_event, ResolveError, Resolved, Role, RoleSnapshot, Target};
-pub use validate::{known_settings, load, load_path, validate, Capabilities, HARNESS_ONLY_EVENTS};
+pub use validate::{
+    known_settings, load, load_path, validate, Capabilities, HARNESS_ONLY_EVENTS, MAX_MATRIX_CASES,
+};

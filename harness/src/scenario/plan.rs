@@ -187,6 +187,14 @@ impl Plan {
             .collect()
     }
 
+    /// How many cases [`Plan::cases`] makes, computed without making them (`None` past
+    /// `usize::MAX`).
+    pub fn case_count(&self) -> Option<usize> {
+        self.matrix
+            .iter()
+            .try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))
+    }
+
     /// One-line summary for `hachaos validate`.
     pub fn summary(&self) -> String {
         let faults = self
@@ -195,7 +203,7 @@ impl Plan {
             .filter(|s| matches!(s.action, Action::Inject { .. }))
             .count();
         let expects: usize = self.steps.iter().map(|s| s.expect.len()).sum();
-        let cases = self.cases().len();
+        let cases = self.case_count().unwrap_or(usize::MAX);
         format!(
             "{}: ok: {} ({}), {} steps, {} faults, {} expectations{}{}",
             self.file,

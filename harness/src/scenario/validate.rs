@@ -6,7 +6,7 @@
 //! failure, timeout or Ctrl-C.
 
 use super::error::{PlanError, PlanErrors};
-use super::locate::{locate, YamlPath};
+use super::locate::{Locator, YamlPath};
 use super::plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
 use super::spec::{
     ActionKind, ConfigValueSpec, Damage, ExpectSpec, NodeRole, ScenarioSpec, StepSpec, VipSpec,
@@ -18,6 +18,9 @@ use crate::timeline::EventKind;
 use sha2::Digest;
 use std::path::Path;
 use std::sync::Arc;
+
+/// The most cases a `matrix:` may make (each case boots a cluster for about a minute).
+pub const MAX_MATRIX_CASES: usize = 256;
 
 /// What the cluster and the log grammar can do, as far as validation needs to know.
 #[derive(Clone)]
@@ -86,16 +89,7 @@ impl Capabilities {
 /// Reads and validates a scenario file.
 pub fn load_path(path: &Path, caps: &Capabilities) -> Result<Plan, PlanErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        PlanErrors(vec![PlanError {
-            file: file.clone(),
-            line: None,
-            column: None,
-            path: String::new(),
-            value: None,
-            message: format!("cannot read: {}", e.to_string().to_lowercase()),
-        }])
-    })?;
+    let text = crate::loader::read_text(path).map_err(|e| PlanErrors(vec![e.into()]))?;
     load(&file, &text, caps)
 }
 
@@ -117,6 +111,7 @@ pub fn validate(
         step_has_target: false,
         file,
         text,
+        locator: Locator::new(text),
         caps,
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -136,6 +131,8 @@ struct Validator<'a> {
     step_has_target: bool,
     file: &'a str,
     text: &'a str,
+    /// Where each node of `text` is (built once: lookups per step stay linear).
+    locator: Locator,
     caps: &'a Capabilities,
     errors: Vec<PlanError>,
     warnings: Vec<String>,
@@ -151,11 +148,11 @@ struct Open {
 
 impl Validator<'_> {
     fn line(&self, path: &YamlPath) -> usize {
-        locate(self.text, path).map(|(l, _)| l).unwrap_or(0)
+        self.locator.get(path).map(|(l, _)| l).unwrap_or(0)
     }
 
     fn err(&mut self, path: &YamlPath, value: Option<String>, message: impl Into<String>) {
-        let loc = locate(self.text, path);
+        let loc = self.locator.get(path);
         self.errors.push(PlanError {
             file: self.file.to_string(),
             line: loc.map(|l| l.0),
@@ -219,6 +216,18 @@ impl Validator<'_> {
             if rendered.len() == values.len() {
                 matrix.push((key.clone(), rendered));
             }
+        }
+        let cases = matrix
+            .iter()
+            .try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()));
+        if cases.is_none_or(|n| n > MAX_MATRIX_CASES) {
+            let n = cases.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string());
+            self.err(
+                &root.key("matrix"),
+                None,
+                format!("the matrix makes {n} cases: at most {MAX_MATRIX_CASES} are allowed"),
+            );
+            matrix.clear();
         }
         let b = &spec.budgets;
         let budgets = Budgets {

@@ -5,7 +5,19 @@ use std::collections::BTreeMap;
 
 /// What happened. The names (snake_case) are a stable public vocabulary: scenario files refer to
 /// them (`expect: [{log: backend_down}]`) and the JSON output carries them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     // --- watchdog (pgpool-II / kingbasecluster) ---
@@ -276,6 +288,21 @@ impl Serialize for WallTime {
     }
 }
 
+/// A wall time is written as a naive ISO 8601 string in the log's own zone.
+impl schemars::JsonSchema for WallTime {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WallTime".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?$",
+            "description": "naive local time of the log line (no zone), as precise as the log was"
+        })
+    }
+}
+
 /// Reads back what [`WallTime::render`] wrote (so `run.json` can be re-rendered); the precision is
 /// the number of fractional digits present.
 impl<'de> Deserialize<'de> for WallTime {
@@ -291,7 +318,7 @@ impl<'de> Deserialize<'de> for WallTime {
 }
 
 /// One thing that happened on one node, with where it was seen.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// The node it happened on (`node1`, `node102`, ...), or `harness` for harness actions.
     pub node: String,

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 pub const COMPARE_FORMAT_VERSION: u32 = 1;
 
 /// When a slower measurement counts as a regression.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Threshold {
     /// Relative: new must exceed old by more than this fraction (0.2 = 20 %).
     pub relative: f64,
@@ -38,7 +38,7 @@ impl Threshold {
 }
 
 /// The whole comparison.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// Always [`COMPARE_FORMAT_VERSION`].
     pub format_version: u32,
@@ -65,7 +65,7 @@ pub struct Comparison {
 }
 
 /// One phase, old against new.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MeasurementDelta {
     /// The phase.
     pub kind: MeasurementKind,
@@ -82,7 +82,7 @@ pub struct MeasurementDelta {
 }
 
 /// One check, old against new.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CheckDelta {
     /// The check's name.
     pub name: String,

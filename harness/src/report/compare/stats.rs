@@ -7,7 +7,7 @@ use crate::run::RunRecord;
 use serde::Serialize;
 
 /// Summary of one measurement over several runs.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Stats {
     /// Runs in which the phase was observed.
     pub observed: usize,

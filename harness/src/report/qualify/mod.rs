@@ -24,14 +24,14 @@ mod write;
 
 pub use html::render_html;
 pub use junit::render_junit;
-pub use load::load_side;
+pub use load::{load_side, load_side_skipping};
 pub use model::{
     representative, LostWrites, MeasurementRow, Qualification, RegressionCheck, ReleaseRuns,
     RunFailure, ScenarioQualification, Side, SideSummary, QUALIFY_FORMAT_VERSION,
 };
 pub use sequence::SequenceDiff;
 pub use text::render_text;
-pub use thresholds::{parse_seconds, QualifyThresholds};
+pub use thresholds::{parse_rate, parse_seconds, QualifyThresholds};
 pub use write::{
     render_json, write_qualification, QUALIFICATION_HTML, QUALIFICATION_JSON, QUALIFICATION_TXT,
     QUALIFICATION_XML,

@@ -55,7 +55,7 @@ impl Side {
 }
 
 /// A candidate release compared with a baseline release, scenario by scenario.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Qualification {
     /// Always [`QUALIFY_FORMAT_VERSION`].
     pub format_version: u32,
@@ -74,7 +74,7 @@ pub struct Qualification {
 }
 
 /// A side in numbers.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SideSummary {
     /// The release name.
     pub release: String,
@@ -85,7 +85,7 @@ pub struct SideSummary {
 }
 
 /// One scenario, baseline against candidate.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScenarioQualification {
     /// The scenario's name.
     pub scenario: String,
@@ -103,7 +103,7 @@ pub struct ScenarioQualification {
 }
 
 /// One phase with the threshold that judged it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MeasurementRow {
     /// Stats per side, deltas and regressions (`old` = baseline, `new` = candidate).
     #[serde(flatten)]
@@ -113,7 +113,7 @@ pub struct MeasurementRow {
 }
 
 /// What one release's runs of one scenario did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ReleaseRuns {
     /// How many runs.
     pub runs: usize,
@@ -137,7 +137,7 @@ pub struct ReleaseRuns {
 }
 
 /// A run that did not pass.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RunFailure {
     /// Its id.
     pub run_id: String,
@@ -152,7 +152,7 @@ pub struct RunFailure {
 }
 
 /// Acknowledged writes lost over a release's runs of a scenario.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LostWrites {
     /// Sum over the runs.
     pub sum: usize,
@@ -163,7 +163,7 @@ pub struct LostWrites {
 }
 
 /// One regression rule as evaluated (a JUnit testcase in `qualify.regressions`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RegressionCheck {
     /// The scenario.
     pub scenario: String,

@@ -28,7 +28,7 @@ pub fn node_sequences(run: &RunRecord) -> BTreeMap<String, Vec<EventKind>> {
 }
 
 /// How one node's sequence differs between the baseline and the candidate.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SequenceDiff {
     /// The node (`node1`, `node2`, `harness`).
     pub node: String,

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The qualification's regression rules. [`Default`] is the documented default.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct QualifyThresholds {
     /// The slowdown allowed for every phase without an override (as `hachaos compare`).
     pub default: Threshold,
@@ -81,7 +81,7 @@ struct RawThresholds {
     #[serde(default)]
     measurements: BTreeMap<Phase, RawThreshold>,
     max_lost_writes: Option<usize>,
-    pass_rate_drop: Option<Relative>,
+    pass_rate_drop: Option<Rate>,
     allow_sequence_changes: Option<bool>,
 }
 
@@ -169,6 +169,22 @@ impl<'de> Deserialize<'de> for Relative {
     }
 }
 
+/// A pass-rate drop written `10%` or `0.1`, at most 100%.
+#[derive(Debug, Clone, Copy)]
+struct Rate(f64);
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        let text = match NumberOrText::deserialize(d)? {
+            NumberOrText::Number(n) => n.to_string(),
+            NumberOrText::Text(t) => t,
+        };
+        parse_rate(&text)
+            .map(Rate)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Seconds written `0.5`, `500ms` or `1s`.
 #[derive(Debug, Clone, Copy)]
 struct Seconds(f64);
@@ -182,6 +198,18 @@ impl<'de> Deserialize<'de> for Seconds {
         .map(Seconds)
         .map_err(serde::de::Error::custom)
     }
+}
+
+/// Parses a pass-rate drop: a fraction of runs, `10%` or `0.1`, between 0 and 1 (a pass rate
+/// cannot drop by more than all of it).
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let v = crate::report::compare::parse_relative(text)?;
+    if v > 1.0 {
+        return Err(format!(
+            "pass-rate drop {text:?} is more than 100% (a fraction of runs, e.g. 10% or 0.1)"
+        ));
+    }
+    Ok(v)
 }
 
 /// Parses a non-negative duration: a plain number of seconds (`0.5`) or a humantime duration

@@ -1,0 +1,7 @@
+//! AFL target: `hachaos::fuzzing::release` (see ../../README.md).
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        hachaos::fuzzing::release(data);
+    });
+}
