@@ -25,6 +25,7 @@
 //! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
 //! - [`image`]: building node images from Debian packages, cached by content hash.
+//! - [`slots`]: how many clusters may be up at once, across processes (flock'd slot files).
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
 //! - [`faults`]: the fault catalogue, one file per kind.
@@ -51,6 +52,7 @@ pub mod release;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod slots;
 pub mod timeline;
 
 /// Joins an error and its sources into one line of lowercase fragments (`a: b: c`), the way every
