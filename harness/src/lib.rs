@@ -32,6 +32,7 @@
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
 //! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
+//! - [`suite`]: many cases side by side (slots permitting) into one suite record.
 //! - [`report`]: reporters (JUnit, HTML timeline, console summary, compare) over a run record.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
@@ -53,6 +54,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod slots;
+pub mod suite;
 pub mod timeline;
 
 /// Joins an error and its sources into one line of lowercase fragments (`a: b: c`), the way every

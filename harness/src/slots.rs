@@ -65,6 +65,9 @@ pub enum SlotError {
         #[source]
         source: std::io::Error,
     },
+    /// Ctrl-C / SIGTERM came while waiting.
+    #[error("interrupted while waiting for a cluster slot")]
+    Cancelled,
     /// Every slot stayed taken for the whole wait.
     #[error("waited {waited_s:.0} s for {what} in {dir}; held by: {holders}")]
     Timeout {
@@ -231,12 +234,13 @@ impl SlotPool {
         Ok(None)
     }
 
-    /// Takes a slot, waiting up to `timeout`; `on_wait` is told what it waits for when the wait
-    /// starts and every 30 s after.
+    /// Takes a slot, waiting up to `timeout` (or until `cancel` becomes `true`); `on_wait` is
+    /// told what it waits for when the wait starts and every 30 s after.
     pub async fn acquire(
         &self,
         holder: &str,
         timeout: Duration,
+        cancel: Option<&tokio::sync::watch::Receiver<bool>>,
         on_wait: &mut dyn FnMut(&str),
     ) -> Result<Slot, SlotError> {
         let started = Instant::now();
@@ -245,6 +249,9 @@ impl SlotPool {
             if let Some(mut slot) = self.try_acquire(holder)? {
                 slot.waited = started.elapsed();
                 return Ok(slot);
+            }
+            if cancel.is_some_and(|c| *c.borrow()) {
+                return Err(SlotError::Cancelled);
             }
             if started.elapsed() >= timeout {
                 return Err(SlotError::Timeout {
@@ -493,7 +500,7 @@ mod tests {
         let _held = pool.try_acquire("run r-1 primary-crash").unwrap().unwrap();
         let mut said = Vec::new();
         let err = pool
-            .acquire("run r-2", Duration::from_millis(500), &mut |m| {
+            .acquire("run r-2", Duration::from_millis(500), None, &mut |m| {
                 said.push(m.to_string())
             })
             .await

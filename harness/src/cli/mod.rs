@@ -6,6 +6,7 @@ mod args;
 mod cluster_cmds;
 mod compare_cmd;
 mod image;
+mod jobs_arg;
 mod list_faults;
 mod output;
 mod qualify_cmd;
@@ -14,6 +15,8 @@ mod release_arg;
 mod report_cmd;
 mod run_cmd;
 mod runtime;
+mod suite_cmd;
+mod suite_progress;
 mod validate;
 
 pub use args::{Cli, Command};

@@ -45,9 +45,15 @@ pub struct QualifyArgs {
     /// Root of the run directories.
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
+    /// Clusters at once.
+    #[command(flatten)]
+    pub jobs: super::jobs_arg::JobsArgs,
 }
 
 pub(crate) fn run(args: QualifyArgs) -> ExitCode {
+    if let Err(code) = args.jobs.apply() {
+        return code;
+    }
     let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {

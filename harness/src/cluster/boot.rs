@@ -100,7 +100,12 @@ impl Cluster {
                 .unwrap_or_default()
         );
         let slot = pool
-            .acquire(&holder, crate::slots::slot_timeout(), progress)
+            .acquire(
+                &holder,
+                crate::slots::slot_timeout(),
+                spec.cancel.as_ref(),
+                progress,
+            )
             .await?;
         let started = Instant::now();
         progress("creating network");

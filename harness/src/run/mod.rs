@@ -6,6 +6,7 @@ mod expect;
 mod finish;
 mod record;
 mod roles;
+mod timings;
 
 pub use executor::{execute, RunError, RunOptions};
 pub use finish::RENDERED_PGPOOL_CONF;
@@ -14,3 +15,4 @@ pub use record::{
     WritesSummary, FORMAT_VERSION,
 };
 pub use roles::{observe, Observed};
+pub use timings::RunTimings;

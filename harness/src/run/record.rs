@@ -56,6 +56,9 @@ pub struct RunRecord {
     pub run_dir: String,
     /// The command that reproduces this run.
     pub reproduce: String,
+    /// Where the run's wall time went (absent in records written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<super::RunTimings>,
 }
 
 /// Which scenario ran.
