@@ -419,7 +419,11 @@ mod tests {
             .build()
             .unwrap();
         let slot = rt
-            .block_on(pool.acquire("child", Duration::from_secs(60), &mut |m| eprintln!("{m}")))
+            .block_on(
+                pool.acquire("child", Duration::from_secs(60), None, &mut |m| {
+                    eprintln!("{m}")
+                }),
+            )
             .unwrap();
         println!("held {}", slot.index());
         let mut rest = String::new();
@@ -511,6 +515,26 @@ mod tests {
             msg.contains("a cluster slot (of 1)") && msg.contains("run r-1 primary-crash"),
             "{msg}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_waiter_stops_waiting_on_ctrl_c() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = SlotPool::new(dir.path(), 1).unwrap();
+        let _held = pool.try_acquire("other").unwrap().unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let interrupt = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            tx.send(true).unwrap();
+        };
+        let started = Instant::now();
+        let mut quiet = |_: &str| {};
+        let (got, ()) = tokio::join!(
+            pool.acquire("run", Duration::from_secs(60), Some(&rx), &mut quiet),
+            interrupt
+        );
+        assert!(matches!(got, Err(SlotError::Cancelled)), "{got:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[tokio::test]
