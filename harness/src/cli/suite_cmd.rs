@@ -156,6 +156,7 @@ pub(crate) fn run(args: RunArgs, jobs: u32) -> ExitCode {
             jobs,
             keep_going: args.keep_going,
             dir: dir.clone(),
+            runs_dir: dir.join("runs"),
             cancel,
         };
         eprintln!(

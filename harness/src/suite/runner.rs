@@ -45,8 +45,10 @@ pub struct SuiteOptions {
     pub jobs: u32,
     /// Start the remaining cases after one failed (else they are reported as not run).
     pub keep_going: bool,
-    /// The suite's folder; runs go to `<dir>/runs/<release>/<scenario>/<run-id>/`.
+    /// The suite's folder (case records name run directories relative to it).
     pub dir: PathBuf,
+    /// Runs go to `<runs_dir>/<release>/<scenario>/<run-id>/` (a suite: `<dir>/runs`).
+    pub runs_dir: PathBuf,
     /// Becomes `true` on Ctrl-C / SIGTERM: running cases heal and tear down, no new one starts.
     pub cancel: watch::Receiver<bool>,
 }
@@ -170,7 +172,7 @@ async fn run_one(
         image: target.image.clone(),
         release: target.release.clone(),
         grammar: target.grammar.clone(),
-        reports_dir: opts.dir.join("runs").join(&target.release.name),
+        reports_dir: opts.runs_dir.join(&target.release.name),
         keep: false,
         reproduce: reproduce.clone(),
         cancel: opts.cancel.clone(),

@@ -167,9 +167,9 @@ pub fn render_index(suite: &SuiteRecord) -> String {
         }
         o.push_str("</tbody></table></section>");
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<footer><p>{}</p></footer></body></html>\n",
+        "<footer><p>{}</p></footer></body></html>",
         escape(&suite.command)
     );
     o
