@@ -26,6 +26,7 @@
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
 //! - [`doctor`]: the runner's prerequisites, checked before anything starts (`hachaos doctor`).
 //! - [`image`]: building node images from Debian packages, cached by content hash.
+//! - [`slots`]: how many clusters may be up at once, across processes (flock'd slot files).
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files, validation into a plan.
 //! - [`faults`]: the fault catalogue, one file per kind.
@@ -33,6 +34,7 @@
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
 //! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
+//! - [`suite`]: many cases side by side (slots permitting) into one suite record.
 //! - [`report`]: reporters (JUnit, HTML timeline, console summary, compare) over a run record.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
@@ -55,6 +57,8 @@ pub mod release;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod slots;
+pub mod suite;
 pub mod timeline;
 
 /// Joins an error and its sources into one line of lowercase fragments (`a: b: c`), the way every

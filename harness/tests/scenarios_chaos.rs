@@ -40,7 +40,6 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
         .enable_all()
         .build()
         .expect("runtime");
-    let loops_before = data_disk_loops();
     runtime.block_on(async {
         let docker = connect().await.expect("docker daemon");
         let image = common::release_image(&docker, &release.name).await;
@@ -79,24 +78,29 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
         }
         assert_eq!(record.verdict, Verdict::Pass, "{summary}");
     });
+    let leaked = orphaned_data_disk_loops();
     assert!(
-        data_disk_loops() <= loops_before,
-        "a loop device of a node's data disk outlived the run"
+        leaked.is_empty(),
+        "a loop device of a node's data disk outlived its cluster: {leaked:?}"
     );
 }
 
-/// Loop devices backed by a node's data disk image (`losetup -a` on the host).
-fn data_disk_loops() -> usize {
+/// Loop devices still backed by a node's data disk image after that image was deleted with its
+/// cluster's volume (`losetup -a` on the host marks the backing file `(deleted)`). Other tests'
+/// clusters may be up at the same time (slots), with their disks still attached and not deleted,
+/// so counting every `disk.img` before and after would blame them.
+fn orphaned_data_disk_loops() -> Vec<String> {
     std::process::Command::new("losetup")
         .arg("-a")
         .output()
         .map(|o| {
             String::from_utf8_lossy(&o.stdout)
                 .lines()
-                .filter(|l| l.contains("disk.img"))
-                .count()
+                .filter(|l| l.contains("disk.img") && l.contains("(deleted)"))
+                .map(str::to_string)
+                .collect()
         })
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
 
 include!(concat!(env!("OUT_DIR"), "/scenario_tests.rs"));

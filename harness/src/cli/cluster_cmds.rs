@@ -23,6 +23,9 @@ pub enum Format {
     after_help = "Examples:\n  hachaos up\n  hachaos up --set health_check_max_retries=5\n  hachaos status --format json\n  hachaos down"
 )]
 pub struct UpArgs {
+    /// Clusters at once (the boot waits for a slot; the cluster holds none once this returns).
+    #[command(flatten)]
+    pub jobs: super::jobs_arg::JobsArgs,
     /// Which release to boot.
     #[command(flatten)]
     pub release: super::release_arg::ReleaseArgs,
@@ -95,6 +98,9 @@ fn parse_run(run: &Option<String>) -> Result<Option<RunId>, ExitCode> {
 }
 
 pub(crate) fn up(args: UpArgs) -> ExitCode {
+    if let Err(code) = args.jobs.apply() {
+        return code;
+    }
     let overrides = match parse_sets(&args.set) {
         Ok(o) => o,
         Err(e) => {

@@ -8,6 +8,7 @@ mod compare_cmd;
 mod completions;
 mod doctor_cmd;
 mod image;
+mod jobs_arg;
 mod list_faults;
 mod output;
 mod qualify_cmd;
@@ -16,6 +17,8 @@ mod release_arg;
 mod report_cmd;
 mod run_cmd;
 mod runtime;
+mod suite_cmd;
+mod suite_progress;
 mod validate;
 
 pub use args::{Cli, Command};

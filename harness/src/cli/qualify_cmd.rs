@@ -49,9 +49,16 @@ pub struct QualifyArgs {
     /// What to print on stdout at the end (progress stays on stderr).
     #[arg(long, value_enum, default_value_t = super::qualify_report_cmd::QualifyFormat::Text)]
     pub format: super::qualify_report_cmd::QualifyFormat,
+    /// Clusters at once.
+    #[command(flatten)]
+    pub jobs: super::jobs_arg::JobsArgs,
 }
 
 pub(crate) fn run(args: QualifyArgs) -> ExitCode {
+    let slots = match args.jobs.apply() {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
     let thresholds = match args.thresholds.resolve() {
         Ok(t) => t,
         Err(e) => {
@@ -145,39 +152,78 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             super::cluster_cmds::report_reaped(&r);
         }
 
-        let total = plans.len() * args.repeat as usize * 2;
-        let mut records = [Vec::new(), Vec::new()];
-        let mut done = 0;
-        'all: for plan in &plans {
+        // Every run on a fresh cluster, side by side up to the cluster slots (the suite runner),
+        // in the order baseline, candidate, baseline, ... so a slow spell hits both.
+        let targets: Vec<crate::suite::Target> = runners
+            .iter()
+            .map(|r| crate::suite::Target {
+                release: r.chosen.release.clone(),
+                grammar: r.chosen.grammar.clone(),
+                image: r.image.clone(),
+                reproduce: r.reproduce.clone(),
+            })
+            .collect();
+        let mut jobs = Vec::new();
+        for plan in &plans {
             for i in 0..args.repeat {
-                // Alternate: baseline, candidate, baseline, ... so drift hits both.
-                for (side, runner) in runners.iter().enumerate() {
-                    if runner.cancelled() {
-                        break 'all;
-                    }
-                    done += 1;
-                    progress.phase(&format!(
-                        "qualify {id}: {} run {} of {} on {} ({done}/{total})",
-                        plan.name,
-                        i + 1,
-                        args.repeat,
-                        runner.chosen.release.name
-                    ));
-                    match runner.once(plan, false, &mut progress).await {
-                        Ok(record) => {
-                            progress.phase(&format!(
-                                "  {} on {}: {}",
-                                plan.name, runner.chosen.release.name, record.verdict
-                            ));
-                            records[side].push(record);
-                        }
-                        Err(code) => return code,
-                    }
+                for (side, t) in targets.iter().enumerate() {
+                    jobs.push(crate::suite::Job {
+                        case: crate::suite::Case {
+                            scenario: plan.name.clone(),
+                            release: t.release.name.clone(),
+                            repeat: i + 1,
+                        },
+                        plan: plan.clone(),
+                        target: side,
+                    });
                 }
             }
         }
+        let opts = crate::suite::SuiteOptions {
+            jobs: slots,
+            keep_going: true,
+            dir: root.clone(),
+            runs_dir: root.clone(),
+            cancel: cancel_rx.clone(),
+        };
+        progress.phase(&format!(
+            "qualify {id}: {} run(s), up to {slots} at once",
+            jobs.len()
+        ));
+        let mut console = super::suite_progress::Console::new(jobs.len());
+        let cases =
+            crate::suite::run_cases(&docker, &targets, jobs, &opts, &mut |e| console.event(e))
+                .await;
+        console.finish();
         if runners[0].cancelled() {
             return ExitCode::Interrupted;
+        }
+        let mut records = [Vec::new(), Vec::new()];
+        let mut environment = false;
+        for case in &cases {
+            let side = usize::from(case.case.release != targets[0].release.name);
+            match case
+                .run_dir
+                .as_ref()
+                .map(|d| crate::report::read_run(&root.join(d)))
+            {
+                Some(Ok(r)) => records[side].push(r),
+                Some(Err(e)) => {
+                    super::report_error(&e);
+                    environment = true;
+                }
+                None => {
+                    eprintln!(
+                        "error: {}: {}",
+                        case.name,
+                        case.error.as_deref().unwrap_or("did not run")
+                    );
+                    environment = true;
+                }
+            }
+        }
+        if environment {
+            return ExitCode::Environment;
         }
         let [b, c] = records;
         let baseline = Side::new(&runners[0].chosen.release.name, b);

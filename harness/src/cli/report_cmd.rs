@@ -23,11 +23,19 @@ pub enum ReportFormat {
 /// Arguments of `hachaos report`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  hachaos report reports/primary-shutdown/latest\n  hachaos report reports/primary-shutdown/latest/run.json --format junit > junit.xml"
+    after_help = "Examples:\n  hachaos report reports/primary-shutdown/latest\n  hachaos report reports/primary-shutdown/latest/run.json --format junit > junit.xml\n  hachaos report --merge shard1/reports/suite/r1 shard2/reports/suite/r2 --out reports/suite/nightly"
 )]
 pub struct ReportArgs {
     /// A run directory or its `run.json`.
-    pub run: PathBuf,
+    #[arg(required_unless_present = "merge")]
+    pub run: Option<PathBuf>,
+    /// Merge suite folders (each with a suite.json, e.g. the shards of `run --shard k/n`) into
+    /// one suite report; exits like the merged suite (0 pass, 1 a case failed, ...).
+    #[arg(long, num_args = 1.., value_name = "SUITE_DIR", conflicts_with_all = ["run", "format"])]
+    pub merge: Vec<PathBuf>,
+    /// Where the merged suite goes (default: reports/suite/<new id>).
+    #[arg(long, requires = "merge")]
+    pub out: Option<PathBuf>,
     /// Print one format on stdout instead of (re)writing `junit.xml` and `timeline.html` beside
     /// `run.json`.
     #[arg(long, value_enum)]
@@ -35,14 +43,17 @@ pub struct ReportArgs {
 }
 
 pub(crate) fn run(args: ReportArgs) -> ExitCode {
-    let record = match report::read_run(&args.run) {
+    let Some(run) = args.run else {
+        return merge(&args.merge, args.out);
+    };
+    let record = match report::read_run(&run) {
         Ok(r) => r,
         Err(e) => {
             report_error(&e);
             return ExitCode::BadInput;
         }
     };
-    let json_path = report::run_json_path(&args.run);
+    let json_path = report::run_json_path(&run);
     let run_dir = json_path
         .parent()
         .map(|p| p.to_path_buf())
@@ -79,6 +90,24 @@ pub(crate) fn run(args: ReportArgs) -> ExitCode {
     // A closed or full stdout is recorded and decides the exit code (see `output`).
     super::output::emit_bytes(super::output::Stream::Out, text.as_bytes());
     ExitCode::Pass
+}
+
+/// `--merge`: shard suites into one suite report.
+fn merge(dirs: &[PathBuf], out: Option<PathBuf>) -> ExitCode {
+    let mut shards = Vec::new();
+    for d in dirs {
+        match report::suite::read_suite(d) {
+            Ok(s) => shards.push((d.clone(), s)),
+            Err(e) => {
+                report_error(&e);
+                return ExitCode::BadInput;
+            }
+        }
+    }
+    let id = crate::docker::RunId::generate();
+    let out = out.unwrap_or_else(|| PathBuf::from("reports/suite").join(id.as_str()));
+    let merged = crate::suite::SuiteRecord::merge(id.as_str(), &shards, &out);
+    super::suite_cmd::finish(&merged, &out, super::cluster_cmds::Format::Text)
 }
 
 /// Whether stdout gets colour (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, a terminal).

@@ -15,11 +15,24 @@ use std::path::PathBuf;
 /// Arguments of `hachaos run`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  hachaos run faults/primary-shutdown.yaml\n  hachaos run faults/partition.yaml --format json\n  hachaos run faults/primary-crash-recover.yaml --keep"
+    after_help = "Examples:\n  hachaos run faults/primary-shutdown.yaml\n  hachaos run faults/partition.yaml --format json\n  hachaos run faults/primary-crash-recover.yaml --keep\n  hachaos run faults/ --repeat 3 --keep-going          # a suite: every scenario, side by side\n  hachaos run faults/sets/qualify.txt --shard 2/3      # this CI machine's third of a suite"
 )]
 pub struct RunArgs {
-    /// The scenario file.
-    pub scenario: PathBuf,
+    /// The scenario file; or several, folders of them and set files (`faults/sets/*.txt`),
+    /// which make a suite (`reports/suite/<id>/`).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Clusters at once.
+    #[command(flatten)]
+    pub jobs: super::jobs_arg::JobsArgs,
+    /// In a suite: start the remaining cases after one did not pass (default: let the running
+    /// ones finish and report the rest as not run).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// In a suite: run only the k-th of n parts (by a hash of each case's name, the same on every
+    /// machine); merge the parts with `hachaos report --merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::suite::Shard>,
     /// Leave the cluster up afterwards (remove it with `hachaos down`).
     #[arg(long)]
     pub keep: bool,
@@ -51,7 +64,14 @@ pub(crate) fn exit_for(verdict: Verdict) -> ExitCode {
 }
 
 pub(crate) fn run(args: RunArgs) -> ExitCode {
-    let plan = match load_path(&args.scenario, &Capabilities::default()) {
+    let jobs = match args.jobs.apply() {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    if super::suite_cmd::is_suite(&args) {
+        return super::suite_cmd::run(args, jobs);
+    }
+    let plan = match load_path(&args.scenarios[0], &Capabilities::default()) {
         Ok(p) => p,
         Err(errs) => {
             for e in &errs.0 {

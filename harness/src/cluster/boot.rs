@@ -46,8 +46,10 @@ pub struct BootTimings {
     /// From containers started to ready: serving, and every node's heartbeat life-check armed
     /// (pgpool re-checks that only every `wd_interval × 10` s, which dominates boot time).
     pub ready_ms: u64,
-    /// The whole boot.
+    /// The whole boot (after the slot was taken).
     pub total_ms: u64,
+    /// Waiting for a cluster slot ([`crate::slots`]) before anything was created.
+    pub slot_wait_ms: u64,
 }
 
 /// A running cluster. Call [`Cluster::down`] to copy logs and remove it; if it is dropped without
@@ -59,6 +61,8 @@ pub struct Cluster {
     pub(super) nodes: Vec<NodeHandle>,
     pub(super) timings: BootTimings,
     pub(super) finished: bool,
+    /// The cluster slot this process holds while the cluster is up (none for a found cluster).
+    pub(super) slot: Option<crate::slots::Slot>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -75,15 +79,35 @@ impl Cluster {
     /// Creates the network, volumes and node containers of `spec`, starts them and waits until the
     /// cluster is ready. On any failure everything created is removed (after copying the logs).
     /// `progress` is told each phase as it starts.
+    ///
+    /// First it takes one of the machine's cluster slots ([`crate::slots`]), waiting (and saying
+    /// who holds them) while all are taken; the slot is held until [`Cluster::down`] or drop.
     pub async fn up(
         docker: &Docker,
         spec: ClusterSpec,
         progress: &mut dyn FnMut(&str),
     ) -> Result<Cluster, ClusterError> {
-        let started = Instant::now();
         if docker.inspect_image(&spec.image).await.is_err() {
             return Err(ClusterError::ImageMissing { image: spec.image });
         }
+        let pool = crate::slots::SlotPool::machine()?;
+        let holder = format!(
+            "run {} ({})",
+            spec.run,
+            spec.logs_dir
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        let slot = pool
+            .acquire(
+                &holder,
+                crate::slots::slot_timeout(),
+                spec.cancel.as_ref(),
+                progress,
+            )
+            .await?;
+        let started = Instant::now();
         progress("creating network");
         let topology = create_network(docker, &spec).await?;
         let mut cluster = Cluster {
@@ -101,8 +125,12 @@ impl Cluster {
                 .collect(),
             spec,
             topology,
-            timings: BootTimings::default(),
+            timings: BootTimings {
+                slot_wait_ms: slot.waited().as_millis() as u64,
+                ..BootTimings::default()
+            },
             finished: false,
+            slot: Some(slot),
         };
         match cluster.boot(progress, started).await {
             Ok(()) => Ok(cluster),
@@ -157,6 +185,19 @@ impl Cluster {
 
         progress("waiting until ready");
         let serving = self.wait_ready(self.spec.ready_timeout).await?;
+        // Booted: from now on this cluster's timings are measured, at full CPU weight.
+        for node in &self.nodes {
+            docker
+                .update_container(
+                    &node.container,
+                    bollard::models::ContainerUpdateBody {
+                        cpu_shares: Some(super::container::RUN_CPU_SHARES),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| DockerError::api(format!("update container {}", node.container), e))?;
+        }
         self.timings.serving_ms = serving.as_millis() as u64;
         self.timings.total_ms = started.elapsed().as_millis() as u64;
         self.timings.ready_ms = (started.elapsed() - containers_done).as_millis() as u64;
@@ -549,6 +590,7 @@ impl Cluster {
             timings: BootTimings::default(),
             // A found cluster is someone else's until `down` is called on it.
             finished: true,
+            slot: None,
         })
     }
 

@@ -159,6 +159,9 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
                 ..Default::default()
             }]),
             publish_all_ports: Some(false),
+            // A booting cluster yields the CPU to clusters already up (and maybe inside their
+            // fault window) on the same machine; `Cluster::up` raises it once ready.
+            cpu_shares: Some(BOOT_CPU_SHARES),
             ..Default::default()
         }),
         networking_config: Some(NetworkingConfig {
@@ -167,6 +170,13 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
         ..Default::default()
     }
 }
+
+/// A booting node's CPU weight (docker's default is 1024): under contention, a cluster that is
+/// booting gets an eighth of what a running one gets, so parallel boots do not stretch another
+/// cluster's failover timings. Without contention it changes nothing.
+pub const BOOT_CPU_SHARES: i64 = 128;
+/// A ready node's CPU weight: docker's default.
+pub const RUN_CPU_SHARES: i64 = 1024;
 
 #[cfg(test)]
 mod tests {
@@ -192,6 +202,8 @@ mod tests {
         assert_eq!(labels["org.hachaos.run-id"], "rtest");
         assert_eq!(labels[LABEL_NODE], "node2");
         let host = c.host_config.as_ref().unwrap();
+        // Booting nodes yield the CPU to running clusters (raised once ready).
+        assert_eq!(host.cpu_shares, Some(BOOT_CPU_SHARES));
         assert_eq!(host.privileged, None);
         assert_eq!(host.init, Some(true));
         assert_eq!(

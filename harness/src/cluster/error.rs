@@ -14,6 +14,9 @@ pub enum ClusterError {
         /// The tag that was looked for.
         image: String,
     },
+    /// No cluster slot could be taken ([`crate::slots`]).
+    #[error("no cluster slot")]
+    Slot(#[from] crate::slots::SlotError),
     /// No free /24 in 10.77.0.0/16.
     #[error("no free subnet in 10.77.0.0/16 (every /24 overlaps an existing docker network)")]
     NoFreeSubnet,

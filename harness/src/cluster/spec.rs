@@ -61,6 +61,8 @@ pub struct ClusterSpec {
     pub logs_dir: PathBuf,
     /// Per-run secrets.
     pub secrets: Secrets,
+    /// Becomes `true` on Ctrl-C / SIGTERM: a boot still waiting for a cluster slot gives up.
+    pub cancel: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl ClusterSpec {
@@ -78,6 +80,7 @@ impl ClusterSpec {
             ready_timeout: std::time::Duration::from_secs(90),
             logs_dir,
             secrets: Secrets::generate(),
+            cancel: None,
         }
     }
 }

@@ -48,6 +48,8 @@ impl Cluster {
         }
         report.removed = sweep(&self.docker, &SweepScope::Run(self.spec.run.clone())).await?;
         self.finished = true;
+        // The cluster is gone: let the next one boot.
+        self.slot = None;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }

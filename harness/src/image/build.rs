@@ -35,6 +35,8 @@ pub enum Phase {
     Rootfs,
     /// `docker build` of the Dockerfile that copies our files.
     Build,
+    /// Waiting for another process that builds the same image (then it is reused).
+    Wait,
 }
 
 impl std::fmt::Display for Phase {
@@ -43,6 +45,7 @@ impl std::fmt::Display for Phase {
             Phase::Lookup => "lookup",
             Phase::Rootfs => "rootfs (mmdebstrap | docker import)",
             Phase::Build => "docker build",
+            Phase::Wait => "waiting for another build",
         })
     }
 }
@@ -91,6 +94,10 @@ impl Default for BuildOptions {
     }
 }
 
+/// How long a build waits for another process's build of the same image (a cold build of both
+/// releases takes ~1.5 min here).
+const BUILD_LOCK_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// Returns the node image of `release`, building it only if its content-hash tag is missing.
 ///
 /// A cache hit costs one image inspect. The source is `HACHAOS_IMAGES_DIR` or the embedded folders.
@@ -126,6 +133,40 @@ pub async fn build_image(
         phase: Phase::Lookup,
         elapsed: started.elapsed(),
     });
+    // Concurrent first runs build the image once: the others wait for the builder, then find
+    // the tag cached. The lock dies with its holder, so a killed build does not block anyone.
+    let mut _build_lock = None;
+    let mut existing = existing;
+    if existing.is_none() || options.force {
+        let locks =
+            crate::slots::SlotPool::new(crate::slots::lock_dir(), 1).map_err(ImageError::Lock)?;
+        let waited = Instant::now();
+        let mut waiting = false;
+        let lock = locks
+            .lock_named(
+                &format!("image {tag}"),
+                &format!("build of {tag}"),
+                BUILD_LOCK_TIMEOUT,
+                &mut |m| {
+                    waiting = true;
+                    progress(ImageEvent::Started {
+                        phase: Phase::Wait,
+                        detail: m.to_string(),
+                    })
+                },
+            )
+            .await;
+        if waiting {
+            progress(ImageEvent::Finished {
+                phase: Phase::Wait,
+                elapsed: waited.elapsed(),
+            });
+        }
+        _build_lock = Some(lock.map_err(ImageError::Lock)?);
+        if !options.force {
+            existing = image_id(docker, &tag).await?;
+        }
+    }
     if let (Some(id), false) = (&existing, options.force) {
         progress(ImageEvent::Cached {
             phase: Phase::Build,

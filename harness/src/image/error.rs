@@ -5,6 +5,9 @@ use std::path::PathBuf;
 /// Why a node image could not be found, hashed or built.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    /// The lock that makes concurrent builds of one image build it once could not be taken.
+    #[error("image build lock")]
+    Lock(#[source] crate::slots::SlotError),
     /// The release names no folder in the image source.
     #[error("unknown image release `{release}` (known: {})", known.join(", "))]
     UnknownRelease {

@@ -40,6 +40,17 @@ pub enum ReportError {
         /// What was given.
         path: PathBuf,
     },
+    /// A `suite.json` is not a suite record this harness understands.
+    #[error("{path} is not a suite record (suite.json, format_version {expected})")]
+    NotSuite {
+        /// The file.
+        path: PathBuf,
+        /// The suite format this harness reads.
+        expected: u32,
+        /// The JSON error, or the version found.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A rendered file could not be written.
     #[error("cannot write {path}")]
     Write {

@@ -164,7 +164,7 @@ pub fn render_html(view: &TimelineView) -> String {
     o
 }
 
-pub(super) const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root{--pass:#1e8e3e;--fail:#d93025;--unknown:#e37400;--ink:#202124;--muted:#5f6368;--line:#dadce0}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:#f8f9fa}
 header{display:flex;gap:20px;align-items:center;padding:18px 28px;color:#fff}

@@ -34,7 +34,8 @@ pub fn junit_with_tails(record: &RunRecord, tails: &LogTails) -> String {
     report.to_string().unwrap_or_default()
 }
 
-fn suite(record: &RunRecord, tails: &LogTails) -> TestSuite {
+/// One run's testsuite (also a suite report's building block, `report::suite`).
+pub(crate) fn suite(record: &RunRecord, tails: &LogTails) -> TestSuite {
     let class = format!("hachaos.{}", record.scenario.name);
     let mut suite = TestSuite::new(record.scenario.name.as_str());
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&record.started_at) {

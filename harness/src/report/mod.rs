@@ -8,6 +8,7 @@
 //! - [`compare`]: old runs against new runs, with regressions and exit code.
 //! - [`qualify`]: a candidate release against a baseline release over many scenarios and
 //!   repeats, as text, JSON, JUnit and HTML.
+//! - [`suite`]: a suite (many cases, releases, repeats) as JSON, JUnit and an HTML matrix.
 //! - [`read_run`] / [`read_runs`]: `run.json` back from disk; [`write_run_files`]: what every
 //!   run writes beside it.
 //!
@@ -21,6 +22,7 @@ mod junit;
 mod load;
 pub mod qualify;
 pub mod schema;
+pub mod suite;
 mod svg;
 mod tail;
 mod text;

@@ -199,6 +199,7 @@ pub async fn execute(
     let mut spec = ClusterSpec::two_nodes(run.clone(), opts.image.clone(), run_dir.join("logs"));
     spec.release = opts.release.clone();
     spec.keep = opts.keep;
+    spec.cancel = Some(opts.cancel.clone());
     for (k, v) in &plan.config {
         match (k.as_str(), v.as_str()) {
             ("trusted_servers", "gateway") => spec.trusted_gateway = true,
@@ -215,6 +216,14 @@ pub async fn execute(
         "cluster ready in {} ms",
         cluster.timings().total_ms
     ));
+    let boot = cluster.timings();
+    let steps_started = Instant::now();
+    let mut timings = super::RunTimings {
+        slot_wait_ms: boot.slot_wait_ms,
+        boot_ms: boot.network_ms + boot.containers_ms,
+        ready_wait_ms: boot.ready_ms,
+        ..Default::default()
+    };
 
     let grammar = match Grammar::new(opts.grammar.clone(), &cluster.secrets().all()) {
         Ok(g) => g,
@@ -297,7 +306,9 @@ pub async fn execute(
         }
     }
 
+    timings.steps_ms = steps_started.elapsed().as_millis() as u64;
     let finished = Finished {
+        timings,
         started_at,
         run_dir: run_dir.clone(),
         keep: opts.keep,

@@ -24,6 +24,8 @@ pub const RENDERED_PGPOOL_CONF: &str = "/etc/pgpool2/pgpool.conf";
 
 /// What the step loop hands over.
 pub(super) struct Finished {
+    /// Slot wait, boot, ready wait and steps; `finish` adds evidence and teardown.
+    pub(super) timings: super::RunTimings,
     pub(super) started_at: chrono::DateTime<chrono::Utc>,
     pub(super) run_dir: PathBuf,
     pub(super) keep: bool,
@@ -41,6 +43,8 @@ pub(super) async fn finish(
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> RunRecord {
     progress("collecting evidence");
+    let finish_started = Instant::now();
+    let mut teardown_ms = 0;
     // The ledger against the final primary (it may still be finishing promotion: retry briefly).
     let mut writes = WritesSummary::default();
     if let Some(p) = live.probe.take() {
@@ -113,6 +117,7 @@ pub(super) async fn finish(
         progress("tearing down");
         match live.cluster.down().await {
             Ok(t) => {
+                teardown_ms = t.elapsed_ms;
                 for f in t.log_failures {
                     progress(&format!("logs not copied: {f}"));
                 }
@@ -400,7 +405,11 @@ pub(super) async fn finish(
     for (k, v) in &plan.config {
         config.entry(k.clone()).or_insert_with(|| v.clone());
     }
+    let mut timings = done.timings;
+    timings.teardown_ms = teardown_ms;
+    timings.evidence_ms = (finish_started.elapsed().as_millis() as u64).saturating_sub(teardown_ms);
     let record = RunRecord {
+        timings: Some(timings),
         format_version: FORMAT_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         run_id,

@@ -7,6 +7,7 @@ mod finish;
 mod provenance;
 mod record;
 mod roles;
+mod timings;
 
 pub use executor::{execute, RunError, RunOptions};
 pub use finish::RENDERED_PGPOOL_CONF;
@@ -16,3 +17,4 @@ pub use record::{
     WritesSummary, FORMAT_VERSION,
 };
 pub use roles::{observe, Observed};
+pub use timings::RunTimings;

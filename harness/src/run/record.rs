@@ -60,6 +60,9 @@ pub struct RunRecord {
     /// in records written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<super::Provenance>,
+    /// Where the run's wall time went (absent in records written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<super::RunTimings>,
 }
 
 /// Which scenario ran.
