@@ -61,9 +61,27 @@ pub struct ClusterSpec {
     pub logs_dir: PathBuf,
     /// Per-run secrets.
     pub secrets: Secrets,
+    /// Workarounds the release declares but this run does not apply (a known-bug scenario
+    /// withholds the one that hides its bug).
+    pub withheld_workarounds: Vec<crate::release::Workaround>,
 }
 
 impl ClusterSpec {
+    /// The release's workarounds this run applies.
+    pub fn applied_workarounds(&self) -> Vec<crate::release::Workaround> {
+        self.release
+            .workarounds
+            .iter()
+            .copied()
+            .filter(|w| !self.withheld_workarounds.contains(w))
+            .collect()
+    }
+
+    /// Whether this run applies `w`.
+    pub fn applies(&self, w: crate::release::Workaround) -> bool {
+        self.applied_workarounds().contains(&w)
+    }
+
     /// The default two-node cluster of `image` for `run`.
     pub fn two_nodes(run: RunId, image: impl Into<String>, logs_dir: PathBuf) -> ClusterSpec {
         ClusterSpec {
@@ -78,6 +96,7 @@ impl ClusterSpec {
             ready_timeout: std::time::Duration::from_secs(90),
             logs_dir,
             secrets: Secrets::generate(),
+            withheld_workarounds: Vec::new(),
         }
     }
 }

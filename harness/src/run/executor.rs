@@ -196,8 +196,13 @@ pub async fn execute(
         source,
     })?;
 
+    // Expectations that hold only where the scenario's known bug is (or is not) present.
+    let plan = &plan.for_release(&opts.release.name);
     let mut spec = ClusterSpec::two_nodes(run.clone(), opts.image.clone(), run_dir.join("logs"));
     spec.release = opts.release.clone();
+    if let Some(bug) = &plan.known_bug {
+        spec.withheld_workarounds = bug.without_workarounds.clone();
+    }
     spec.keep = opts.keep;
     for (k, v) in &plan.config {
         match (k.as_str(), v.as_str()) {

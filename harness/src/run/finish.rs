@@ -431,6 +431,21 @@ pub(super) async fn finish(
         error,
         run_dir: done.run_dir.display().to_string(),
         reproduce: done.reproduce,
+        build: release.build.clone(),
+        workarounds: crate::release::workaround_records(
+            &release.workarounds,
+            plan.known_bug
+                .as_ref()
+                .map(|b| b.without_workarounds.as_slice())
+                .unwrap_or_default(),
+        ),
+        known_bug: plan.known_bug.as_ref().map(|b| {
+            crate::scenario::known_bug::KnownBugRecord::judge(
+                b,
+                &release.name,
+                verdict == crate::checks::Verdict::Pass,
+            )
+        }),
     };
     write_record(&record, &done.run_dir, &secrets);
     record

@@ -56,6 +56,16 @@ pub struct RunRecord {
     pub run_dir: String,
     /// The command that reproduces this run.
     pub reproduce: String,
+    /// How the release's image was built here (Debian suite, PostgreSQL major, apt options such
+    /// as an unchecked Valid-Until); absent for an image built elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<crate::release::Build>,
+    /// The release's workarounds of known bugs, and whether this run applied each.
+    #[serde(default)]
+    pub workarounds: Vec<crate::release::WorkaroundRecord>,
+    /// The known upstream bug the scenario shows: expected and observed state on this release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_bug: Option<crate::scenario::known_bug::KnownBugRecord>,
 }
 
 /// Which scenario ran.
