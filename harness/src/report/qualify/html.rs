@@ -70,15 +70,23 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
     // Every phase of every scenario.
     let _ = write!(
         o,
-        r#"<section><h2>Measured phases <small>seconds, p50/p95/max</small></h2><table class="spans"><thead><tr><th>scenario</th><th>phase</th><th class="release baseline num">{b}</th><th class="release candidate num">{c}</th><th class="num">Δp50</th><th class="num">Δp95</th><th class="num">threshold</th></tr></thead><tbody>"#
+        r#"<section><h2>Measured phases <small>seconds, p50/p95/max</small></h2><table class="spans"><thead><tr><th>scenario</th><th>phase</th><th class="release baseline num">{b}</th><th class="release candidate num">{c}</th><th class="num">Δp50</th><th class="num">Δp95</th><th class="num">threshold</th><th>judged from the spread</th></tr></thead><tbody>"#
     );
     for s in &q.scenarios {
         for m in &s.measurements {
             let d = &m.delta;
-            let row = if d.regressions.is_empty() { "" } else { "fail" };
+            let row = if m.timing.verdict == super::TimingVerdict::Regressed
+                || d.regressions
+                    .iter()
+                    .any(|r| r.starts_with("observed before"))
+            {
+                "fail"
+            } else {
+                ""
+            };
             let _ = write!(
                 o,
-                r#"<tr class="{row}"><td class="name">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">+{} / {:.2} s</td></tr>"#,
+                r#"<tr class="{row}"><td class="name">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">+{} / {:.2} s</td><td>{}</td></tr>"#,
                 escape(&s.scenario),
                 d.kind.name(),
                 three(&d.old),
@@ -88,7 +96,8 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
                 d.delta_p95_s
                     .map_or("-".to_string(), |v| format!("{v:+.2}")),
                 percent(m.threshold.relative),
-                m.threshold.floor_s
+                m.threshold.floor_s,
+                escape(&m.timing.detail)
             );
         }
     }

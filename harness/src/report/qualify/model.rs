@@ -108,8 +108,10 @@ pub struct MeasurementRow {
     /// Stats per side, deltas and regressions (`old` = baseline, `new` = candidate).
     #[serde(flatten)]
     pub delta: MeasurementDelta,
-    /// The threshold applied to this phase.
+    /// The threshold applied to this phase (it sets the margin of `timing`).
     pub threshold: Threshold,
+    /// The difference judged from the runs' spread (`timing.rs`): this decides the rule.
+    pub timing: super::timing::TimingJudgement,
 }
 
 /// What one release's runs of one scenario did.
@@ -317,12 +319,38 @@ fn compare_scenario(
         let Some(delta) = measurement_delta(b, c, kind, threshold) else {
             continue;
         };
+        let values = |runs: &[RunRecord]| -> Vec<f64> {
+            crate::report::compare::measurement_values(runs, kind)
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        let timing = super::timing::judge(&values(b), &values(c), threshold);
+        // A phase no longer observed at all is a hard rule; a slower one must be shown slower
+        // by the spread of the runs, not by two medians.
+        let vanished = delta
+            .regressions
+            .iter()
+            .any(|r| r.starts_with("observed before"));
         rules.push(
             &format!("measurement: {}", kind.name()),
-            delta.regressions.is_empty(),
-            measurement_detail(&delta, threshold),
+            !vanished && timing.verdict != super::timing::TimingVerdict::Regressed,
+            format!(
+                "{}{}; {}",
+                if vanished {
+                    "observed before, not observed now; "
+                } else {
+                    ""
+                },
+                timing.detail,
+                measurement_detail(&delta, threshold)
+            ),
         );
-        q.measurements.push(MeasurementRow { delta, threshold });
+        q.measurements.push(MeasurementRow {
+            delta,
+            threshold,
+            timing,
+        });
     }
 
     // Acknowledged writes lost.

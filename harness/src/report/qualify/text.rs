@@ -87,10 +87,18 @@ pub fn render_text(q: &Qualification) -> String {
         }
         for m in &s.measurements {
             let d = &m.delta;
-            let flag = if d.regressions.is_empty() {
-                String::new()
-            } else {
-                format!("  REGRESSION: {}", d.regressions.join("; "))
+            // The spread decides (timing.rs); the p50/p95 threshold crossings are shown as
+            // what they are: two statistics, not a verdict.
+            let flag = match m.timing.verdict {
+                super::TimingVerdict::Regressed => format!("  REGRESSION: {}", m.timing.detail),
+                _ if d
+                    .regressions
+                    .iter()
+                    .any(|r| r.starts_with("observed before")) =>
+                {
+                    "  REGRESSION: observed before, not observed now".to_string()
+                }
+                _ => format!("  {}", m.timing.detail),
             };
             let _ = writeln!(
                 o,
