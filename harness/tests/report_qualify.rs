@@ -802,3 +802,76 @@ fn qualify_report_exits_0_without_regression_1_with_and_2_on_bad_input() {
         .stderr(predicates::str::contains("loose.yaml:2:"))
         .stderr(predicates::str::contains("unknown field `flor`"));
 }
+
+#[test]
+fn known_bugs_and_workarounds_are_reported_per_release() {
+    use hachaos::release::{workaround_records, Workaround};
+    use hachaos::scenario::known_bug::KnownBugRecord;
+    let mark = |runs: &mut Vec<RunRecord>, observed: &str, expected: &str, applied: bool| {
+        for r in runs.iter_mut() {
+            r.workarounds = if applied {
+                workaround_records(&[Workaround::HeartbeatLoopback], &[])
+            } else {
+                Vec::new()
+            };
+        }
+        let r = runs
+            .iter_mut()
+            .find(|r| r.scenario.name == "primary-crash-recover")
+            .unwrap();
+        r.known_bug = Some(KnownBugRecord {
+            id: "heartbeat-receiver-loopback".into(),
+            upstream_fix: "4.6.3: \"Fix heartbeat receiver not working.\"".into(),
+            expected: expected.into(),
+            observed: observed.into(),
+        });
+    };
+    let mut b = all_runs();
+    mark(&mut b, "present", "present", true);
+    let mut c = all_runs();
+    mark(&mut c, "fixed", "fixed", false);
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b.clone()),
+        &Side::new("pg18-pgpool47", c.clone()),
+        &QualifyThresholds::default(),
+    );
+    assert_eq!(q.known_bugs.len(), 1);
+    let k = &q.known_bugs[0];
+    assert_eq!(
+        (
+            k.verdict.as_str(),
+            k.baseline.as_str(),
+            k.candidate.as_str()
+        ),
+        ("fixed", "present", "fixed")
+    );
+    assert!(k.evidence.starts_with("expect line"), "{}", k.evidence);
+    let text = render_text(&q);
+    assert!(
+        text.contains("pg17-pgpool46: heartbeat-loopback (applied in 4 of 4 runs; hides pgpool-II 4.6.0-4.6.2"),
+        "{text}"
+    );
+    assert!(text.contains("pg18-pgpool47: none"), "{text}");
+    assert!(
+        text.contains("FIXED    heartbeat-receiver-loopback"),
+        "{text}"
+    );
+    // A candidate that behaves as the scenario did not foresee is `new`, one that still has the
+    // bug is `present`.
+    let mut c2 = all_runs();
+    mark(&mut c2, "new", "fixed", false);
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b.clone()),
+        &Side::new("pg18-pgpool47", c2),
+        &QualifyThresholds::default(),
+    );
+    assert_eq!(q.known_bugs[0].verdict, "new");
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b.clone()),
+        &Side::new("pg17-pgpool46", b.clone()),
+        &QualifyThresholds::default(),
+    );
+    assert_eq!(q.known_bugs[0].verdict, "present");
+    let page = render_html(&q, &b, &b);
+    assert!(page.contains("Known bugs and workarounds"));
+}

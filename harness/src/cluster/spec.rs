@@ -64,6 +64,9 @@ pub struct ClusterSpec {
     /// Workarounds the release declares but this run does not apply (a known-bug scenario
     /// withholds the one that hides its bug).
     pub withheld_workarounds: Vec<crate::release::Workaround>,
+    /// Whether boot waits for every node's heartbeat life-check (true) or only until the
+    /// cluster serves (a known-bug scenario whose bug keeps the life-check from starting).
+    pub await_lifecheck: bool,
 }
 
 impl ClusterSpec {
@@ -97,6 +100,7 @@ impl ClusterSpec {
             logs_dir,
             secrets: Secrets::generate(),
             withheld_workarounds: Vec::new(),
+            await_lifecheck: true,
         }
     }
 }

@@ -202,6 +202,7 @@ pub async fn execute(
     spec.release = opts.release.clone();
     if let Some(bug) = &plan.known_bug {
         spec.withheld_workarounds = bug.without_workarounds.clone();
+        spec.await_lifecheck = !bug.start_when_serving;
     }
     spec.keep = opts.keep;
     for (k, v) in &plan.config {

@@ -23,6 +23,10 @@ pub struct KnownBugSpec {
     /// Workarounds the release declares that would hide the bug: not applied in this scenario.
     #[serde(default)]
     pub without_workarounds: Vec<Workaround>,
+    /// The bug keeps the heartbeat life-check from starting: the steps start once the cluster
+    /// serves instead of waiting for the life-check (which would time out).
+    #[serde(default)]
+    pub start_when_serving: bool,
 }
 
 /// Whether a known bug shows on a release.
@@ -60,6 +64,8 @@ pub struct KnownBug {
     pub present_on: Vec<String>,
     /// See [`KnownBugSpec::without_workarounds`].
     pub without_workarounds: Vec<Workaround>,
+    /// See [`KnownBugSpec::start_when_serving`].
+    pub start_when_serving: bool,
 }
 
 impl KnownBug {
@@ -120,6 +126,7 @@ mod tests {
             release_note: Some("Fix it.".into()),
             present_on: vec!["pg17-pgpool46".into()],
             without_workarounds: vec![Workaround::HeartbeatLoopback],
+            start_when_serving: false,
         }
     }
 

@@ -314,6 +314,7 @@ impl Validator<'_> {
             release_note: k.release_note.clone(),
             present_on: k.present_on.clone(),
             without_workarounds: k.without_workarounds.clone(),
+            start_when_serving: k.start_when_serving,
         })
     }
 

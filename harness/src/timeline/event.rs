@@ -99,6 +99,14 @@ pub enum EventKind {
     /// A peer watchdog node was lost without saying goodbye (crash, power loss, partition);
     /// attr `peer`. The counterpart of `peer_shutdown` for ungraceful failures.
     PeerLost,
+    /// The heartbeat life-check declared a watchdog node dead: no heartbeat arrived within
+    /// `wd_heartbeat_deadtime` (attr `wd_node_id`, the watchdog id). A node whose heartbeat
+    /// receiver cannot hear its peer (pgpool 4.6.0-4.6.2) logs it with no fault at all.
+    HeartbeatLost,
+    /// pgpool's heartbeat life-check started ("watchdog: lifecheck started"): from here a silent
+    /// peer is noticed within the heartbeat deadtime. It starts only once every peer's
+    /// heartbeat has arrived, so a receiver that hears nothing never logs it.
+    LifecheckStarted,
 }
 
 impl EventKind {
@@ -145,6 +153,8 @@ impl EventKind {
         EventKind::Forbidden,
         EventKind::FailoverScriptStarted,
         EventKind::PeerLost,
+        EventKind::HeartbeatLost,
+        EventKind::LifecheckStarted,
     ];
 
     /// The stable snake_case name (the same string serde uses).
@@ -205,6 +215,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "forbidden",
     "failover_script_started",
     "peer_lost",
+    "heartbeat_lost",
+    "lifecheck_started",
 ];
 
 impl std::fmt::Display for EventKind {

@@ -67,6 +67,44 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
     }
     o.push_str("</section>");
 
+    // Known bugs and the workarounds each release needed.
+    o.push_str(r#"<section><h2>Known bugs and workarounds</h2><table class="checks"><thead><tr><th>release</th><th>workarounds</th></tr></thead><tbody>"#);
+    for w in &q.workarounds {
+        let _ = write!(
+            o,
+            r#"<tr><td class="name">{}</td><td class="evidence">{}</td></tr>"#,
+            escape(&w.release),
+            escape(
+                super::known_bugs::workaround_line(w)
+                    .split_once(": ")
+                    .map_or("", |x| x.1)
+            )
+        );
+    }
+    o.push_str("</tbody></table>");
+    if !q.known_bugs.is_empty() {
+        o.push_str(r#"<table class="checks"><thead><tr><th>bug</th><th>on the candidate</th><th>baseline</th><th>candidate</th><th>upstream fix</th><th>evidence</th></tr></thead><tbody>"#);
+        for k in &q.known_bugs {
+            let _ = write!(
+                o,
+                r#"<tr class="{}"><td class="name">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="evidence">{}</td></tr>"#,
+                if k.verdict == "present" || k.verdict == "new" {
+                    "fail"
+                } else {
+                    ""
+                },
+                escape(&k.id),
+                escape(&k.verdict),
+                escape(&k.baseline),
+                escape(&k.candidate),
+                escape(&k.upstream_fix),
+                escape(&k.evidence)
+            );
+        }
+        o.push_str("</tbody></table>");
+    }
+    o.push_str("</section>");
+
     // Every phase of every scenario.
     let _ = write!(
         o,

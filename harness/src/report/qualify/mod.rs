@@ -15,6 +15,7 @@
 
 mod html;
 mod junit;
+pub mod known_bugs;
 mod load;
 mod model;
 pub mod sequence;

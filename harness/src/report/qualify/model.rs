@@ -71,6 +71,10 @@ pub struct Qualification {
     pub checks: Vec<RegressionCheck>,
     /// Whether any of `checks` failed.
     pub regressed: bool,
+    /// Known upstream bugs the scenarios show: present / fixed / new on the candidate.
+    pub known_bugs: Vec<super::known_bugs::KnownBugRow>,
+    /// The workarounds each release's runs declared, and whether they were applied.
+    pub workarounds: Vec<super::known_bugs::WorkaroundUse>,
 }
 
 /// A side in numbers.
@@ -206,6 +210,11 @@ impl Qualification {
             scenarios,
             regressed: checks.iter().any(|r| !r.passed),
             checks,
+            known_bugs: super::known_bugs::known_bug_rows(baseline.runs(), candidate.runs()),
+            workarounds: vec![
+                super::known_bugs::workaround_use(&baseline.release, baseline.runs()),
+                super::known_bugs::workaround_use(&candidate.release, candidate.runs()),
+            ],
         }
     }
 

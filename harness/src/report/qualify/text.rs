@@ -168,6 +168,27 @@ pub fn render_text(q: &Qualification) -> String {
         }
     }
 
+    // Workarounds and known bugs (faults/known-bugs/).
+    let _ = writeln!(o, "\nworkarounds of known bugs");
+    for w in &q.workarounds {
+        let _ = writeln!(o, "  {}", super::known_bugs::workaround_line(w));
+    }
+    if !q.known_bugs.is_empty() {
+        let _ = writeln!(o, "\nknown bugs (candidate {c})");
+        for k in &q.known_bugs {
+            let _ = writeln!(
+                o,
+                "  {:<8} {} [{b}: {}, {c}: {}] upstream fix: {}\n           {}",
+                k.verdict.to_uppercase(),
+                k.id,
+                k.baseline,
+                k.candidate,
+                k.upstream_fix,
+                k.evidence
+            );
+        }
+    }
+
     let failed: Vec<_> = q.regressions().collect();
     let _ = writeln!(
         o,
