@@ -21,12 +21,14 @@ pub enum ImageCommand {
     /// Examples:
     ///   hachaos image build
     ///   hachaos image build --release pg17-pgpool46 --force
+    ///   hachaos image build --release pg15-pgpool43 --release pg18-pgpool47   # concurrently
     ///   HACHAOS_IMAGES_DIR=./images hachaos image build
     #[command(verbatim_doc_comment)]
     Build {
-        /// The image folder under images/.
+        /// The image folder under images/; repeat it to build several releases concurrently
+        /// (their mmdebstrap downloads and docker steps overlap).
         #[arg(long, default_value = DEFAULT_RELEASE)]
-        release: String,
+        release: Vec<String>,
         /// Rebuild even if the image (and its base) already exist.
         #[arg(long)]
         force: bool,
@@ -55,16 +57,21 @@ pub(crate) fn run(args: ImageArgs) -> Outcome {
     }
 }
 
-fn build(release: &str, force: bool) -> Outcome {
+fn build(releases: &[String], force: bool) -> Outcome {
     let options = BuildOptions {
         source: ImageSource::from_env(),
         force,
     };
     // Bad input (an unknown release) is reported before touching Docker.
-    if let Err(e) = options.source.load(release) {
-        report_error(&e);
-        return ExitCode::BadInput;
+    for release in releases {
+        if let Err(e) = options.source.load(release) {
+            report_error(&e);
+            return ExitCode::BadInput;
+        }
     }
+    let mut releases = releases.to_vec();
+    releases.dedup();
+    let several = releases.len() > 1;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -84,31 +91,49 @@ fn build(release: &str, force: bool) -> Outcome {
                 return ExitCode::Environment;
             }
         };
-        match image::build_image(&docker, release, &options, print_event).await {
-            Ok(image) => {
-                eprintln!(
-                    "{} {} in {:.1}s",
-                    if image.built { "built" } else { "cached" },
-                    image.tag,
-                    started.elapsed().as_secs_f64()
-                );
-                println!("{}", image.tag);
-                ExitCode::Pass
+        // Independent releases build concurrently: one's download overlaps another's import.
+        let builds = releases.iter().map(|release| {
+            let (docker, options) = (&docker, &options);
+            async move {
+                let prefix = if several {
+                    format!("[{release}] ")
+                } else {
+                    String::new()
+                };
+                let result =
+                    image::build_image(docker, release, options, |e| print_event(&prefix, e)).await;
+                (prefix, result)
             }
-            Err(e) => {
-                report_error(&e);
-                ExitCode::Environment
+        });
+        let mut code = ExitCode::Pass;
+        for (prefix, result) in futures_util::future::join_all(builds).await {
+            match result {
+                Ok(image) => {
+                    eprintln!(
+                        "{prefix}{} {} in {:.1}s",
+                        if image.built { "built" } else { "cached" },
+                        image.tag,
+                        started.elapsed().as_secs_f64()
+                    );
+                    println!("{}", image.tag);
+                }
+                Err(e) => {
+                    eprint!("{prefix}");
+                    report_error(&e);
+                    code = ExitCode::Environment;
+                }
             }
         }
+        code
     })
 }
 
-fn print_event(event: ImageEvent) {
+fn print_event(prefix: &str, event: ImageEvent) {
     match event {
-        ImageEvent::Started { phase, detail } => eprintln!("{phase}: {detail} ..."),
+        ImageEvent::Started { phase, detail } => eprintln!("{prefix}{phase}: {detail} ..."),
         ImageEvent::Finished { phase, elapsed } => {
-            eprintln!("{phase}: done in {:.1}s", elapsed.as_secs_f64())
+            eprintln!("{prefix}{phase}: done in {:.1}s", elapsed.as_secs_f64())
         }
-        ImageEvent::Cached { phase, tag } => eprintln!("{phase}: cached {tag}"),
+        ImageEvent::Cached { phase, tag } => eprintln!("{prefix}{phase}: cached {tag}"),
     }
 }
