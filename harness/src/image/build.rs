@@ -282,10 +282,25 @@ async fn import_rootfs(files: &ReleaseFiles, context: &Path, base: &str) -> Resu
         .await
         .map_err(|e| ImageError::io("wait for mmdebstrap", e))?;
     if !status.success() {
+        let log = std::fs::read(&log_path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let suite = files
+            .get(super::source::BUILD_ENV)
+            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+            .and_then(|env| {
+                env.lines()
+                    .find_map(|l| l.strip_prefix("SUITE=").map(str::to_string))
+            })
+            .unwrap_or_default();
+        let mut tail = tail_of_file(&log_path, 25);
+        if let Some(why) = apt_diagnosis(&log, &suite) {
+            tail = format!("{why}\n{tail}");
+        }
         return Err(ImageError::StepFailed {
             step: "mmdebstrap",
             status: status.to_string(),
-            tail: tail_of_file(&log_path, 25),
+            tail,
         });
     }
     imported.map(|_| ())
@@ -315,6 +330,33 @@ fn release_changes(files: &ReleaseFiles) -> String {
     out.push_str(&format!("LABEL {LABEL_MANAGED_BY}={MANAGED_BY_VALUE}\n"));
     out.push_str(&format!("LABEL org.hachaos.release={}\n", files.release));
     out
+}
+
+/// What apt said that names the problem: a package the suite lacks, a suite the mirror lacks, or
+/// Release files past their Valid-Until (with the release-file key that accepts them).
+fn apt_diagnosis(log: &str, suite: &str) -> Option<String> {
+    let mut found = Vec::new();
+    for line in log.lines() {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("E: Unable to locate package ") {
+            found.push(format!(
+                "package `{}` not found in Debian suite `{suite}`",
+                rest.trim()
+            ));
+        } else if l.contains("has no installation candidate") {
+            found.push(format!("{l} (suite `{suite}`)"));
+        } else if l.contains("does not have a Release file") {
+            found.push(format!(
+                "Debian suite `{suite}` not found on the mirror: {l}"
+            ));
+        } else if l.contains("is no longer valid") || l.contains("is expired") {
+            found.push(format!(
+                "the Release file of suite `{suite}` is past its Valid-Until: {l} (if that is expected, say `build: {{apt: {{check_valid_until: false}}}}` in release.yaml)"
+            ));
+        }
+    }
+    found.dedup();
+    (!found.is_empty()).then(|| found.join("\n"))
 }
 
 /// Runs `cmd` to completion, returning stdout; on failure the error carries the output's tail.
@@ -440,6 +482,29 @@ mod tests {
             .map(str::to_string)
             .collect::<Vec<_>>();
         assert_eq!(dockerfile, ["ARG BASE", "FROM ${BASE}", "COPY rootfs/ /"]);
+    }
+
+    #[test]
+    fn apt_failures_name_the_package_and_the_suite() {
+        let log = "I: running apt-get update...\nE: Unable to locate package postgresql-99\nE: Unable to locate package postgresql-99-pgpool2\n";
+        let d = apt_diagnosis(log, "forky").unwrap();
+        assert!(
+            d.contains("package `postgresql-99` not found in Debian suite `forky`"),
+            "{d}"
+        );
+        let d = apt_diagnosis(
+            "E: Release file for http://deb.debian.org/debian/dists/forky/InRelease is expired (invalid since 24d 3h). Updates for this repository will not be applied.",
+            "forky",
+        )
+        .unwrap();
+        assert!(d.contains("check_valid_until: false"), "{d}");
+        let d = apt_diagnosis(
+            "E: The repository 'http://deb.debian.org/debian nosuch Release' does not have a Release file.",
+            "nosuch",
+        )
+        .unwrap();
+        assert!(d.contains("suite `nosuch` not found"), "{d}");
+        assert!(apt_diagnosis("I: all fine", "trixie").is_none());
     }
 
     #[test]
