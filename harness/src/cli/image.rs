@@ -69,8 +69,12 @@ fn build(releases: &[String], force: bool) -> Outcome {
             return ExitCode::BadInput;
         }
     }
-    let mut releases = releases.to_vec();
-    releases.dedup();
+    let mut seen = std::collections::HashSet::new();
+    let releases: Vec<String> = releases
+        .iter()
+        .filter(|r| seen.insert(r.as_str()))
+        .cloned()
+        .collect();
     let several = releases.len() > 1;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
