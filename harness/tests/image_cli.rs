@@ -85,7 +85,9 @@ fn several_releases_are_all_checked_before_docker() {
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown image release `pg99-nothing`"));
+        .stderr(predicate::str::contains(
+            "unknown image release `pg99-nothing`",
+        ));
 }
 
 #[test]
