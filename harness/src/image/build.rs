@@ -151,7 +151,19 @@ pub async fn build_image(
             phase: Phase::Rootfs,
             detail: base.clone(),
         });
-        import_rootfs(&files, context.path(), &base).await?;
+        if let Err(e) = import_rootfs(&files, context.path(), &base).await {
+            // `docker import` reads until the stream ends, so a failed mmdebstrap leaves an image
+            // of whatever it got (often an empty tarball) under the base tag; the next build would
+            // take it as cached. Nothing of a failed build may stay behind.
+            let _ = docker
+                .remove_image(
+                    &base,
+                    None::<bollard::query_parameters::RemoveImageOptions>,
+                    None,
+                )
+                .await;
+            return Err(e);
+        }
         progress(ImageEvent::Finished {
             phase: Phase::Rootfs,
             elapsed: started.elapsed(),
