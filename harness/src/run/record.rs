@@ -60,8 +60,9 @@ pub struct RunRecord {
     /// as an unchecked Valid-Until); absent for an image built elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<crate::release::Build>,
-    /// The release's workarounds of known bugs, and whether this run applied each.
-    #[serde(default)]
+    /// The release's workarounds of known bugs, and whether this run applied each (absent:
+    /// none declared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workarounds: Vec<crate::release::WorkaroundRecord>,
     /// The known upstream bug the scenario shows: expected and observed state on this release.
     #[serde(default, skip_serializing_if = "Option::is_none")]
