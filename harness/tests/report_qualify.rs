@@ -874,4 +874,43 @@ fn known_bugs_and_workarounds_are_reported_per_release() {
     assert_eq!(q.known_bugs[0].verdict, "present");
     let page = render_html(&q, &b, &b);
     assert!(page.contains("Known bugs and workarounds"));
+
+    // A bug present on one release and fixed on the other changes the event sequence: that
+    // change is the bug, not a regression. The same change without the bug's states differing
+    // still regresses.
+    let drop_event = |runs: &mut Vec<RunRecord>| {
+        let r = runs
+            .iter_mut()
+            .find(|r| r.scenario.name == "primary-crash-recover")
+            .unwrap();
+        let i = r
+            .events
+            .iter()
+            .position(|e| e.kind == EventKind::FailoverDone)
+            .unwrap();
+        r.events.remove(i);
+    };
+    let mut c3 = all_runs();
+    mark(&mut c3, "fixed", "fixed", false);
+    drop_event(&mut c3);
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b.clone()),
+        &Side::new("pg18-pgpool47", c3),
+        &QualifyThresholds::default(),
+    );
+    let seq = rule(&q, "primary-crash-recover", "event sequence");
+    assert!(
+        seq.passed && seq.detail.contains("known bug"),
+        "{}",
+        seq.detail
+    );
+    let mut c4 = all_runs();
+    mark(&mut c4, "present", "present", true);
+    drop_event(&mut c4);
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b.clone()),
+        &Side::new("pg17-pgpool46", c4),
+        &QualifyThresholds::default(),
+    );
+    assert!(!rule(&q, "primary-crash-recover", "event sequence").passed);
 }

@@ -134,7 +134,11 @@ pub fn judge(baseline: &[f64], candidate: &[f64], threshold: Threshold) -> Timin
         interval.1,
         if exact { " exact" } else { " approx." },
     );
-    if let Some(n) = repeats_needed {
+    if let (Some(n), true) = (repeats_needed, nb < 2 || nc < 2) {
+        detail.push_str(&format!(
+            "; at least {n} runs per side would tell it apart (one run shows no spread)"
+        ));
+    } else if let Some(n) = repeats_needed {
         detail.push_str(&format!("; about {n} runs per side would tell it apart"));
     } else if verdict == TimingVerdict::Inconclusive {
         detail.push_str("; no shift to tell apart");
