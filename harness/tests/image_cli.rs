@@ -66,9 +66,28 @@ fn unknown_release_is_bad_input_and_names_the_known_ones() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains(
-                "error: unknown image release `pg99-nothing` (known: pg15-pgpool43, pg17-pgpool46)",
+                "error: unknown image release `pg99-nothing` (known: pg15-pgpool43, pg17-pgpool46, pg18-pgpool47)",
             ));
     }
+}
+
+#[test]
+fn several_releases_are_all_checked_before_docker() {
+    hachaos()
+        .args([
+            "image",
+            "build",
+            "--release",
+            "pg18-pgpool47",
+            "--release",
+            "pg99-nothing",
+        ])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown image release `pg99-nothing`",
+        ));
 }
 
 #[test]

@@ -104,6 +104,11 @@ fn compose_nodes_follow_the_container_contract() {
         assert_eq!(s(&env["HACHAOS_NODE_ID"]), id);
         assert_eq!(s(&env["HACHAOS_PEER_NAME"]), peer);
         assert_eq!(s(&env["HACHAOS_INITIAL_ROLE"]), role);
+        // The default release declares the heartbeat workaround; compose applies it too.
+        assert!(
+            s(&env["HACHAOS_WORKAROUNDS"]).contains("heartbeat-loopback"),
+            "{name}"
+        );
     }
 }
 

@@ -266,3 +266,86 @@ fn a_heal_refers_to_its_fault_not_to_the_role_at_heal_time() {
         Action::Heal { fault_step: 0, .. }
     ));
 }
+
+#[test]
+fn every_known_bug_scenario_validates_names_its_fix_and_is_in_the_set() {
+    let set = std::fs::read_to_string(repo().join("faults/sets/known-bugs.txt")).unwrap();
+    let listed: Vec<&str> = set
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut n = 0;
+    for entry in std::fs::read_dir(repo().join("faults/known-bugs")).unwrap() {
+        let path = entry.unwrap().path();
+        let plan = load_path(&path, &Capabilities::default())
+            .unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
+        let bug = plan
+            .known_bug
+            .as_ref()
+            .expect("a known-bug scenario declares its bug");
+        assert!(!bug.present_on.is_empty(), "{}", path.display());
+        if bug.fixed_in.is_some() {
+            assert!(bug.release_note.is_some(), "{}", path.display());
+        }
+        let name = format!("known-bugs/{}", path.file_name().unwrap().to_string_lossy());
+        assert!(
+            listed.contains(&name.as_str()),
+            "{name} not in faults/sets/known-bugs.txt"
+        );
+        // Each release runs only the expectations of its state.
+        let on = |r: &str| {
+            plan.for_release(r)
+                .steps
+                .iter()
+                .map(|s| s.expect.len())
+                .sum::<usize>()
+        };
+        assert!(on(&bug.present_on[0]) > 0 && on("pg18-pgpool47") > 0);
+        n += 1;
+    }
+    assert_eq!(n, listed.len());
+}
+
+#[test]
+fn a_known_bug_on_an_unknown_release_or_when_bug_without_a_bug_is_refused() {
+    let text = "known_bug:\n  id: b\n  summary: s\n  fixed_in: \"4.6.3\"\n  release_note: Fix it.\n  present_on: [pg99-pgpool99]\nsteps:\n  - action: wait\n    duration: 1s\n";
+    let errs = load("x.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_at(
+        &errs[0],
+        6,
+        "known_bug.present_on[0]",
+        "unknown release `pg99-pgpool99`",
+    );
+    assert!(errs[0].message.contains("pg17-pgpool46"), "{}", errs[0]);
+
+    let text = "known_bug:\n  id: b\n  summary: s\n  fixed_in: \"4.6.3\"\n  present_on: [pg17-pgpool46]\nsteps:\n  - action: wait\n    duration: 1s\n";
+    let errs = load("x.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert!(errs[0].message.contains("release-note line"), "{}", errs[0]);
+
+    let text = "steps:\n  - action: wait\n    duration: 1s\n    expect:\n      - {vip: node1, within: 1s, when_bug: present}\n";
+    let errs = load("x.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert!(
+        errs[0].message.contains("needs a `known_bug:`"),
+        "{}",
+        errs[0]
+    );
+    assert_eq!(errs[0].path, "steps[0].expect[0].when_bug");
+
+    let text = "known_bug:\n  id: b\n  summary: s\n  present_on: [pg17-pgpool46]\n  without_workarounds: [heartbeat-dnat]\nsteps:\n  - action: wait\n    duration: 1s\n";
+    let errs = load("x.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert!(
+        errs[0].to_string().contains("heartbeat-loopback"),
+        "{}",
+        errs[0]
+    );
+}

@@ -22,12 +22,14 @@ pub enum ImageCommand {
     /// Examples:
     ///   hachaos image build
     ///   hachaos image build --release pg17-pgpool46 --force
+    ///   hachaos image build --release pg15-pgpool43 --release pg18-pgpool47   # concurrently
     ///   HACHAOS_IMAGES_DIR=./images hachaos image build
     #[command(verbatim_doc_comment)]
     Build {
-        /// The image folder under images/.
+        /// The image folder under images/; repeat it to build several releases concurrently
+        /// (their mmdebstrap downloads and docker steps overlap).
         #[arg(long, default_value = DEFAULT_RELEASE)]
-        release: String,
+        release: Vec<String>,
         /// Rebuild even if the image (and its base) already exist.
         #[arg(long)]
         force: bool,
@@ -72,16 +74,25 @@ pub(crate) fn run(args: ImageArgs) -> Outcome {
     }
 }
 
-fn build(release: &str, force: bool, format: OutputFormat) -> Outcome {
+fn build(releases: &[String], force: bool, format: OutputFormat) -> Outcome {
     let options = BuildOptions {
         source: ImageSource::from_env(),
         force,
     };
     // Bad input (an unknown release) is reported before touching Docker.
-    if let Err(e) = options.source.load(release) {
-        report_error(&e);
-        return ExitCode::BadInput;
+    for release in releases {
+        if let Err(e) = options.source.load(release) {
+            report_error(&e);
+            return ExitCode::BadInput;
+        }
     }
+    let mut seen = std::collections::HashSet::new();
+    let releases: Vec<String> = releases
+        .iter()
+        .filter(|r| seen.insert(r.as_str()))
+        .cloned()
+        .collect();
+    let several = releases.len() > 1;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -101,38 +112,69 @@ fn build(release: &str, force: bool, format: OutputFormat) -> Outcome {
                 return ExitCode::Environment;
             }
         };
-        match image::build_image(&docker, release, &options, print_event).await {
-            Ok(image) => {
-                errln!(
-                    "{} {} in {:.1}s",
-                    if image.built { "built" } else { "cached" },
-                    image.tag,
-                    started.elapsed().as_secs_f64()
-                );
-                match format {
-                    OutputFormat::Json => super::output::print_json(&serde_json::json!({
-                        "format_version": 1, "release": release, "tag": image.tag,
-                        "id": image.id, "built": image.built,
-                        "elapsed_ms": started.elapsed().as_millis() as u64,
-                    })),
-                    OutputFormat::Text => outln!("{}", image.tag),
-                }
-                ExitCode::Pass
+        // Independent releases build concurrently: one's download overlaps another's import.
+        let builds = releases.iter().map(|release| {
+            let (docker, options) = (&docker, &options);
+            async move {
+                let prefix = if several {
+                    format!("[{release}] ")
+                } else {
+                    String::new()
+                };
+                let result =
+                    image::build_image(docker, release, options, |e| print_event(&prefix, e)).await;
+                (prefix, result)
             }
-            Err(e) => {
-                report_error(&e);
-                ExitCode::Environment
+        });
+        let mut code = ExitCode::Pass;
+        let mut images = Vec::new();
+        for ((prefix, result), release) in futures_util::future::join_all(builds)
+            .await
+            .into_iter()
+            .zip(&releases)
+        {
+            match result {
+                Ok(image) => {
+                    errln!(
+                        "{prefix}{} {} in {:.1}s",
+                        if image.built { "built" } else { "cached" },
+                        image.tag,
+                        started.elapsed().as_secs_f64()
+                    );
+                    match format {
+                        OutputFormat::Json => images.push(serde_json::json!({
+                            "release": release, "tag": image.tag,
+                            "id": image.id, "built": image.built,
+                        })),
+                        OutputFormat::Text => outln!("{}", image.tag),
+                    }
+                }
+                Err(e) => {
+                    super::output::emit(super::output::Stream::Err, format_args!("{prefix}"));
+                    report_error(&e);
+                    code = ExitCode::Environment;
+                }
             }
         }
+        if format == OutputFormat::Json {
+            // One object whatever the number of releases: `images` has one entry per release
+            // that built (or was cached), in the order given.
+            super::output::print_json(&serde_json::json!({
+                "format_version": 1,
+                "images": images,
+                "elapsed_ms": started.elapsed().as_millis() as u64,
+            }));
+        }
+        code
     })
 }
 
-fn print_event(event: ImageEvent) {
+fn print_event(prefix: &str, event: ImageEvent) {
     match event {
-        ImageEvent::Started { phase, detail } => errln!("{phase}: {detail} ..."),
+        ImageEvent::Started { phase, detail } => errln!("{prefix}{phase}: {detail} ..."),
         ImageEvent::Finished { phase, elapsed } => {
-            errln!("{phase}: done in {:.1}s", elapsed.as_secs_f64())
+            errln!("{prefix}{phase}: done in {:.1}s", elapsed.as_secs_f64())
         }
-        ImageEvent::Cached { phase, tag } => errln!("{phase}: cached {tag}"),
+        ImageEvent::Cached { phase, tag } => errln!("{prefix}{phase}: cached {tag}"),
     }
 }

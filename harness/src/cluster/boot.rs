@@ -282,7 +282,7 @@ impl Cluster {
             if serving.is_none() && readiness.serving() {
                 serving = Some(started.elapsed());
             }
-            if readiness.ready() {
+            if readiness.ready() || (!self.spec.await_lifecheck && readiness.serving()) {
                 return Ok(serving.unwrap_or_else(|| started.elapsed()));
             }
             if Instant::now() >= deadline {

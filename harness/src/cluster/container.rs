@@ -74,6 +74,25 @@ pub fn loop_disk_access() -> (Vec<String>, Vec<DeviceMapping>, Vec<String>) {
     )
 }
 
+/// The sysctls of the workarounds this run applies (only those: a release without the bug runs
+/// with Docker's defaults).
+pub fn workaround_sysctls(spec: &ClusterSpec) -> HashMap<String, String> {
+    let mut sysctls = HashMap::new();
+    if spec.applies(crate::release::Workaround::HeartbeatLoopback) {
+        // pgpool 4.6.1's heartbeat receiver binds 127.0.0.1; the image redirects peers'
+        // heartbeats there, which needs route_localnet (see images/common/README.md).
+        sysctls.insert(
+            "net.ipv4.conf.all.route_localnet".to_string(),
+            "1".to_string(),
+        );
+        // It binds "localhost", i.e. 127.0.0.1 AND ::1; with IPv6 off on lo the ::1 bind fails
+        // and the receiver gives up, so silent peer loss went unnoticed until the watchdog's TCP
+        // timeouts (17 s instead of the deadtime).
+        sysctls.insert("net.ipv6.conf.lo.disable_ipv6".to_string(), "0".to_string());
+    }
+    sysctls
+}
+
 /// The create request for node `index` of the cluster.
 pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> ContainerCreateBody {
     let node = &spec.nodes[index];
@@ -107,6 +126,15 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
         ),
         ("HACHAOS_DB_PASSWORD", spec.secrets.db_password.clone()),
         ("HACHAOS_PCP_PASSWORD", spec.secrets.pcp_password.clone()),
+        // The release's workarounds this run applies (the entrypoint acts only on these).
+        (
+            "HACHAOS_WORKAROUNDS",
+            spec.applied_workarounds()
+                .iter()
+                .map(|w| w.name())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| format!("{k}={v}"))
@@ -140,18 +168,7 @@ pub fn node_container(spec: &ClusterSpec, topo: &Topology, index: usize) -> Cont
             cap_add: Some(caps),
             devices: Some(devices),
             device_cgroup_rules: Some(device_rules),
-            // pgpool 4.6.1's heartbeat receiver binds 127.0.0.1; the image redirects peers'
-            // heartbeats there, which needs route_localnet (see images/README.md).
-            // pgpool 4.6.1 binds its heartbeat receiver to "localhost", i.e. 127.0.0.1 AND ::1;
-            // with IPv6 off on lo the ::1 bind fails and the receiver gives up, so silent peer
-            // loss went unnoticed until the watchdog's TCP timeouts (17 s instead of deadtime).
-            sysctls: Some(HashMap::from([
-                (
-                    "net.ipv4.conf.all.route_localnet".to_string(),
-                    "1".to_string(),
-                ),
-                ("net.ipv6.conf.lo.disable_ipv6".to_string(), "0".to_string()),
-            ])),
+            sysctls: Some(workaround_sysctls(spec)),
             mounts: Some(vec![Mount {
                 target: Some(DATA_DIR.into()),
                 source: Some(volume_name(spec, node)),

@@ -63,9 +63,30 @@ pub struct ClusterSpec {
     pub secrets: Secrets,
     /// Becomes `true` on Ctrl-C / SIGTERM: a boot still waiting for a cluster slot gives up.
     pub cancel: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Workarounds the release declares but this run does not apply (a known-bug scenario
+    /// withholds the one that hides its bug).
+    pub withheld_workarounds: Vec<crate::release::Workaround>,
+    /// Whether boot waits for every node's heartbeat life-check (true) or only until the
+    /// cluster serves (a known-bug scenario whose bug keeps the life-check from starting).
+    pub await_lifecheck: bool,
 }
 
 impl ClusterSpec {
+    /// The release's workarounds this run applies.
+    pub fn applied_workarounds(&self) -> Vec<crate::release::Workaround> {
+        self.release
+            .workarounds
+            .iter()
+            .copied()
+            .filter(|w| !self.withheld_workarounds.contains(w))
+            .collect()
+    }
+
+    /// Whether this run applies `w`.
+    pub fn applies(&self, w: crate::release::Workaround) -> bool {
+        self.applied_workarounds().contains(&w)
+    }
+
     /// The default two-node cluster of `image` for `run`.
     pub fn two_nodes(run: RunId, image: impl Into<String>, logs_dir: PathBuf) -> ClusterSpec {
         ClusterSpec {
@@ -81,6 +102,8 @@ impl ClusterSpec {
             logs_dir,
             secrets: Secrets::generate(),
             cancel: None,
+            withheld_workarounds: Vec::new(),
+            await_lifecheck: true,
         }
     }
 }

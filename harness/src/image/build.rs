@@ -192,7 +192,19 @@ pub async fn build_image(
             phase: Phase::Rootfs,
             detail: base.clone(),
         });
-        import_rootfs(&files, context.path(), &base).await?;
+        if let Err(e) = import_rootfs(&files, context.path(), &base).await {
+            // `docker import` reads until the stream ends, so a failed mmdebstrap leaves an image
+            // of whatever it got (often an empty tarball) under the base tag; the next build would
+            // take it as cached. Nothing of a failed build may stay behind.
+            let _ = docker
+                .remove_image(
+                    &base,
+                    None::<bollard::query_parameters::RemoveImageOptions>,
+                    None,
+                )
+                .await;
+            return Err(e);
+        }
         progress(ImageEvent::Finished {
             phase: Phase::Rootfs,
             elapsed: started.elapsed(),
@@ -209,20 +221,14 @@ pub async fn build_image(
         phase: Phase::Build,
         detail: tag.clone(),
     });
+    // Labels and environment come from the base (set at import): a `--label` here would cost
+    // the classic builder one more container + commit (~3 s on fuse-overlayfs).
     let mut build = Command::new("docker");
     build
         .arg("build")
         .arg("--quiet")
         .arg("--build-arg")
-        .arg(format!("BASE={base}"));
-    for (key, value) in spec.build_env().unwrap_or_default() {
-        build.arg("--build-arg").arg(format!("{key}={value}"));
-    }
-    build
-        .arg("--label")
-        .arg(format!("{LABEL_MANAGED_BY}={MANAGED_BY_VALUE}"))
-        .arg("--label")
-        .arg(format!("org.hachaos.release={release}"))
+        .arg(format!("BASE={base}"))
         .arg("--tag")
         .arg(&tag)
         .arg(context.path());
@@ -284,10 +290,12 @@ async fn image_id(docker: &Docker, tag: &str) -> Result<Option<String>, ImageErr
 
 /// `sh rootfs.sh | docker import --change … - <base>`, streaming (no tarball on disk).
 async fn import_rootfs(files: &ReleaseFiles, context: &Path, base: &str) -> Result<(), ImageError> {
-    let changes = files
+    let mut changes = files
         .get("import.changes")
         .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
         .unwrap_or_default();
+    changes.push('\n');
+    changes.push_str(&release_changes(files));
     let log_path = context.join("mmdebstrap.log");
     let log = std::fs::File::create(&log_path)
         .map_err(|e| ImageError::io(format!("create {}", log_path.display()), e))?;
@@ -327,13 +335,81 @@ async fn import_rootfs(files: &ReleaseFiles, context: &Path, base: &str) -> Resu
         .await
         .map_err(|e| ImageError::io("wait for mmdebstrap", e))?;
     if !status.success() {
+        let log = std::fs::read(&log_path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let suite = files
+            .get(super::source::BUILD_ENV)
+            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+            .and_then(|env| {
+                env.lines()
+                    .find_map(|l| l.strip_prefix("SUITE=").map(str::to_string))
+            })
+            .unwrap_or_default();
+        let mut tail = tail_of_file(&log_path, 25);
+        if let Some(why) = apt_diagnosis(&log, &suite) {
+            tail = format!("{why}\n{tail}");
+        }
         return Err(ImageError::StepFailed {
             step: "mmdebstrap",
             status: status.to_string(),
-            tail: tail_of_file(&log_path, 25),
+            tail,
         });
     }
     imported.map(|_| ())
+}
+
+/// The release's own `docker import --change` lines, derived from build.env (hashed into the
+/// base tag) and the release name (part of the base tag): the PostgreSQL major's environment and
+/// the release label. Set at import so the Dockerfile needs no metadata instruction.
+fn release_changes(files: &ReleaseFiles) -> String {
+    let env = files
+        .get(super::source::BUILD_ENV)
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    let major = env
+        .lines()
+        .find_map(|l| l.strip_prefix("PG_MAJOR="))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let mut out = String::new();
+    if !major.is_empty() {
+        out.push_str(&format!("ENV HACHAOS_PG_MAJOR={major}\n"));
+        out.push_str(&format!(
+            "ENV PATH=/usr/lib/postgresql/{major}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+        ));
+    }
+    out.push_str(&format!("LABEL {LABEL_MANAGED_BY}={MANAGED_BY_VALUE}\n"));
+    out.push_str(&format!("LABEL org.hachaos.release={}\n", files.release));
+    out
+}
+
+/// What apt said that names the problem: a package the suite lacks, a suite the mirror lacks, or
+/// Release files past their Valid-Until (with the release-file key that accepts them).
+fn apt_diagnosis(log: &str, suite: &str) -> Option<String> {
+    let mut found = Vec::new();
+    for line in log.lines() {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("E: Unable to locate package ") {
+            found.push(format!(
+                "package `{}` not found in Debian suite `{suite}`",
+                rest.trim()
+            ));
+        } else if l.contains("has no installation candidate") {
+            found.push(format!("{l} (suite `{suite}`)"));
+        } else if l.contains("does not have a Release file") {
+            found.push(format!(
+                "Debian suite `{suite}` not found on the mirror: {l}"
+            ));
+        } else if l.contains("is no longer valid") || l.contains("is expired") {
+            found.push(format!(
+                "the Release file of suite `{suite}` is past its Valid-Until: {l} (if that is expected, say `build: {{apt: {{check_valid_until: false}}}}` in release.yaml)"
+            ));
+        }
+    }
+    found.dedup();
+    (!found.is_empty()).then(|| found.join("\n"))
 }
 
 /// Runs `cmd` to completion, returning stdout; on failure the error carries the output's tail.
@@ -453,6 +529,52 @@ mod tests {
         let path = a.path().to_path_buf();
         drop(a);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn the_release_changes_carry_its_major_and_name() {
+        let files = ImageSource::Embedded.load("pg18-pgpool47").unwrap();
+        let c = release_changes(&files);
+        assert!(c.contains("ENV HACHAOS_PG_MAJOR=18\n"), "{c}");
+        assert!(
+            c.contains("ENV PATH=/usr/lib/postgresql/18/bin:/usr/local/sbin:"),
+            "{c}"
+        );
+        assert!(
+            c.contains("LABEL org.hachaos.release=pg18-pgpool47\n"),
+            "{c}"
+        );
+        // The Dockerfile is one COPY: every metadata instruction costs the classic builder a
+        // container (~3 s each on fuse-overlayfs).
+        let dockerfile = String::from_utf8_lossy(&files.get("Dockerfile").unwrap().contents)
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        assert_eq!(dockerfile, ["ARG BASE", "FROM ${BASE}", "COPY rootfs/ /"]);
+    }
+
+    #[test]
+    fn apt_failures_name_the_package_and_the_suite() {
+        let log = "I: running apt-get update...\nE: Unable to locate package postgresql-99\nE: Unable to locate package postgresql-99-pgpool2\n";
+        let d = apt_diagnosis(log, "forky").unwrap();
+        assert!(
+            d.contains("package `postgresql-99` not found in Debian suite `forky`"),
+            "{d}"
+        );
+        let d = apt_diagnosis(
+            "E: Release file for http://deb.debian.org/debian/dists/forky/InRelease is expired (invalid since 24d 3h). Updates for this repository will not be applied.",
+            "forky",
+        )
+        .unwrap();
+        assert!(d.contains("check_valid_until: false"), "{d}");
+        let d = apt_diagnosis(
+            "E: The repository 'http://deb.debian.org/debian nosuch Release' does not have a Release file.",
+            "nosuch",
+        )
+        .unwrap();
+        assert!(d.contains("suite `nosuch` not found"), "{d}");
+        assert!(apt_diagnosis("I: all fine", "trixie").is_none());
     }
 
     #[test]

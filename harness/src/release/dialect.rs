@@ -257,6 +257,19 @@ mod tests {
             Spelling::Name("work_dir".into())
         );
         assert_eq!(d.spell("logdir", v("4.6")), Spelling::Name("logdir".into()));
+        // 4.7's listen settings: a 4.6 (or 4.3) configuration must not carry them.
+        for name in [
+            "wd_listen_address",
+            "wd_heartbeat_listen_addresses",
+            "recovery_database",
+        ] {
+            assert_eq!(
+                d.spell(name, v("4.6")),
+                Spelling::Absent { since: v("4.7") },
+                "{name}"
+            );
+            assert_eq!(d.spell(name, v("4.7")), Spelling::Name(name.into()));
+        }
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub struct Release {
     /// SQL answering one boolean: is this server in recovery (a standby)?
     #[serde(default = "default_role_query")]
     pub role_query: String,
+    /// Workarounds of known bugs this release needs (applied only when declared; recorded in
+    /// every run).
+    #[serde(default)]
+    pub workarounds: Vec<super::Workaround>,
 }
 
 /// Versions of what runs inside.
@@ -57,7 +61,7 @@ pub struct Versions {
 }
 
 /// How a built-in release's image is built.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Build {
     /// The folder of `images/` holding rootfs.sh, import.changes, Dockerfile and rootfs/; the
@@ -67,6 +71,38 @@ pub struct Build {
     pub suite: String,
     /// The PostgreSQL major packaged for it (`postgresql-<major>`).
     pub postgres_major: u32,
+    /// How apt treats the suite (defaults: a stable suite, Valid-Until checked, security suite
+    /// included).
+    #[serde(default)]
+    pub apt: Apt,
+}
+
+/// apt options of a built release: stated in the release file, written to `build.env`, and
+/// recorded in every run's provenance (`run.json`), because they change what the image trusts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Apt {
+    /// `false` accepts Release files past their `Valid-Until` (apt's
+    /// `Acquire::Check-Valid-Until "false"`): needed for a testing suite whose Release files the
+    /// mirror this machine sees has not refreshed.
+    #[serde(default = "yes")]
+    pub check_valid_until: bool,
+    /// Whether `<suite>-security` is a source.
+    #[serde(default = "yes")]
+    pub security: bool,
+}
+
+impl Default for Apt {
+    fn default() -> Self {
+        Apt {
+            check_valid_until: true,
+            security: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Ports on each node.
@@ -322,10 +358,19 @@ impl Release {
     /// The `build.env` a recipe's rootfs.sh and Dockerfile read (`None` for a foreign image).
     pub fn build_env(&self) -> Option<BTreeMap<&'static str, String>> {
         self.build.as_ref().map(|b| {
-            BTreeMap::from([
+            let mut env = BTreeMap::from([
                 ("SUITE", b.suite.clone()),
                 ("PG_MAJOR", b.postgres_major.to_string()),
-            ])
+            ]);
+            // Only what differs from the defaults, so a stable release's base hash (and its
+            // cached image) does not change because the option exists.
+            if !b.apt.check_valid_until {
+                env.insert("CHECK_VALID_UNTIL", "false".into());
+            }
+            if !b.apt.security {
+                env.insert("SECURITY", "false".into());
+            }
+            env
         })
     }
 }
@@ -417,6 +462,31 @@ commands:
         let long = "x".repeat(100_000);
         let e = err(&GOOD.replace("dir: /var/log/hachaos", &format!("dir: {long}")));
         assert!(e.contains("logs.dir") && e.len() < 1_000, "{}", e.len());
+    }
+
+    #[test]
+    fn apt_options_default_to_a_stable_suite_and_reach_build_env_only_when_set() {
+        let r = Release::from_str("r.yaml", GOOD).unwrap();
+        let b = r.build.as_ref().unwrap();
+        assert!(b.apt.check_valid_until && b.apt.security);
+        let env = r.build_env().unwrap();
+        assert!(!env.contains_key("CHECK_VALID_UNTIL") && !env.contains_key("SECURITY"));
+        let r = Release::from_str(
+            "r.yaml",
+            &GOOD.replace(
+                "postgres_major: 15}",
+                "postgres_major: 15, apt: {check_valid_until: false, security: false}}",
+            ),
+        )
+        .unwrap();
+        let env = r.build_env().unwrap();
+        assert_eq!(env["CHECK_VALID_UNTIL"], "false");
+        assert_eq!(env["SECURITY"], "false");
+        let e = err(&GOOD.replace(
+            "postgres_major: 15}",
+            "postgres_major: 15, apt: {check_valid: false}}",
+        ));
+        assert!(e.contains("unknown field `check_valid`"), "{e}");
     }
 
     #[test]

@@ -5,9 +5,11 @@
 
 mod dialect;
 mod file;
+mod workaround;
 
 pub use dialect::{Dialects, PgpoolVersion, Spelling};
-pub use file::{Build, Commands, Logs, Ports, Release, ReleaseError, Versions};
+pub use file::{Apt, Build, Commands, Logs, Ports, Release, ReleaseError, Versions};
+pub use workaround::{records as workaround_records, Workaround, WorkaroundRecord};
 
 use crate::grammar::Profile;
 use crate::image::{ImageError, ImageSource, DEFAULT_RELEASE};

@@ -21,7 +21,9 @@ pub fn category(kind: EventKind) -> (&'static str, usize) {
     use EventKind::*;
     match kind {
         PeerShutdown | LeaderLost | WatchdogState | LeaderElected | EscalationStarted
-        | VipAcquired | VipReleased | PeerLost => ("watchdog", 0),
+        | VipAcquired | VipReleased | PeerLost | HeartbeatLost | LifecheckStarted => {
+            ("watchdog", 0)
+        }
         HealthCheckFailed
         | HealthCheckRetry
         | BackendDown

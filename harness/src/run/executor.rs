@@ -196,8 +196,14 @@ pub async fn execute(
         source,
     })?;
 
+    // Expectations that hold only where the scenario's known bug is (or is not) present.
+    let plan = &plan.for_release(&opts.release.name);
     let mut spec = ClusterSpec::two_nodes(run.clone(), opts.image.clone(), run_dir.join("logs"));
     spec.release = opts.release.clone();
+    if let Some(bug) = &plan.known_bug {
+        spec.withheld_workarounds = bug.without_workarounds.clone();
+        spec.await_lifecheck = !bug.start_when_serving;
+    }
     spec.keep = opts.keep;
     spec.cancel = Some(opts.cancel.clone());
     for (k, v) in &plan.config {

@@ -273,6 +273,7 @@ mod tests {
             line: 7,
             within: Duration::from_secs(within),
             absent,
+            when_bug: None,
             what: Observation::Writes(WriteOutcome::Accepted),
         }
     }

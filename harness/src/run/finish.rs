@@ -219,6 +219,29 @@ pub(super) async fn finish(
     };
     log_events.append(&mut live.harness_events);
     let timeline = Timeline::from_unsorted(log_events);
+    // A scenario that injects no fault (a known bug that shows on a healthy cluster) has no
+    // failover to analyse: the failover checks do not apply, the rest (forbidden patterns,
+    // expectations, damage, final state) still do.
+    let no_fault = !plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.action, crate::scenario::Action::Inject { .. }));
+    if no_fault {
+        let before = checks.len();
+        checks.retain(|c| {
+            !matches!(
+                c.name.as_str(),
+                "sequence" | "single_executor" | "ids_agree" | "durations"
+            )
+        });
+        if checks.len() < before {
+            checks.push(Check::new(
+                "failover analysis",
+                Verdict::Pass,
+                "not applicable: the scenario injects no fault".to_string(),
+            ));
+        }
+    }
 
     // Expectations of the steps become checks.
     for s in &done.steps {
@@ -444,6 +467,21 @@ pub(super) async fn finish(
         run_dir: done.run_dir.display().to_string(),
         reproduce: done.reproduce,
         provenance: Some(provenance),
+        build: release.build.clone(),
+        workarounds: crate::release::workaround_records(
+            &release.workarounds,
+            plan.known_bug
+                .as_ref()
+                .map(|b| b.without_workarounds.as_slice())
+                .unwrap_or_default(),
+        ),
+        known_bug: plan.known_bug.as_ref().map(|b| {
+            crate::scenario::known_bug::KnownBugRecord::judge(
+                b,
+                &release.name,
+                verdict == crate::checks::Verdict::Pass,
+            )
+        }),
     };
     write_record(&record, &done.run_dir, &secrets);
     record

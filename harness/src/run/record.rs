@@ -63,6 +63,17 @@ pub struct RunRecord {
     /// Where the run's wall time went (absent in records written before it was measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timings: Option<super::RunTimings>,
+    /// How the release's image was built here (Debian suite, PostgreSQL major, apt options such
+    /// as an unchecked Valid-Until); absent for an image built elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<crate::release::Build>,
+    /// The release's workarounds of known bugs, and whether this run applied each (absent:
+    /// none declared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workarounds: Vec<crate::release::WorkaroundRecord>,
+    /// The known upstream bug the scenario shows: expected and observed state on this release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_bug: Option<crate::scenario::known_bug::KnownBugRecord>,
 }
 
 /// Which scenario ran.

@@ -8,6 +8,7 @@
 
 mod duration;
 mod error;
+pub mod known_bug;
 pub mod locate;
 mod plan;
 pub mod spec;

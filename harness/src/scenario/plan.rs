@@ -33,8 +33,26 @@ pub struct Plan {
     pub expected_damage: Vec<Damage>,
     /// The steps, in order, including heals the validator appended (see [`StepOrigin`]).
     pub steps: Vec<Step>,
+    /// The upstream bug this scenario shows, if any.
+    pub known_bug: Option<super::known_bug::KnownBug>,
     /// Things worth saying that do not stop the run.
     pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// The plan as it runs on `release`: expectations marked `when_bug` are kept only where the
+    /// known bug is in the state they describe (a plan without a known bug is unchanged).
+    pub fn for_release(&self, release: &str) -> Plan {
+        let mut plan = self.clone();
+        if let Some(bug) = &self.known_bug {
+            let state = bug.expected_on(release);
+            for step in &mut plan.steps {
+                step.expect
+                    .retain(|e| e.when_bug.is_none_or(|w| w == state));
+            }
+        }
+        plan
+    }
 }
 
 /// Budget overrides.
@@ -132,6 +150,9 @@ pub struct Expectation {
     pub within: Duration,
     /// `true`: it must not happen during the whole window.
     pub absent: bool,
+    /// Judged only where the known bug is in this state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when_bug: Option<super::known_bug::BugState>,
     /// What is observed.
     pub what: Observation,
 }

@@ -34,6 +34,9 @@ pub struct ScenarioSpec {
     /// Damage this scenario deliberately causes, which checks then count instead of failing on.
     #[serde(default)]
     pub expected_damage: Vec<Damage>,
+    /// The upstream bug this scenario shows (`faults/known-bugs/`), if any.
+    #[serde(default)]
+    pub known_bug: Option<super::known_bug::KnownBugSpec>,
     /// The ordered steps.
     pub steps: Vec<StepSpec>,
 }
@@ -195,6 +198,8 @@ pub struct ExpectSpec {
     /// Inverts the expectation: it must NOT happen during the whole `within` window.
     #[serde(default)]
     pub absent: bool,
+    /// Judged only on releases where the scenario's `known_bug` is `present` (or `fixed`).
+    pub when_bug: Option<super::known_bug::BugState>,
 }
 
 /// The role a node is seen to have by a direct connection (not through pgpool).

@@ -243,6 +243,7 @@ impl Validator<'_> {
         damage.sort();
         damage.dedup();
 
+        let known_bug = self.known_bug(spec);
         let steps = self.steps(spec, &damage);
         Plan {
             file: self.file.to_string(),
@@ -255,8 +256,75 @@ impl Validator<'_> {
             budgets,
             expected_damage: damage,
             steps,
+            known_bug,
             warnings: Vec::new(),
         }
+    }
+
+    /// `known_bug:`: releases must exist (a scenario expecting a release nobody can build is
+    /// refused), a fix names its release-note line, and `when_bug` needs a known bug.
+    fn known_bug(&mut self, spec: &ScenarioSpec) -> Option<super::known_bug::KnownBug> {
+        let root = YamlPath::root();
+        let Some(k) = &spec.known_bug else {
+            for (i, step) in spec.steps.iter().enumerate() {
+                for (j, e) in step.expect.iter().enumerate() {
+                    if e.when_bug.is_some() {
+                        self.err(
+                            &root
+                                .key("steps")
+                                .index(i)
+                                .key("expect")
+                                .index(j)
+                                .key("when_bug"),
+                            None,
+                            "`when_bug` needs a `known_bug:` section (which releases have the bug)",
+                        );
+                    }
+                }
+            }
+            return None;
+        };
+        let path = root.key("known_bug");
+        let before = self.errors.len();
+        if k.id.trim().is_empty() || k.id.contains(char::is_whitespace) {
+            self.err(
+                &path.key("id"),
+                Some(k.id.clone()),
+                "a short id without spaces",
+            );
+        }
+        if k.fixed_in.is_some()
+            && k.release_note
+                .as_deref()
+                .is_none_or(|n| n.trim().is_empty())
+        {
+            self.err(
+                &path.key("release_note"),
+                None,
+                "a fixed bug names the release-note line of its fix",
+            );
+        }
+        let known = crate::image::ImageSource::from_env()
+            .releases()
+            .unwrap_or_default();
+        for (i, r) in k.present_on.iter().enumerate() {
+            if !known.contains(r) {
+                self.err(
+                    &path.key("present_on").index(i),
+                    Some(r.clone()),
+                    format!("unknown release `{r}` (known: {})", known.join(", ")),
+                );
+            }
+        }
+        (self.errors.len() == before).then(|| super::known_bug::KnownBug {
+            id: k.id.clone(),
+            summary: k.summary.trim().to_string(),
+            fixed_in: k.fixed_in.clone(),
+            release_note: k.release_note.clone(),
+            present_on: k.present_on.clone(),
+            without_workarounds: k.without_workarounds.clone(),
+            start_when_serving: k.start_when_serving,
+        })
     }
 
     fn config_value(
@@ -848,6 +916,7 @@ impl Validator<'_> {
             line: self.line(path),
             within,
             absent: e.absent,
+            when_bug: e.when_bug,
             what,
         })
     }

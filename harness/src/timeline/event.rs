@@ -124,6 +124,14 @@ pub enum EventKind {
     /// pgpool-II is exiting on its own (the system lost the network, a FATAL child); attr
     /// `reason`.
     PgpoolExit,
+    /// The heartbeat life-check declared a watchdog node dead: no heartbeat arrived within
+    /// `wd_heartbeat_deadtime` (attr `wd_node_id`, the watchdog id). A node whose heartbeat
+    /// receiver cannot hear its peer (pgpool 4.6.0-4.6.2) logs it with no fault at all.
+    HeartbeatLost,
+    /// pgpool's heartbeat life-check started ("watchdog: lifecheck started"): from here a silent
+    /// peer is noticed within the heartbeat deadtime. It starts only once every peer's
+    /// heartbeat has arrived, so a receiver that hears nothing never logs it.
+    LifecheckStarted,
 }
 
 impl EventKind {
@@ -175,6 +183,8 @@ impl EventKind {
         EventKind::RequestCanceled,
         EventKind::RequestForwarded,
         EventKind::PgpoolExit,
+        EventKind::HeartbeatLost,
+        EventKind::LifecheckStarted,
     ];
 
     /// The stable snake_case name (the same string serde uses).
@@ -240,6 +250,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "request_canceled",
     "request_forwarded",
     "pgpool_exit",
+    "heartbeat_lost",
+    "lifecheck_started",
 ];
 
 impl std::fmt::Display for EventKind {

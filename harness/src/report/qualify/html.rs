@@ -67,18 +67,64 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
     }
     o.push_str("</section>");
 
+    // Known bugs and the workarounds each release needed.
+    o.push_str(r#"<section><h2>Known bugs and workarounds</h2><table class="checks"><thead><tr><th>release</th><th>workarounds</th></tr></thead><tbody>"#);
+    for w in &q.workarounds {
+        let _ = write!(
+            o,
+            r#"<tr><td class="name">{}</td><td class="evidence">{}</td></tr>"#,
+            escape(&w.release),
+            escape(
+                super::known_bugs::workaround_line(w)
+                    .split_once(": ")
+                    .map_or("", |x| x.1)
+            )
+        );
+    }
+    o.push_str("</tbody></table>");
+    if !q.known_bugs.is_empty() {
+        o.push_str(r#"<table class="checks"><thead><tr><th>bug</th><th>on the candidate</th><th>baseline</th><th>candidate</th><th>upstream fix</th><th>evidence</th></tr></thead><tbody>"#);
+        for k in &q.known_bugs {
+            let _ = write!(
+                o,
+                r#"<tr class="{}"><td class="name">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="evidence">{}</td></tr>"#,
+                if k.verdict == "present" || k.verdict == "new" {
+                    "fail"
+                } else {
+                    ""
+                },
+                escape(&k.id),
+                escape(&k.verdict),
+                escape(&k.baseline),
+                escape(&k.candidate),
+                escape(&k.upstream_fix),
+                escape(&k.evidence)
+            );
+        }
+        o.push_str("</tbody></table>");
+    }
+    o.push_str("</section>");
+
     // Every phase of every scenario.
     let _ = write!(
         o,
-        r#"<section><h2>Measured phases <small>seconds, p50/p95/max</small></h2><table class="spans"><thead><tr><th>scenario</th><th>phase</th><th class="release baseline num">{b}</th><th class="release candidate num">{c}</th><th class="num">Δp50</th><th class="num">Δp95</th><th class="num">threshold</th></tr></thead><tbody>"#
+        r#"<section><h2>Measured phases <small>seconds, p50/p95/max</small></h2><table class="spans"><thead><tr><th>scenario</th><th>phase</th><th class="release baseline num">{b}</th><th class="release candidate num">{c}</th><th class="num">Δp50</th><th class="num">Δp95</th><th class="num">threshold</th><th>judged from the spread</th></tr></thead><tbody>"#
     );
     for s in &q.scenarios {
         for m in &s.measurements {
             let d = &m.delta;
-            let row = if d.regressions.is_empty() { "" } else { "fail" };
+            let row = if m.timing.verdict == super::TimingVerdict::Regressed
+                || d.regressions
+                    .iter()
+                    .any(|r| r.starts_with("observed before"))
+            {
+                "fail"
+            } else {
+                ""
+            };
             let _ = write!(
                 o,
-                r#"<tr class="{row}"><td class="name">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">+{} / {:.2} s</td></tr>"#,
+                r#"<tr class="{row}"><td class="name">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">+{} / {:.2} s</td><td>{}</td></tr>"#,
                 escape(&s.scenario),
                 d.kind.name(),
                 three(&d.old),
@@ -88,7 +134,8 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
                 d.delta_p95_s
                     .map_or("-".to_string(), |v| format!("{v:+.2}")),
                 percent(m.threshold.relative),
-                m.threshold.floor_s
+                m.threshold.floor_s,
+                escape(&m.timing.detail)
             );
         }
     }

@@ -15,11 +15,13 @@
 
 mod html;
 mod junit;
+pub mod known_bugs;
 mod load;
 mod model;
 pub mod sequence;
 mod text;
 mod thresholds;
+pub mod timing;
 mod write;
 
 pub use html::render_html;
@@ -32,6 +34,7 @@ pub use model::{
 pub use sequence::SequenceDiff;
 pub use text::render_text;
 pub use thresholds::{parse_rate, parse_seconds, QualifyThresholds};
+pub use timing::{TimingJudgement, TimingVerdict};
 pub use write::{
     render_json, write_qualification, QUALIFICATION_HTML, QUALIFICATION_JSON, QUALIFICATION_TXT,
     QUALIFICATION_XML,

@@ -71,6 +71,10 @@ pub struct Qualification {
     pub checks: Vec<RegressionCheck>,
     /// Whether any of `checks` failed.
     pub regressed: bool,
+    /// Known upstream bugs the scenarios show: present / fixed / new on the candidate.
+    pub known_bugs: Vec<super::known_bugs::KnownBugRow>,
+    /// The workarounds each release's runs declared, and whether they were applied.
+    pub workarounds: Vec<super::known_bugs::WorkaroundUse>,
 }
 
 /// A side in numbers.
@@ -108,8 +112,10 @@ pub struct MeasurementRow {
     /// Stats per side, deltas and regressions (`old` = baseline, `new` = candidate).
     #[serde(flatten)]
     pub delta: MeasurementDelta,
-    /// The threshold applied to this phase.
+    /// The threshold applied to this phase (it sets the margin of `timing`).
     pub threshold: Threshold,
+    /// The difference judged from the runs' spread (`timing.rs`): this decides the rule.
+    pub timing: super::timing::TimingJudgement,
 }
 
 /// What one release's runs of one scenario did.
@@ -204,6 +210,11 @@ impl Qualification {
             scenarios,
             regressed: checks.iter().any(|r| !r.passed),
             checks,
+            known_bugs: super::known_bugs::known_bug_rows(baseline.runs(), candidate.runs()),
+            workarounds: vec![
+                super::known_bugs::workaround_use(&baseline.release, baseline.runs()),
+                super::known_bugs::workaround_use(&candidate.release, candidate.runs()),
+            ],
         }
     }
 
@@ -317,12 +328,38 @@ fn compare_scenario(
         let Some(delta) = measurement_delta(b, c, kind, threshold) else {
             continue;
         };
+        let values = |runs: &[RunRecord]| -> Vec<f64> {
+            crate::report::compare::measurement_values(runs, kind)
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        let timing = super::timing::judge(&values(b), &values(c), threshold);
+        // A phase no longer observed at all is a hard rule; a slower one must be shown slower
+        // by the spread of the runs, not by two medians.
+        let vanished = delta
+            .regressions
+            .iter()
+            .any(|r| r.starts_with("observed before"));
         rules.push(
             &format!("measurement: {}", kind.name()),
-            delta.regressions.is_empty(),
-            measurement_detail(&delta, threshold),
+            !vanished && timing.verdict != super::timing::TimingVerdict::Regressed,
+            format!(
+                "{}{}; {}",
+                if vanished {
+                    "observed before, not observed now; "
+                } else {
+                    ""
+                },
+                timing.detail,
+                measurement_detail(&delta, threshold)
+            ),
         );
-        q.measurements.push(MeasurementRow { delta, threshold });
+        q.measurements.push(MeasurementRow {
+            delta,
+            threshold,
+            timing,
+        });
     }
 
     // Acknowledged writes lost.
@@ -372,9 +409,24 @@ fn compare_scenario(
             }
         )
     };
+    // A known-bug scenario declared to behave differently on the two releases (the bug present
+    // on one, fixed on the other) is expected to log a different sequence: that is the bug.
+    let expected_state = |runs: &[RunRecord]| {
+        runs.iter()
+            .find_map(|r| r.known_bug.as_ref().map(|k| k.expected.clone()))
+    };
+    let bug_states_differ = matches!(
+        (expected_state(b), expected_state(c)),
+        (Some(x), Some(y)) if x != y
+    );
+    let detail = if bug_states_differ && !q.sequences.is_empty() {
+        format!("{detail} (expected: the scenario's known bug is declared present on one release and fixed on the other)")
+    } else {
+        detail
+    };
     rules.push(
         "event sequence",
-        q.sequences.is_empty() || t.allow_sequence_changes,
+        q.sequences.is_empty() || t.allow_sequence_changes || bug_states_differ,
         detail,
     );
     (q, rules.out)

@@ -87,10 +87,18 @@ pub fn render_text(q: &Qualification) -> String {
         }
         for m in &s.measurements {
             let d = &m.delta;
-            let flag = if d.regressions.is_empty() {
-                String::new()
-            } else {
-                format!("  REGRESSION: {}", d.regressions.join("; "))
+            // The spread decides (timing.rs); the p50/p95 threshold crossings are shown as
+            // what they are: two statistics, not a verdict.
+            let flag = match m.timing.verdict {
+                super::TimingVerdict::Regressed => format!("  REGRESSION: {}", m.timing.detail),
+                _ if d
+                    .regressions
+                    .iter()
+                    .any(|r| r.starts_with("observed before")) =>
+                {
+                    "  REGRESSION: observed before, not observed now".to_string()
+                }
+                _ => format!("  {}", m.timing.detail),
             };
             let _ = writeln!(
                 o,
@@ -157,6 +165,27 @@ pub fn render_text(q: &Qualification) -> String {
                     let _ = writeln!(o, "  run {} on {release} ended early: {e}", f.run_id);
                 }
             }
+        }
+    }
+
+    // Workarounds and known bugs (faults/known-bugs/).
+    let _ = writeln!(o, "\nworkarounds of known bugs");
+    for w in &q.workarounds {
+        let _ = writeln!(o, "  {}", super::known_bugs::workaround_line(w));
+    }
+    if !q.known_bugs.is_empty() {
+        let _ = writeln!(o, "\nknown bugs (candidate {c})");
+        for k in &q.known_bugs {
+            let _ = writeln!(
+                o,
+                "  {:<8} {} [{b}: {}, {c}: {}] upstream fix: {}\n           {}",
+                k.verdict.to_uppercase(),
+                k.id,
+                k.baseline,
+                k.candidate,
+                k.upstream_fix,
+                k.evidence
+            );
         }
     }
 
