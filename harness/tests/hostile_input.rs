@@ -364,18 +364,51 @@ fn no_hostile_file_of_at_most_one_megabyte_makes_a_command_use_256_mb() {
         ("nest.yaml", deep_nesting()),
         ("steps.yaml", steps(20_000)),
     ];
+    let one_mb_log =
+        "2024-01-01 00:00:00: pid 1: LOG:  failover: set new primary node: 1 ".repeat(15_000);
+    let inputs = inputs.into_iter().chain([
+        (
+            "deep.json",
+            format!(
+                "{{\"format_version\": 1, \"x\": {}{}}}",
+                "[".repeat(400_000),
+                "]".repeat(400_000)
+            ),
+        ),
+        (
+            "wide.json",
+            format!(
+                "{{\"format_version\": 1, \"events\": [{}{{}}]}}",
+                "{}, ".repeat(250_000)
+            ),
+        ),
+        ("one-line.log", one_mb_log),
+    ]);
     for (name, text) in inputs {
         assert!(text.len() <= 1024 * 1024, "{name} is {} bytes", text.len());
         let f = write(dir.path(), name, &text);
+        let node = format!("node1={}", f.display());
         for args in [
             vec!["validate"],
             vec!["validate", "--profile-file"],
             vec!["qualify-report", "--thresholds"],
+            vec!["report", "--format", "text"],
+            vec!["compare", "--format", "json", "--threshold", "10%"],
+            vec!["analyze", "--format", "json", &node],
         ] {
             let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("hachaos"));
-            cmd.args(&args).arg(&f);
-            if args[0] == "qualify-report" {
-                cmd.args(["--baseline", ".", "--candidate", "."]);
+            cmd.current_dir(dir.path()).args(&args);
+            match args[0] {
+                "analyze" => {}
+                "qualify-report" => {
+                    cmd.arg(&f).args(["--baseline", ".", "--candidate", "."]);
+                }
+                "compare" => {
+                    cmd.arg(&f).arg(&f);
+                }
+                _ => {
+                    cmd.arg(&f);
+                }
             }
             let out = cmd.output().unwrap();
             assert!(
