@@ -192,3 +192,80 @@ fn equal_times_keep_input_order_and_untimed_events_go_last() {
         ]
     );
 }
+
+fn restarted(node: &str, sec: u32) -> Event {
+    let mut e = ev(node, sec, EventKind::WatchdogState, &[]);
+    e.attrs.insert("from".into(), "DEAD".into());
+    e.attrs.insert("to".into(), "LOADING".into());
+    e
+}
+
+#[test]
+fn a_vip_holder_that_logs_on_while_another_node_acquires_it_is_two_holders() {
+    use EventKind::*;
+    let t = Timeline::from_unsorted(vec![
+        ev("node1", 1, VipAcquired, &[]),
+        ev("node2", 20, VipAcquired, &[]),
+        ev("node1", 25, HealthCheckRetry, &[]),
+    ]);
+    let c = check("vip_holders", &t, &Expectations::default());
+    assert_eq!(c.verdict, Verdict::Fail, "{}", c.evidence);
+    assert!(c.evidence.contains("node1 still held it"), "{}", c.evidence);
+}
+
+#[test]
+fn a_vip_holder_that_crashed_or_restarted_is_not_a_second_holder() {
+    use EventKind::*;
+    // Crashed: node1 logs nothing after node2 acquires the VIP.
+    let crashed = Timeline::from_unsorted(vec![
+        ev("node1", 1, VipAcquired, &[]),
+        ev("node2", 20, VipAcquired, &[]),
+    ]);
+    // Restarted: node1's next line is its watchdog starting from DEAD.
+    let rebooted = Timeline::from_unsorted(vec![
+        ev("node1", 1, VipAcquired, &[]),
+        ev("node2", 20, VipAcquired, &[]),
+        restarted("node1", 30),
+    ]);
+    // Released before.
+    let released = Timeline::from_unsorted(vec![
+        ev("node1", 1, VipAcquired, &[]),
+        ev("node1", 10, VipReleased, &[]),
+        ev("node2", 20, VipAcquired, &[]),
+        ev("node1", 25, HealthCheckRetry, &[]),
+    ]);
+    for t in [crashed, rebooted, released] {
+        let c = check("vip_holders", &t, &Expectations::default());
+        assert_eq!(c.verdict, Verdict::Pass, "{}", c.evidence);
+    }
+}
+
+#[test]
+fn mutual_failovers_are_split_brain_unless_the_node_was_reattached_between() {
+    let mut events = failover("node1", 1, 1, 0);
+    events.extend(failover("node2", 20, 0, 1));
+    let t = Timeline::from_unsorted(events.clone());
+    assert_eq!(
+        check("split_brain", &t, &Expectations::default()).verdict,
+        Verdict::Fail
+    );
+    let mut reattached = events;
+    reattached.push(ev("node1", 10, EventKind::NodeAttached, &[]));
+    let t = Timeline::from_unsorted(reattached);
+    assert_eq!(
+        check("split_brain", &t, &Expectations::default()).verdict,
+        Verdict::Pass
+    );
+}
+
+#[test]
+fn a_failover_to_no_primary_fails_primary_kept() {
+    let t = Timeline::from_unsorted(failover("node2", 1, 0, -1));
+    let c = check("primary_kept", &t, &Expectations::default());
+    assert_eq!(c.verdict, Verdict::Fail, "{}", c.evidence);
+    assert!(c.evidence.contains("new primary -1"), "{}", c.evidence);
+    assert_eq!(
+        checks::failovers(&t)[0].kind,
+        checks::FailoverKind::NoPrimary
+    );
+}

@@ -34,14 +34,6 @@ pub enum AnalyzeError {
         /// Each skipped input with its reason.
         skipped: Vec<String>,
     },
-    /// A file had no line the profile understands.
-    #[error("{path}: no parsable line for profile {profile}")]
-    Unparsable {
-        /// The file.
-        path: PathBuf,
-        /// The profile used.
-        profile: String,
-    },
 }
 
 fn list(paths: &[PathBuf]) -> String {

@@ -235,7 +235,18 @@ pub fn judge(
     if shown.sequence_node.is_none() {
         shown.sequence_node = main.map(|f| f.executor.clone());
     }
-    let steps = group_steps(&timeline, &shown);
+    // Only the headline failover's own events are shown with the steps (a year of logs holds
+    // thousands of failovers): from its window's start to the executor's next failover.
+    let span = main.map_or((0, usize::MAX), |f| {
+        let next = failovers
+            .iter()
+            .filter(|g| g.executor == f.executor && g.command_index > f.command_index)
+            .map(|g| g.window_start.saturating_sub(1))
+            .next()
+            .unwrap_or(usize::MAX);
+        (f.window_start, next)
+    });
+    let steps = group_steps(&timeline, &shown, span);
     AnalysisRecord {
         format_version: FORMAT_VERSION,
         profile,
@@ -293,7 +304,7 @@ fn check_timestamps(timeline: &Timeline) -> Check {
 
 /// Assigns the sequence node's events to steps for display: an event of a later step's kind moves
 /// the display to that step; a repeat of an earlier step's kind is shown where it happened.
-fn group_steps(timeline: &Timeline, exp: &Expectations) -> Vec<StepRecord> {
+fn group_steps(timeline: &Timeline, exp: &Expectations, span: (usize, usize)) -> Vec<StepRecord> {
     let Some(node) = checks::sequence_node(timeline, exp) else {
         return Vec::new();
     };
@@ -312,10 +323,14 @@ fn group_steps(timeline: &Timeline, exp: &Expectations) -> Vec<StepRecord> {
         .collect();
     let first = matches.iter().flat_map(|m| m.matched.iter()).min().copied();
     let Some(first) = first else { return steps };
+    let first = first.max(span.0);
     let mut current = 0usize;
     for (i, e) in timeline.on_node(&node) {
         if i < first {
             continue;
+        }
+        if i > span.1 {
+            break;
         }
         let Some(pos) = exp.steps.iter().position(|s| s.covers(e.kind)) else {
             continue;

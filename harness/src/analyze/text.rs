@@ -8,6 +8,8 @@ use std::fmt::Write;
 
 /// Events listed in "other events" before eliding the rest.
 const MAX_OTHER: usize = 200;
+/// Failovers listed (with their phases) before eliding the rest.
+const MAX_FAILOVERS: usize = 50;
 
 /// Escapes terminal control characters (ESC, BEL, CR, ...) so a log line cannot drive the
 /// reader's terminal: `\x1b` is shown as the four characters `\x1b`; tabs stay.
@@ -102,7 +104,7 @@ pub fn render_text(record: &AnalysisRecord) -> String {
     if record.failovers.is_empty() {
         let _ = writeln!(out, "    none");
     }
-    for f in &record.failovers {
+    for f in record.failovers.iter().take(MAX_FAILOVERS) {
         let id = |v: Option<i64>| v.map_or("?".to_string(), |v| v.to_string());
         let kind = match f.kind {
             crate::checks::FailoverKind::PrimaryFailover => "primary failover",
@@ -125,6 +127,13 @@ pub fn render_text(record: &AnalysisRecord) -> String {
         for (k, v) in &f.phases {
             let _ = writeln!(out, "        {k:<36} {v:>10.3}s");
         }
+    }
+    if record.failovers.len() > MAX_FAILOVERS {
+        let _ = writeln!(
+            out,
+            "    ... {} more (see --format json)",
+            record.failovers.len() - MAX_FAILOVERS
+        );
     }
     let _ = writeln!(out, "\ndurations:");
     for (k, v) in &record.durations {

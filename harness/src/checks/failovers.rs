@@ -24,12 +24,16 @@ pub enum FailoverKind {
 
 impl FailoverKind {
     fn fits(self, detach: DetachSpec) -> bool {
-        match (self, detach) {
-            (_, DetachSpec::Any) | (FailoverKind::Unknown, _) => true,
-            (FailoverKind::PrimaryFailover | FailoverKind::NoPrimary, DetachSpec::Primary) => true,
-            (FailoverKind::StandbyDetach, DetachSpec::Standby) => true,
-            _ => false,
-        }
+        matches!(
+            (self, detach),
+            (_, DetachSpec::Any)
+                | (FailoverKind::Unknown, _)
+                | (
+                    FailoverKind::PrimaryFailover | FailoverKind::NoPrimary,
+                    DetachSpec::Primary
+                )
+                | (FailoverKind::StandbyDetach, DetachSpec::Standby)
+        )
     }
 }
 

@@ -8,12 +8,11 @@ use std::borrow::Cow;
 pub const MASK: &str = "***";
 
 /// Literals announcing a secret on a line that yields no event, for the scanner's keyword
-/// search, so `redactions` counts it too: `-W`, `assword` / `asswd` in the usual cases, a URI's
-/// `://`, `sshpass`. (Event text is redacted whole whatever its case; short or exotic-case
-/// triggers would slow the keyword search on every line, so they are not listed.)
-pub const TRIGGERS: &[&str] = &[
-    "-W", "assword", "ASSWORD", "assWord", "asswd", "ASSWD", "://", "sshpass", "SSHPASS",
-];
+/// search, so `redactions` counts it too: `-W `, `assword` / `ASSWORD`, a URI's `://`,
+/// `sshpass`. Event text is redacted whole, every shape in any case, whatever this list says.
+/// It is short on purpose: the keyword search keeps its SIMD prefilter (Teddy) only up to 64
+/// literals in all (rule keywords included); at 66 a sparse log was scanned 3x slower.
+pub const TRIGGERS: &[&str] = &["-W ", "assword", "ASSWORD", "://", "sshpass"];
 
 /// A quoted value (single or double quotes, backslash escapes inside), or a bare one.
 const QUOTED: &str = r#""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\\"(?:[^"\\]|\\[^"])*\\""#;
