@@ -79,7 +79,9 @@ pub struct Build {
 
 /// apt options of a built release: stated in the release file, written to `build.env`, and
 /// recorded in every run's provenance (`run.json`), because they change what the image trusts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Apt {
     /// `false` accepts Release files past their `Valid-Until` (apt's
