@@ -342,11 +342,16 @@ pub(super) async fn finish(
     // Damage: two primaries, two VIP holders, lost writes — declared or not.
     let split_declared = plan.expected_damage.contains(&Damage::SplitBrain);
     // In a declared split brain both sides fail each other over: two executors and disagreeing
-    // ids are that damage, reported with their evidence rather than as a surprise.
+    // ids are that damage, reported with their evidence rather than as a surprise. So is a
+    // failover to no primary on the losing side: its pgpool already detached the healthy peer,
+    // so when its own backend goes down (the rewind that repairs it) it has none left
+    // ("failover: no valid backend node found", new primary -1; seen in a partition run).
     let panic_declared = plan.expected_damage.contains(&Damage::Panic);
     for c in checks.iter_mut() {
         let declared = match c.name.as_str() {
-            "single_executor" | "ids_agree" | "split_brain" | "vip_holders" => split_declared,
+            "single_executor" | "ids_agree" | "split_brain" | "vip_holders" | "primary_kept" => {
+                split_declared
+            }
             "forbidden_patterns" => panic_declared,
             _ => false,
         };
