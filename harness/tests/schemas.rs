@@ -146,3 +146,64 @@ fn real_qualification_and_comparison_outputs_validate() {
         "compare --format json",
     );
 }
+
+#[test]
+fn real_analysis_outputs_validate() {
+    let v = schema("analysis.schema.json");
+    let seed = format!(
+        "node102={}",
+        repo("harness/tests/data/analyze/seed.txt").display()
+    );
+    let doc = cli_json(&["analyze", "--format", "json", &seed]);
+    assert_valid(&v, &doc, "analyze the seed");
+    // Every recorded run's logs, whatever the outcome (failover, split brain, PANIC).
+    for run in recorded_runs() {
+        let logs = run.parent().unwrap().join("logs");
+        if !logs.is_dir() {
+            continue;
+        }
+        let doc = cli_json(&["analyze", "--format", "json", &logs.display().to_string()]);
+        assert_valid(&v, &doc, &logs.display().to_string());
+    }
+}
+
+#[test]
+fn a_suite_json_written_by_report_merge_validates() {
+    let v = schema("suite.schema.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let shard = tmp.path().join("shard");
+    std::fs::create_dir_all(&shard).unwrap();
+    let case = serde_json::json!({
+        "case": {"scenario": "primary-crash", "release": "pg17-pgpool46", "repeat": 1},
+        "name": "pg17-pgpool46/primary-crash#1", "file": "faults/primary-crash.yaml",
+        "outcome": "pass", "run_id": null, "run_dir": null, "duration_ms": 1000,
+        "timings": {"slot_wait_ms": 0, "boot_ms": 1000, "ready_wait_ms": 0, "steps_ms": 0,
+                    "evidence_ms": 0, "teardown_ms": 0},
+        "measurements": {"promote": 12.5}, "failed_checks": [], "error": null,
+        "reproduce": "hachaos run faults/primary-crash.yaml"
+    });
+    let suite = serde_json::json!({
+        "format_version": 1, "harness_version": "0", "suite_id": "ra",
+        "started_at": "2026-01-01T00:00:00Z", "duration_ms": 5000, "jobs": 3,
+        "shard": null, "images": [], "cases": [case],
+        "totals": {"slot_wait_ms": 0, "boot_ms": 0, "ready_wait_ms": 0, "steps_ms": 0,
+                   "evidence_ms": 0, "teardown_ms": 0},
+        "counts": {}, "command": "hachaos run"
+    });
+    std::fs::write(shard.join("suite.json"), suite.to_string()).unwrap();
+    let out = tmp.path().join("merged");
+    Command::cargo_bin("hachaos")
+        .unwrap()
+        .args(["report", "--merge"])
+        .arg(&shard)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("suite.json")).unwrap()).unwrap();
+    assert_valid(&v, &doc, "merged suite.json");
+    let mut broken = doc.clone();
+    broken["cases"][0]["outcome"] = "maybe".into();
+    assert!(!v.is_valid(&broken), "an outcome outside the vocabulary");
+}

@@ -6,7 +6,7 @@ use crate::timeline::{EventKind, Timeline};
 use serde::Serialize;
 
 /// What the logs show happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// At least one failover ran, and no split brain.
@@ -36,7 +36,7 @@ impl Outcome {
 }
 
 /// What the user expects (`--expect`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// A failover (exit 1 when none ran).
@@ -49,7 +49,7 @@ pub enum Expect {
 }
 
 /// The outcome with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OutcomeRecord {
     /// What happened.
     pub result: Outcome,

@@ -28,7 +28,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// `time` has the log's own precision and no zone (logs rarely state one); it is `null` when the
 /// file had no timestamp at all. `attrs.time_inherited: true` marks a time taken from the nearest
 /// earlier timestamped line. `steps[].events` are indices into `events`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct AnalysisRecord {
     /// Always [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -45,6 +45,7 @@ pub struct AnalysisRecord {
     pub skipped: Vec<SkippedInput>,
     /// The merged timeline.
     #[serde(rename = "events")]
+    #[schemars(with = "Vec<crate::timeline::Event>")]
     pub timeline: Timeline,
     /// The expected steps as found on the sequence node.
     pub steps: Vec<StepRecord>,
@@ -61,7 +62,7 @@ pub struct AnalysisRecord {
 }
 
 /// Counts for one input file.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct InputSummary {
     /// Its node.
     pub node: String,
@@ -76,7 +77,7 @@ pub struct InputSummary {
 }
 
 /// A file that was not analysed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SkippedInput {
     /// Its node.
     pub node: String,
@@ -97,7 +98,7 @@ impl SkippedInput {
 }
 
 /// One expected step and the events shown with it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StepRecord {
     /// 1-based step number.
     pub number: u32,
@@ -112,7 +113,7 @@ pub struct StepRecord {
 }
 
 /// Who ran failovers and on what.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FailoverSummary {
     /// Every node that ran a failover command, in order of first failover.
     pub executors: Vec<String>,

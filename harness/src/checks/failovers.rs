@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// What a failover did to the cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailoverKind {
     /// The primary's backend was detached and another became primary.
@@ -38,7 +38,7 @@ impl FailoverKind {
 }
 
 /// One failover: a failover command on one node, up to that node's next "failover done".
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Failover {
     /// The node whose pgpool ran the failover command.
     pub executor: String,

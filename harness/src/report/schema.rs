@@ -31,6 +31,22 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             ),
         ),
         (
+            "analysis.schema.json",
+            doc(
+                schemars::schema_for!(crate::analyze::AnalysisRecord),
+                "hachaos offline analysis (analyze --format json)",
+                "What the logs show happened, every failover, the checks; format_version 1.",
+            ),
+        ),
+        (
+            "suite.schema.json",
+            doc(
+                schemars::schema_for!(crate::suite::SuiteRecord),
+                "hachaos suite record (suite.json)",
+                "Every case of a suite, its verdict and figures; format_version 1.",
+            ),
+        ),
+        (
             "comparison.schema.json",
             doc(
                 schemars::schema_for!(crate::report::compare::Comparison),

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 /// One run of a suite: a scenario case (a matrix case has its own name) on one release, the
 /// `repeat`-th time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Case {
     /// The scenario's (case's) name, e.g. `primary-crash` or `partition[trusted_servers=none]`.
     pub scenario: String,
@@ -24,7 +24,7 @@ impl Case {
 }
 
 /// `--shard k/n`: this machine runs the k-th of n disjoint parts of the suite.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shard {
     /// 1-based part.
     pub k: u32,

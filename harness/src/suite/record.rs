@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 pub const SUITE_FORMAT_VERSION: u32 = 1;
 
 /// How a case ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every check passed.
@@ -59,7 +61,7 @@ impl Outcome {
 }
 
 /// One case as it ended.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseRecord {
     /// Which case.
     pub case: Case,
@@ -151,7 +153,7 @@ impl CaseRecord {
 }
 
 /// Time spent per release before any case: ensuring its node image.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageTime {
     /// The release.
     pub release: String,
@@ -162,7 +164,7 @@ pub struct ImageTime {
 }
 
 /// One suite.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuiteRecord {
     /// See [`SUITE_FORMAT_VERSION`].
     pub format_version: u32,
