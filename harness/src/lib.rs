@@ -32,6 +32,7 @@
 //! - [`faults`]: the fault catalogue, one file per kind.
 //! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
+//! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
 //! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
 //! - [`suite`]: many cases side by side (slots permitting) into one suite record.
@@ -53,6 +54,7 @@ pub mod image;
 pub mod loader;
 pub mod measure;
 pub mod observe;
+pub mod provenance;
 pub mod release;
 pub mod report;
 pub mod run;

@@ -13,7 +13,11 @@ fn hachaos() -> Command {
 }
 
 fn snapshot(name: &str, value: &str) {
-    insta::with_settings!({snapshot_path => "data/analyze/snapshots", prepend_module_to_snapshot => false}, {
+    let filters = vec![(
+        r#""harness_commit": "[^"]*""#,
+        r#""harness_commit": "[commit]""#,
+    )];
+    insta::with_settings!({snapshot_path => "data/analyze/snapshots", prepend_module_to_snapshot => false, filters => filters}, {
         insta::assert_snapshot!(name, value);
     });
 }
@@ -44,6 +48,14 @@ fn the_seed_analyses_to_versioned_json() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["format_version"], 1);
     assert_eq!(v["failover"]["executors"][0], "node102");
+    assert_eq!(
+        v["provenance"]["harness_version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(!v["provenance"]["harness_commit"]
+        .as_str()
+        .unwrap()
+        .is_empty());
     assert!(!text.contains("MTIzNDU2"));
     snapshot("seed_json", &text);
 }

@@ -59,6 +59,8 @@ pub struct AnalysisRecord {
     pub checks: Vec<Check>,
     /// Secrets masked across all inputs.
     pub redactions: u64,
+    /// The harness build that analysed (version and git commit).
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// Counts for one input file.

@@ -261,6 +261,7 @@ pub fn judge(
         durations,
         checks,
         redactions,
+        provenance: crate::provenance::Provenance::harness(),
     }
 }
 

@@ -4,14 +4,13 @@
 mod executor;
 mod expect;
 mod finish;
-mod provenance;
 mod record;
 mod roles;
 mod timings;
 
+pub use crate::provenance::{Provenance, HARNESS_COMMIT};
 pub use executor::{execute, RunError, RunOptions};
 pub use finish::RENDERED_PGPOOL_CONF;
-pub use provenance::{Provenance, HARNESS_COMMIT};
 pub use record::{
     ExpectationRecord, MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord,
     WritesSummary, FORMAT_VERSION,

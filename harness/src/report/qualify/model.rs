@@ -75,6 +75,8 @@ pub struct Qualification {
     pub known_bugs: Vec<super::known_bugs::KnownBugRow>,
     /// The workarounds each release's runs declared, and whether they were applied.
     pub workarounds: Vec<super::known_bugs::WorkaroundUse>,
+    /// The harness build that judged (each run's own `run.json` says where it ran).
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// A side in numbers.
@@ -215,6 +217,7 @@ impl Qualification {
                 super::known_bugs::workaround_use(&baseline.release, baseline.runs()),
                 super::known_bugs::workaround_use(&candidate.release, candidate.runs()),
             ],
+            provenance: crate::provenance::Provenance::harness(),
         }
     }
 
