@@ -8,8 +8,9 @@ use super::verdict::{Check, Verdict};
 use crate::timeline::{seconds_between, EventKind, Timeline};
 use std::collections::BTreeMap;
 
-/// The failover chain, in order; consecutive pairs are measured.
-const CHAIN: &[EventKind] = &[
+/// The failover chain, in order; consecutive pairs are measured (here over the whole timeline,
+/// in `failovers` per failover).
+pub(super) const CHAIN: &[EventKind] = &[
     EventKind::LeaderLost,
     EventKind::BackendDown,
     EventKind::FailoverCommand,
@@ -17,7 +18,8 @@ const CHAIN: &[EventKind] = &[
     EventKind::FailoverDone,
 ];
 
-fn name(a: EventKind, b: EventKind) -> String {
+/// A phase's name: `leader_lost_to_backend_down`.
+pub(super) fn name(a: EventKind, b: EventKind) -> String {
     format!("{}_to_{}", a.name(), b.name())
 }
 

@@ -178,15 +178,6 @@ pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
     out
 }
 
-/// The failover chain measured per failover, in order; consecutive pairs are phases.
-const CHAIN: &[EventKind] = &[
-    EventKind::LeaderLost,
-    EventKind::BackendDown,
-    EventKind::FailoverCommand,
-    EventKind::NewPrimary,
-    EventKind::FailoverDone,
-];
-
 /// Every failover, each matched against the expected sequences on its own executor (which
 /// one it followed, or why none) and with its own phase durations.
 pub fn judged_failovers(timeline: &Timeline, exp: &Expectations) -> Vec<Failover> {
@@ -235,7 +226,7 @@ pub fn judged_failovers(timeline: &Timeline, exp: &Expectations) -> Vec<Failover
         }
         let mut found: Vec<(EventKind, usize)> = Vec::new();
         let mut from = f.window_start;
-        for kind in CHAIN {
+        for kind in super::durations::CHAIN {
             if let Some(i) = index.first_in(events, &f.executor, *kind, from, end) {
                 found.push((*kind, i));
                 from = i;
@@ -244,8 +235,7 @@ pub fn judged_failovers(timeline: &Timeline, exp: &Expectations) -> Vec<Failover
         for pair in found.windows(2) {
             let ((ka, ia), (kb, ib)) = (pair[0], pair[1]);
             if let Some(s) = seconds_between(&events[ia], &events[ib]) {
-                f.phases
-                    .insert(format!("{}_to_{}", ka.name(), kb.name()), s);
+                f.phases.insert(super::durations::name(ka, kb), s);
             }
         }
         let get = |k: EventKind| found.iter().find(|(x, _)| *x == k).map(|(_, i)| *i);
