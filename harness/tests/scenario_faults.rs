@@ -6,8 +6,10 @@
 //! when a test panics.
 #![cfg(feature = "chaos")]
 
+use hachaos::faults::Direction;
 use hachaos::faults::{
-    fault_for, inject_verified, Direction, FaultContext, FaultError, FaultKind, FaultSpec,
+    inject_verified, DiskReadonly, FaultContext, FaultError, FaultKind, FaultSpec, HostCrash,
+    HostHang, HostPoweroff, HostShutdown, NetworkBlackhole, NetworkDrop, NetworkPartition,
     NodeHandle,
 };
 use hachaos::timeline::EventKind;
@@ -150,7 +152,7 @@ impl Drop for Lab {
 
 async fn inject_and_heal(lab: &Lab, spec: FaultSpec, after_inject: impl FnOnce(&Lab)) {
     let ctx = lab.ctx().await;
-    let fault = fault_for(&spec);
+    let fault = spec.fault();
     let injected = inject_verified(fault.as_ref(), &ctx).await.expect("inject");
     assert_eq!(injected.started_event().kind, EventKind::FaultStarted);
     assert_eq!(injected.started_event().attrs["fault"], spec.kind().name());
@@ -163,7 +165,7 @@ async fn inject_and_heal(lab: &Lab, spec: FaultSpec, after_inject: impl FnOnce(&
 #[tokio::test]
 async fn host_crash_kills_the_node_and_host_start_brings_it_back() {
     let lab = Lab::new("crash", 201);
-    inject_and_heal(&lab, FaultSpec::HostCrash, |l| {
+    inject_and_heal(&lab, FaultSpec::HostCrash(HostCrash {}), |l| {
         assert_eq!(l.state(&l.a), "exited")
     })
     .await;
@@ -173,9 +175,9 @@ async fn host_crash_kills_the_node_and_host_start_brings_it_back() {
 #[tokio::test]
 async fn host_shutdown_stops_the_node_within_its_grace_period() {
     let lab = Lab::new("stop", 202);
-    let spec = FaultSpec::HostShutdown {
+    let spec = FaultSpec::HostShutdown(HostShutdown {
         grace: Duration::from_secs(1),
-    };
+    });
     inject_and_heal(&lab, spec, |l| assert_eq!(l.state(&l.a), "exited")).await;
     assert_eq!(lab.state(&lab.a), "running");
 }
@@ -183,7 +185,7 @@ async fn host_shutdown_stops_the_node_within_its_grace_period() {
 #[tokio::test]
 async fn host_poweroff_kills_the_node_and_host_start_gives_it_a_clean_network() {
     let lab = Lab::new("poweroff", 203);
-    inject_and_heal(&lab, FaultSpec::HostPoweroff, |l| {
+    inject_and_heal(&lab, FaultSpec::HostPoweroff(HostPoweroff {}), |l| {
         assert_eq!(l.state(&l.a), "exited")
     })
     .await;
@@ -196,7 +198,7 @@ async fn host_poweroff_kills_the_node_and_host_start_gives_it_a_clean_network() 
 #[tokio::test]
 async fn host_hang_pauses_the_node_and_host_resume_unpauses_it() {
     let lab = Lab::new("hang", 204);
-    inject_and_heal(&lab, FaultSpec::HostHang, |l| {
+    inject_and_heal(&lab, FaultSpec::HostHang(HostHang {}), |l| {
         assert_eq!(l.state(&l.a), "paused")
     })
     .await;
@@ -206,7 +208,7 @@ async fn host_hang_pauses_the_node_and_host_resume_unpauses_it() {
 #[tokio::test]
 async fn network_drop_disconnects_and_network_restore_reconnects_with_the_same_address() {
     let lab = Lab::new("drop", 205);
-    inject_and_heal(&lab, FaultSpec::NetworkDrop, |l| {
+    inject_and_heal(&lab, FaultSpec::NetworkDrop(NetworkDrop {}), |l| {
         assert!(!l.ping(&l.b, &l.a.address.to_string()));
     })
     .await;
@@ -248,10 +250,14 @@ async fn network_drop_disconnects_and_network_restore_reconnects_with_the_same_a
 #[tokio::test]
 async fn network_blackhole_drops_everything_and_its_removal_restores_traffic() {
     let lab = Lab::new("blackhole", 206);
-    inject_and_heal(&lab, FaultSpec::NetworkBlackhole, |l| {
-        assert!(!l.ping(&l.b, &l.a.address.to_string()));
-        assert!(l.ping(&l.a, "127.0.0.1"), "loopback still works");
-    })
+    inject_and_heal(
+        &lab,
+        FaultSpec::NetworkBlackhole(NetworkBlackhole {}),
+        |l| {
+            assert!(!l.ping(&l.b, &l.a.address.to_string()));
+            assert!(l.ping(&l.a, "127.0.0.1"), "loopback still works");
+        },
+    )
     .await;
     assert!(lab.ping(&lab.b, &lab.a.address.to_string()));
     assert!(lab.ping(&lab.a, &lab.gateway.to_string()));
@@ -260,9 +266,9 @@ async fn network_blackhole_drops_everything_and_its_removal_restores_traffic() {
 #[tokio::test]
 async fn network_partition_cuts_node_from_peer_but_not_from_the_gateway() {
     let lab = Lab::new("partition", 207);
-    let spec = FaultSpec::NetworkPartition {
+    let spec = FaultSpec::NetworkPartition(NetworkPartition {
         direction: Direction::Both,
-    };
+    });
     inject_and_heal(&lab, spec, |l| {
         assert!(!l.ping(&l.b, &l.a.address.to_string()));
         assert!(l.ping(&l.b, &l.gateway.to_string()));
@@ -277,9 +283,12 @@ async fn network_partition_cuts_node_from_peer_but_not_from_the_gateway() {
 async fn disk_readonly_refuses_a_node_without_loop_backed_pgdata_and_changes_nothing() {
     let lab = Lab::new("disk", 208);
     let ctx = lab.ctx().await;
-    let err = inject_verified(fault_for(&FaultSpec::DiskReadonly).as_ref(), &ctx)
-        .await
-        .unwrap_err();
+    let err = inject_verified(
+        FaultSpec::DiskReadonly(DiskReadonly {}).fault().as_ref(),
+        &ctx,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(
         err,
         FaultError::Precheck {

@@ -349,3 +349,86 @@ fn a_known_bug_on_an_unknown_release_or_when_bug_without_a_bug_is_refused() {
         errs[0]
     );
 }
+
+#[test]
+fn an_unknown_option_of_an_action_says_which_options_the_action_takes() {
+    let text = "steps:\n  - action: wait\n    duration: 1s\n    colour: red\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(
+        &errs[0],
+        4,
+        "steps[0].colour",
+        "unknown option `colour` for `wait` (it takes: duration)",
+    );
+}
+
+#[test]
+fn an_option_written_before_the_action_is_still_refused() {
+    let text = "steps:\n  - target: primary\n    grace: 3s\n    action: host-crash\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(
+        &errs[0],
+        2,
+        "steps[0]",
+        "`grace` does not apply to `host-crash` (only to host-shutdown); it takes: target",
+    );
+}
+
+#[test]
+fn a_bad_option_value_is_reported_at_its_own_key() {
+    let text =
+        "steps:\n  - action: network-partition\n    target: primary\n    direction: sideways\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(
+        &errs[0],
+        4,
+        "steps[0].direction",
+        "unknown variant `sideways`, expected one of `both`, `outbound`, `inbound`",
+    );
+    let text = "steps:\n  - action: host-shutdown\n    target: primary\n    grace: 10\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(&errs[0], 4, "steps[0].grace", "has no unit");
+}
+
+#[test]
+fn the_key_path_of_an_error_is_printed_once() {
+    for (text, path) in [
+        (
+            "steps:\n  - action: host-crash\n    target: primary\n    expect:\n      - {vip: standby, within: 3x}\n",
+            "steps[0].expect[0].within",
+        ),
+        (
+            "steps:\n  - action: host-shutdown\n    target: primary\n    grace: 3x\n",
+            "steps[0].grace",
+        ),
+        (
+            "steps:\n  - action: sql\n    statement: select 1\n    allow_error: maybe\n",
+            "steps[0].allow_error",
+        ),
+    ] {
+        let shown = load("f.yaml", text, &Capabilities::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(shown.matches(path).count(), 1, "{shown}");
+    }
+}
+
+#[test]
+fn fault_options_are_carried_into_the_plan() {
+    let text = "steps:\n  - action: host-shutdown\n    target: primary\n    grace: 30s\n  - action: host-start\n  - action: network-partition\n    target: primary\n    peer: standby\n    direction: outbound\n";
+    let plan = load("f.yaml", text, &Capabilities::default()).unwrap();
+    let json = serde_json::to_value(&plan.steps).unwrap();
+    assert_eq!(json[0]["action"]["fault"]["kind"], "host-shutdown");
+    assert_eq!(json[0]["action"]["fault"]["grace"]["secs"], 30);
+    assert_eq!(json[2]["action"]["fault"]["kind"], "network-partition");
+    assert_eq!(json[2]["action"]["fault"]["direction"], "outbound");
+    assert_eq!(json[2]["action"]["peer"], "standby");
+}

@@ -1,6 +1,6 @@
 //! What a check found, which fault kinds need which checks, and the verdict of a report.
 
-use crate::faults::FaultKind;
+use crate::faults::{FaultKind, HostNeed};
 use serde::Serialize;
 
 /// One prerequisite.
@@ -53,19 +53,26 @@ impl CheckId {
     }
 }
 
-/// The checks a fault kind needs beyond [`CheckId::BASE`].
-pub fn requirements(kind: FaultKind) -> &'static [CheckId] {
-    match kind {
-        // iptables DROP chains installed with `nsenter -t PID -n iptables` (faults/host.rs).
-        FaultKind::HostPoweroff | FaultKind::NetworkBlackhole | FaultKind::NetworkPartition => {
-            &[CheckId::Nsenter, CheckId::IptablesNetns]
+/// The checks a fault kind needs beyond [`CheckId::BASE`], from what its catalogue row says it
+/// needs of the host.
+pub fn requirements(kind: FaultKind) -> Vec<CheckId> {
+    let mut out = Vec::new();
+    for need in kind.row().needs {
+        for id in checks_for(*need) {
+            if !out.contains(id) {
+                out.push(*id);
+            }
         }
-        FaultKind::DiskReadonly => &[CheckId::Ext4Sysfs],
-        // docker stop / kill / pause / network disconnect: the engine alone.
-        FaultKind::HostShutdown
-        | FaultKind::HostCrash
-        | FaultKind::HostHang
-        | FaultKind::NetworkDrop => &[],
+    }
+    out
+}
+
+/// The checks that show the host offers `need`.
+fn checks_for(need: HostNeed) -> &'static [CheckId] {
+    match need {
+        // iptables DROP chains installed with `nsenter -t PID -n iptables` (faults/host.rs).
+        HostNeed::NetnsIptables => &[CheckId::Nsenter, CheckId::IptablesNetns],
+        HostNeed::Ext4Sysfs => &[CheckId::Ext4Sysfs],
     }
 }
 
@@ -156,7 +163,7 @@ impl Report {
             .iter()
             .map(|k| {
                 let mut ids = CheckId::BASE.to_vec();
-                ids.extend_from_slice(requirements(*k));
+                ids.extend(requirements(*k));
                 let m = missing(&ids);
                 FaultSupport {
                     kind: k.name().to_string(),
@@ -168,7 +175,7 @@ impl Report {
         let mut ids = CheckId::BASE.to_vec();
         ids.push(CheckId::Image);
         for k in needed {
-            ids.extend_from_slice(requirements(*k));
+            ids.extend(requirements(*k));
         }
         let ready = missing(&ids).is_empty();
         Report {

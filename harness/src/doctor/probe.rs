@@ -57,8 +57,8 @@ pub async fn preflight(probe: &Probe, kinds: &[FaultKind]) -> Result<Vec<Check>,
     let mut ids = CheckId::BASE.to_vec();
     for k in kinds {
         for id in requirements(*k) {
-            if !ids.contains(id) {
-                ids.push(*id);
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
     }

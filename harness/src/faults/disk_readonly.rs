@@ -18,13 +18,37 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
-use super::kind::FaultKind;
+use super::FaultKind;
 use super::mountinfo::{self, Mount};
-use super::spec::DEFAULT_GRACE;
+use super::catalogue::{Catalogued, HostNeed, PeerSees, Row};
+use super::host_shutdown::DEFAULT_GRACE;
+use crate::damage::Damage;
 
 /// Triggers an ext4 error on the loop device holding PGDATA.
-#[derive(Debug, Clone, Default)]
-pub struct DiskReadonly;
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskReadonly {}
+
+impl Catalogued for DiskReadonly {
+    const ROW: Row = Row {
+        name: "disk-readonly",
+        heal: "disk-repair",
+        mechanism: "echo 1 > /sys/fs/ext4/<loopN>/trigger_fs_error for the loop-backed ext4 \
+                    holding PGDATA (mounted errors=remount-ro): the kernel remounts it read-only \
+                    like a failing disk; postgres PANICs or rejects writes while sockets stay up",
+        heal_mechanism: "docker restart: the entrypoint runs fsck on the loop file and remounts \
+                         it read-write (recovery must use pg_basebackup: pg_rewind fails on the \
+                         torn tail)",
+        peer_sees: PeerSees::Answers,
+        needs: &[HostNeed::Ext4Sysfs],
+        pgpool_survives: true,
+        heal_restarts: true,
+        // PostgreSQL PANICs at its next WAL write; the VIP may sit on both nodes for a few seconds
+        // after the repair (6 of 7 runs, faults/primary-disk-readonly.yaml).
+        may_cause: &[Damage::Panic, Damage::SplitBrain],
+        ..Row::BASE
+    };
+}
 
 struct Restart {
     container: String,

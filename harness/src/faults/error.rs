@@ -1,6 +1,6 @@
 //! The error of the fault boundary.
 
-use super::kind::FaultKind;
+use super::FaultKind;
 
 /// Why a fault could not be injected, verified or healed.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 
 use super::context::FaultContext;
 use super::error::FaultError;
-use super::kind::FaultKind;
+use super::FaultKind;
 use crate::timeline::{Event, EventKind, WallTime};
 use std::collections::BTreeMap;
 
@@ -134,7 +134,7 @@ pub fn fault_event(kind: EventKind, fault: FaultKind, ctx: &FaultContext) -> Eve
     attrs.insert("fault".to_string(), serde_json::json!(fault.name()));
     attrs.insert("target".to_string(), serde_json::json!(ctx.target.name));
     if let Some(peer) = &ctx.peer {
-        if fault == FaultKind::NetworkPartition {
+        if fault.row().peer != super::PeerUse::None {
             attrs.insert("peer".to_string(), serde_json::json!(peer.name));
         }
     }

@@ -4,7 +4,7 @@
 
 use super::context::FaultContext;
 use super::error::FaultError;
-use super::kind::FaultKind;
+use super::FaultKind;
 use bollard::models::ContainerInspectResponse;
 use bollard::Docker;
 use std::time::{Duration, Instant};

@@ -5,11 +5,26 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
-use super::kind::FaultKind;
+use super::catalogue::{Catalogued, PeerSees, Row};
+use super::FaultKind;
 
 /// `docker kill -s KILL`.
-#[derive(Debug, Clone, Default)]
-pub struct HostCrash;
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostCrash {}
+
+impl Catalogued for HostCrash {
+    const ROW: Row = Row {
+        name: "host-crash",
+        heal: "host-start",
+        mechanism: "docker kill -s KILL: every process dies at once, nothing is flushed or \
+                    announced; the kernel still closes the sockets",
+        heal_mechanism: "docker start (crash recovery of postgres from WAL)",
+        peer_sees: PeerSees::FinRst,
+        heal_restarts: true,
+        ..Row::BASE
+    };
+}
 
 pub(crate) struct Start {
     pub container: String,

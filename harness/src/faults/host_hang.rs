@@ -5,11 +5,25 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
-use super::kind::FaultKind;
+use super::catalogue::{Catalogued, PeerSees, Row};
+use super::FaultKind;
 
 /// `docker pause`.
-#[derive(Debug, Clone, Default)]
-pub struct HostHang;
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostHang {}
+
+impl Catalogued for HostHang {
+    const ROW: Row = Row {
+        name: "host-hang",
+        heal: "host-resume",
+        mechanism: "docker pause (cgroup freezer): processes frozen, sockets stay open, the \
+                    kernel still ACKs TCP but no application answers",
+        heal_mechanism: "docker unpause",
+        peer_sees: PeerSees::Answers,
+        ..Row::BASE
+    };
+}
 
 struct Resume {
     container: String,

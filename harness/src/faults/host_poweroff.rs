@@ -7,12 +7,29 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::host::{self, Chains};
 use super::host_crash::Start;
-use super::kind::FaultKind;
+use super::catalogue::{Catalogued, HostNeed, PeerSees, Row};
+use super::FaultKind;
 
 /// DROP all, then `docker kill -s KILL`. The rules die with the namespace; `host-start` gets a
 /// fresh one.
-#[derive(Debug, Clone, Default)]
-pub struct HostPoweroff;
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostPoweroff {}
+
+impl Catalogued for HostPoweroff {
+    const ROW: Row = Row {
+        name: "host-poweroff",
+        heal: "host-start",
+        mechanism: "nsenter -t <pid> -n iptables: DROP all input and output but loopback in the \
+                    node's network namespace, then docker kill -s KILL; the FIN/RST of the dying \
+                    sockets is dropped, so peers see what a power cut shows",
+        heal_mechanism: "docker start (a fresh network namespace without the rules)",
+        peer_sees: PeerSees::Silence,
+        needs: &[HostNeed::NetnsIptables],
+        heal_restarts: true,
+        ..Row::BASE
+    };
+}
 
 #[async_trait::async_trait]
 impl Fault for HostPoweroff {

@@ -5,15 +5,51 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::host;
 use super::host_crash::Start;
-use super::kind::FaultKind;
+use super::catalogue::{Catalogued, PeerSees, Row};
+use super::FaultKind;
 use std::time::Duration;
+
+/// The default grace period of `host-shutdown` (Docker's own default).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 /// SIGTERM to the entrypoint (which stops pgpool, announcing it to its peer, and postgres), then
 /// SIGKILL after `grace`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HostShutdown {
-    /// How long `docker stop` waits before SIGKILL.
+    /// How long `docker stop` waits before SIGKILL (`grace: 30s`; default [`DEFAULT_GRACE`]).
+    #[serde(
+        default = "default_grace",
+        deserialize_with = "crate::duration::deserialize"
+    )]
     pub grace: Duration,
+}
+
+fn default_grace() -> Duration {
+    DEFAULT_GRACE
+}
+
+impl Default for HostShutdown {
+    fn default() -> Self {
+        HostShutdown {
+            grace: DEFAULT_GRACE,
+        }
+    }
+}
+
+impl Catalogued for HostShutdown {
+    const ROW: Row = Row {
+        name: "host-shutdown",
+        heal: "host-start",
+        mechanism: "docker stop with a grace period: SIGTERM to the entrypoint, which stops \
+                    pgpool (it tells its watchdog peer it is leaving) and postgres (fast \
+                    shutdown); SIGKILL after the grace period",
+        heal_mechanism: "docker start (same container, same PGDATA volume)",
+        peer_sees: PeerSees::FinRst,
+        announced: true,
+        heal_restarts: true,
+        ..Row::BASE
+    };
 }
 
 #[async_trait::async_trait]

@@ -6,11 +6,29 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host::{self, Chains};
-use super::kind::FaultKind;
+use super::catalogue::{Catalogued, HostNeed, PeerSees, Row};
+use super::FaultKind;
+use crate::damage::Damage;
 
 /// DROP all but loopback, via `nsenter -t <pid> -n iptables` from the host.
-#[derive(Debug, Clone, Default)]
-pub struct NetworkBlackhole;
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkBlackhole {}
+
+impl Catalogued for NetworkBlackhole {
+    const ROW: Row = Row {
+        name: "network-blackhole",
+        heal: "network-unblackhole",
+        mechanism: "nsenter -t <pid> -n iptables: DROP all input and output but loopback in the \
+                    node's network namespace; the interface stays up",
+        heal_mechanism: "delete the hachaos chain from INPUT and OUTPUT",
+        peer_sees: PeerSees::Silence,
+        needs: &[HostNeed::NetnsIptables],
+        // The isolated primary stays primary until `recover` rewinds it (faults/primary-*.yaml).
+        may_cause: &[Damage::SplitBrain],
+        ..Row::BASE
+    };
+}
 
 const PREFIX: &str = "hachaos-blackhole";
 

@@ -6,14 +6,32 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
-use super::kind::FaultKind;
+use super::catalogue::{Catalogued, PeerSees, Row};
+use super::FaultKind;
+use crate::damage::Damage;
 use bollard::models::{
     EndpointIpamConfig, EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest,
 };
 
 /// `docker network disconnect`.
-#[derive(Debug, Clone, Default)]
-pub struct NetworkDrop;
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkDrop {}
+
+impl Catalogued for NetworkDrop {
+    const ROW: Row = Row {
+        name: "network-drop",
+        heal: "network-restore",
+        mechanism: "docker network disconnect: the interface disappears (link down); the node's \
+                    own sockets fail, peers' packets get no answer",
+        heal_mechanism: "docker network connect with the same address and aliases (the \
+                         interface inside may get a new name)",
+        peer_sees: PeerSees::Silence,
+        // The isolated primary stays primary until `recover` rewinds it (faults/primary-*.yaml).
+        may_cause: &[Damage::SplitBrain],
+        ..Row::BASE
+    };
+}
 
 struct Reconnect {
     container: String,

@@ -9,14 +9,47 @@ use super::context::{FaultContext, NodeHandle};
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host::{self, Chains};
-use super::kind::FaultKind;
-use super::spec::Direction;
+use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
+use super::FaultKind;
+use crate::damage::Damage;
+
+/// Which packets a partition drops, seen from the fault's target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Nothing passes between target and peer.
+    #[default]
+    Both,
+    /// Packets from target to peer are dropped; peer → target still arrives.
+    Outbound,
+    /// Packets from peer to target are dropped; target → peer still arrives.
+    Inbound,
+}
 
 /// DROP between target and peer, in one or both directions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NetworkPartition {
-    /// Which direction is cut, seen from the target.
+    /// Which direction is cut, seen from the target (`direction: outbound`; default `both`).
+    #[serde(default)]
     pub direction: Direction,
+}
+
+impl Catalogued for NetworkPartition {
+    const ROW: Row = Row {
+        name: "network-partition",
+        heal: "network-repair",
+        mechanism: "nsenter iptables in both nodes' namespaces: DROP only packets between node \
+                    and peer (both directions, or one); the gateway (trusted server) stays \
+                    reachable, so each side believes it is the survivor",
+        heal_mechanism: "delete the hachaos chain on both nodes",
+        peer_sees: PeerSees::Silence,
+        peer: PeerUse::Required,
+        needs: &[HostNeed::NetnsIptables],
+        // Both sides write (faults/partition.yaml): the loser's writes are lost on recovery.
+        may_cause: &[Damage::SplitBrain, Damage::LostWrites],
+        ..Row::BASE
+    };
 }
 
 const PREFIX: &str = "hachaos-partition";

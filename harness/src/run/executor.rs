@@ -14,7 +14,7 @@ use super::roles::{observe, Observed};
 use crate::checks::Verdict;
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
-use crate::faults::{fault_for, inject_verified, FaultContext, Injected};
+use crate::faults::{inject_verified, FaultContext, Injected};
 use crate::grammar::{Grammar, Profile};
 use crate::observe::{Ledger, LogLine, LogTailer, LostWrites, RolePoller, WriteProbe};
 use crate::release::Release;
@@ -615,7 +615,7 @@ async fn act(
                 }
             }
             let was_primary = observed.snapshot().primary.as_deref() == Some(node.as_str());
-            let implementation = fault_for(fault);
+            let implementation = fault.fault();
             let injected = inject_verified(implementation.as_ref(), &ctx)
                 .await
                 .map_err(|e| crate::cli_error_chain(&e))?;

@@ -153,10 +153,14 @@ pub(super) async fn finish(
     // One timeline: the copied logs through the analyser's grammar, plus the harness's events.
     let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.was_primary);
     // A graceful stop announces itself to the peer; every other fault is noticed, not told.
-    let announced = plan.steps.iter().find_map(|s| match &s.action {
-        crate::scenario::Action::Inject { fault, .. } => Some(fault.kind()),
-        _ => None,
-    }) == Some(crate::faults::FaultKind::HostShutdown);
+    let announced = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.action {
+            crate::scenario::Action::Inject { fault, .. } => Some(fault.kind()),
+            _ => None,
+        })
+        .is_some_and(|k| k.row().announced);
     // A failed primary is failed over (the seed's steps); a failed standby is only detached.
     // Whose pgpool runs the failover decides the expected sequence: the survivor's for a lost
     // primary (the seed's steps), the primary's for a lost standby, and the sick node's own when
@@ -164,7 +168,7 @@ pub(super) async fn finish(
     let self_detach = live
         .fault_anchor
         .as_ref()
-        .is_some_and(|f| f.kind == crate::faults::FaultKind::DiskReadonly);
+        .is_some_and(|f| f.kind.row().pgpool_survives);
     let mut expectations = if self_detach {
         Expectations::self_detach()
     } else if failover_expected || live.fault_anchor.is_none() {
@@ -285,7 +289,7 @@ pub(super) async fn finish(
             recover_time: live.recover_time,
         };
         let overrides = plan_budget_overrides(plan);
-        let silent = fault.kind.info().peer_sees != crate::faults::PeerSees::FinRst;
+        let silent = fault.kind.row().peer_sees != crate::faults::PeerSees::FinRst;
         let budgets = derive_budgets(&settings, &overrides, fault.effect_s, silent);
         if let Err(e) = &budgets {
             checks.push(Check::new(

@@ -6,19 +6,20 @@
 //! line of post-parse errors is found by [`locate`]. The format is documented in
 //! `faults/README.md`.
 
-mod duration;
 mod error;
 pub mod known_bug;
 pub mod locate;
 mod plan;
 pub mod spec;
+pub mod step;
 mod target;
 mod validate;
 
-pub use duration::{render as render_duration, DurationSpec};
+pub use crate::duration::{render as render_duration, DurationSpec};
 pub use error::{PlanError, PlanErrors};
 pub use plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
 pub use spec::{Damage, NodeRole, ScenarioSpec, WriteOutcome};
+pub use step::{ActionName, ActionSpec, StepSpec};
 pub use target::{resolution_event, ResolveError, Resolved, Role, RoleSnapshot, Target};
 pub use validate::{
     known_settings, load, load_path, validate, Capabilities, HARNESS_ONLY_EVENTS, MAX_MATRIX_CASES,

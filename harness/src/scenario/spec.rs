@@ -1,9 +1,8 @@
 //! The raw shape of a scenario file (`*Spec`: serde input, `deny_unknown_fields` everywhere).
 //! Nothing here is trusted; [`super::validate`] turns it into a [`super::Plan`].
 
-use super::duration::DurationSpec;
 use super::target::Target;
-use crate::faults::{Direction, FaultKind, HealVerb};
+use crate::duration::DurationSpec;
 use crate::timeline::EventKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -77,107 +76,9 @@ pub struct BudgetsSpec {
     pub recover: Option<DurationSpec>,
 }
 
-/// Damage a scenario causes on purpose (split brain is the point of a partition scenario).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Damage {
-    /// Two writable primaries and/or two VIP holders at the same time.
-    SplitBrain,
-    /// Acknowledged writes missing after recovery.
-    LostWrites,
-    /// A server PANICs on purpose (PostgreSQL PANICs when it cannot write WAL, e.g. on a
-    /// read-only disk): the forbidden-pattern check then counts it instead of failing.
-    Panic,
-}
+pub use crate::damage::Damage;
 
-/// Every step verb. Closed: an unknown action is a parse error that lists the known ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[allow(missing_docs)]
-pub enum ActionKind {
-    // faults (see `crate::faults::FaultKind`)
-    HostShutdown,
-    HostCrash,
-    HostPoweroff,
-    HostHang,
-    NetworkDrop,
-    NetworkBlackhole,
-    NetworkPartition,
-    DiskReadonly,
-    // heals (see `crate::faults::HealVerb`)
-    HostStart,
-    HostResume,
-    NetworkRestore,
-    NetworkUnblackhole,
-    NetworkRepair,
-    DiskRepair,
-    // everything else
-    Recover,
-    Wait,
-    WriteLoadStart,
-    WriteLoadStop,
-    Sql,
-}
-
-impl ActionKind {
-    /// The fault this verb injects, if it is a fault.
-    pub fn fault(self) -> Option<FaultKind> {
-        use ActionKind as A;
-        Some(match self {
-            A::HostShutdown => FaultKind::HostShutdown,
-            A::HostCrash => FaultKind::HostCrash,
-            A::HostPoweroff => FaultKind::HostPoweroff,
-            A::HostHang => FaultKind::HostHang,
-            A::NetworkDrop => FaultKind::NetworkDrop,
-            A::NetworkBlackhole => FaultKind::NetworkBlackhole,
-            A::NetworkPartition => FaultKind::NetworkPartition,
-            A::DiskReadonly => FaultKind::DiskReadonly,
-            _ => return None,
-        })
-    }
-
-    /// The heal this verb performs, if it is a heal.
-    pub fn heal(self) -> Option<HealVerb> {
-        use ActionKind as A;
-        Some(match self {
-            A::HostStart => HealVerb::HostStart,
-            A::HostResume => HealVerb::HostResume,
-            A::NetworkRestore => HealVerb::NetworkRestore,
-            A::NetworkUnblackhole => HealVerb::NetworkUnblackhole,
-            A::NetworkRepair => HealVerb::NetworkRepair,
-            A::DiskRepair => HealVerb::DiskRepair,
-            _ => return None,
-        })
-    }
-}
-
-/// One step as written. Which options an action accepts is checked by the validator, so that
-/// the error can say "`peer` only applies to network-partition" with the line.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepSpec {
-    /// The verb.
-    pub action: ActionKind,
-    /// Who it acts on: a role (resolved when the step fires) or a node name.
-    pub target: Option<Target>,
-    /// `network-partition`: the other side (default: the other node).
-    pub peer: Option<Target>,
-    /// `network-partition`: which direction is cut (default `both`).
-    pub direction: Option<Direction>,
-    /// `host-shutdown`: how long `docker stop` waits before SIGKILL.
-    pub grace: Option<DurationSpec>,
-    /// `wait`: how long.
-    pub duration: Option<DurationSpec>,
-    /// `sql`: the statement.
-    pub statement: Option<String>,
-    /// `sql`: an error from the statement does not fail the step.
-    pub allow_error: Option<bool>,
-    /// What must (or must not) happen after this step fires, each with its deadline.
-    #[serde(default)]
-    pub expect: Vec<ExpectSpec>,
-}
+pub use super::step::StepSpec;
 
 /// One expectation as written: exactly one of `log`, `roles`, `vip`, `writes`, plus `within`.
 #[derive(Debug, Clone, Deserialize)]

@@ -9,11 +9,11 @@ use super::error::{PlanError, PlanErrors};
 use super::locate::{Locator, YamlPath};
 use super::plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
 use super::spec::{
-    ActionKind, ConfigValueSpec, Damage, ExpectSpec, NodeRole, ScenarioSpec, StepSpec, VipSpec,
-    WriteOutcome,
+    ConfigValueSpec, Damage, ExpectSpec, NodeRole, ScenarioSpec, StepSpec, VipSpec, WriteOutcome,
 };
+use super::step::ActionSpec;
 use super::target::Target;
-use crate::faults::{FaultKind, FaultSpec, DEFAULT_GRACE};
+use crate::faults::{FaultKind, PeerUse};
 use crate::timeline::EventKind;
 use sha2::Digest;
 use std::path::Path;
@@ -389,7 +389,6 @@ impl Validator<'_> {
         for (i, s) in spec.steps.iter().enumerate() {
             let path = steps_path.index(i);
             let line = self.line(&path);
-            self.check_options(&path, s);
             self.step_has_target = false;
             let action = self.action(&path, i, line, s, &mut open, &mut load_running);
             self.step_has_target = matches!(
@@ -443,70 +442,6 @@ impl Validator<'_> {
         out
     }
 
-    /// Rejects options the step's action does not take, each at its own line.
-    fn check_options(&mut self, path: &YamlPath, s: &StepSpec) {
-        let a = s.action;
-        let is_fault = a.fault().is_some();
-        let takes_target =
-            is_fault || a.heal().is_some() || matches!(a, ActionKind::Recover | ActionKind::Sql);
-        let checks: [(&str, bool, bool, &str); 7] = [
-            (
-                "target",
-                s.target.is_some(),
-                takes_target,
-                "faults, heals, recover and sql",
-            ),
-            (
-                "peer",
-                s.peer.is_some(),
-                a == ActionKind::NetworkPartition,
-                "network-partition",
-            ),
-            (
-                "direction",
-                s.direction.is_some(),
-                a == ActionKind::NetworkPartition,
-                "network-partition",
-            ),
-            (
-                "grace",
-                s.grace.is_some(),
-                a == ActionKind::HostShutdown,
-                "host-shutdown",
-            ),
-            (
-                "duration",
-                s.duration.is_some(),
-                a == ActionKind::Wait,
-                "wait",
-            ),
-            (
-                "statement",
-                s.statement.is_some(),
-                a == ActionKind::Sql,
-                "sql",
-            ),
-            (
-                "allow_error",
-                s.allow_error.is_some(),
-                a == ActionKind::Sql,
-                "sql",
-            ),
-        ];
-        for (key, present, allowed, only) in checks {
-            if present && !allowed {
-                self.err(
-                    &path.key(key),
-                    None,
-                    format!(
-                        "`{key}` does not apply to `{}` (only to {only})",
-                        action_name(a)
-                    ),
-                );
-            }
-        }
-    }
-
     /// Checks that a target names a role or an existing node (and not `vip`/`any` unless allowed).
     fn target(&mut self, path: &YamlPath, t: &Target, vip_ok: bool, any_ok: bool) -> bool {
         match t {
@@ -544,23 +479,26 @@ impl Validator<'_> {
         open: &mut Vec<Open>,
         load_running: &mut bool,
     ) -> Option<Action> {
-        let a = s.action;
-        if let Some(kind) = a.fault() {
-            let Some(target) = &s.target else {
-                self.err(
-                    path,
-                    None,
-                    format!("`{kind}` needs a `target` (a role or a node)"),
-                );
-                return None;
-            };
-            if !self.target(&path.key("target"), target, false, false) {
-                return None;
-            }
-            let mut peer = None;
-            if kind == FaultKind::NetworkPartition {
-                match &s.peer {
-                    Some(p) => {
+        match &s.action {
+            ActionSpec::Fault {
+                fault,
+                target,
+                peer,
+            } => {
+                let kind = fault.kind();
+                let Some(target) = target else {
+                    self.err(
+                        path,
+                        None,
+                        format!("`{kind}` needs a `target` (a role or a node)"),
+                    );
+                    return None;
+                };
+                if !self.target(&path.key("target"), target, false, false) {
+                    return None;
+                }
+                let peer = match (peer, kind.row().peer) {
+                    (Some(p), _) => {
                         if !self.target(&path.key("peer"), p, false, false) {
                             return None;
                         }
@@ -572,113 +510,99 @@ impl Validator<'_> {
                             );
                             return None;
                         }
-                        peer = Some(p.clone());
+                        Some(p.clone())
                     }
-                    None if self.caps.nodes.len() != 2 => {
+                    (None, PeerUse::Required) if self.caps.nodes.len() != 2 => {
                         self.err(
                             path,
                             None,
-                            "`network-partition` needs a `peer` unless the cluster has exactly two nodes",
+                            format!(
+                                "`{kind}` needs a `peer` unless the cluster has exactly two nodes"
+                            ),
                         );
                         return None;
                     }
-                    None => {}
-                }
-            }
-            if let Some(o) = open.iter().find(|o| o.kind == kind && &o.target == target) {
-                let msg = format!(
-                    "`{kind}` on `{target}` is already open since line {} (heal it first)",
-                    o.line
-                );
-                self.err(path, None, msg);
-                return None;
-            }
-            let fault = match kind {
-                FaultKind::HostShutdown => FaultSpec::HostShutdown {
-                    grace: s.grace.map(|g| g.0).unwrap_or(DEFAULT_GRACE),
-                },
-                FaultKind::HostCrash => FaultSpec::HostCrash,
-                FaultKind::HostPoweroff => FaultSpec::HostPoweroff,
-                FaultKind::HostHang => FaultSpec::HostHang,
-                FaultKind::NetworkDrop => FaultSpec::NetworkDrop,
-                FaultKind::NetworkBlackhole => FaultSpec::NetworkBlackhole,
-                FaultKind::NetworkPartition => FaultSpec::NetworkPartition {
-                    direction: s.direction.unwrap_or_default(),
-                },
-                FaultKind::DiskReadonly => FaultSpec::DiskReadonly,
-            };
-            open.push(Open {
-                step: index,
-                kind,
-                target: target.clone(),
-                line,
-            });
-            return Some(Action::Inject {
-                fault,
-                target: target.clone(),
-                peer,
-            });
-        }
-        if let Some(verb) = a.heal() {
-            if let Some(t) = &s.target {
-                if !self.target(&path.key("target"), t, false, false) {
+                    (None, _) => None,
+                };
+                if let Some(o) = open.iter().find(|o| o.kind == kind && &o.target == target) {
+                    let msg = format!(
+                        "`{kind}` on `{target}` is already open since line {} (heal it first)",
+                        o.line
+                    );
+                    self.err(path, None, msg);
                     return None;
                 }
-            }
-            let candidates: Vec<usize> = open
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| {
-                    verb.heals(o.kind) && s.target.as_ref().is_none_or(|t| *t == o.target)
+                open.push(Open {
+                    step: index,
+                    kind,
+                    target: target.clone(),
+                    line,
+                });
+                Some(Action::Inject {
+                    fault: fault.clone(),
+                    target: target.clone(),
+                    peer,
                 })
-                .map(|(i, _)| i)
-                .collect();
-            let describe = |o: &Open| format!("{} on {} (line {})", o.kind, o.target, o.line);
-            return match candidates.as_slice() {
-                [i] => {
-                    let o = open.remove(*i);
-                    Some(Action::Heal {
-                        verb,
-                        fault_step: o.step,
-                        kind: o.kind,
+            }
+            ActionSpec::Heal { verb, target } => {
+                let verb = *verb;
+                if let Some(t) = target {
+                    if !self.target(&path.key("target"), t, false, false) {
+                        return None;
+                    }
+                }
+                let candidates: Vec<usize> = open
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| {
+                        verb.heals(o.kind) && target.as_ref().is_none_or(|t| *t == o.target)
                     })
+                    .map(|(i, _)| i)
+                    .collect();
+                let describe = |o: &Open| format!("{} on {} (line {})", o.kind, o.target, o.line);
+                match candidates.as_slice() {
+                    [i] => {
+                        let o = open.remove(*i);
+                        Some(Action::Heal {
+                            verb,
+                            fault_step: o.step,
+                            kind: o.kind,
+                        })
+                    }
+                    [] => {
+                        let open_now = if open.is_empty() {
+                            "none".to_string()
+                        } else {
+                            open.iter().map(describe).collect::<Vec<_>>().join(", ")
+                        };
+                        let on = target
+                            .as_ref()
+                            .map(|t| format!(" on `{t}`"))
+                            .unwrap_or_default();
+                        self.err(
+                            path,
+                            Some(verb.name().to_string()),
+                            format!("`{verb}` heals no open fault{on} (open: {open_now})"),
+                        );
+                        None
+                    }
+                    many => {
+                        let list = many
+                            .iter()
+                            .map(|i| describe(&open[*i]))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.err(
+                            path,
+                            Some(verb.name().to_string()),
+                            format!("`{verb}` is ambiguous: it could heal {list}; add a `target`"),
+                        );
+                        None
+                    }
                 }
-                [] => {
-                    let open_now = if open.is_empty() {
-                        "none".to_string()
-                    } else {
-                        open.iter().map(describe).collect::<Vec<_>>().join(", ")
-                    };
-                    let on = s
-                        .target
-                        .as_ref()
-                        .map(|t| format!(" on `{t}`"))
-                        .unwrap_or_default();
-                    self.err(
-                        path,
-                        Some(verb.name().to_string()),
-                        format!("`{verb}` heals no open fault{on} (open: {open_now})"),
-                    );
-                    None
-                }
-                many => {
-                    let list = many
-                        .iter()
-                        .map(|i| describe(&open[*i]))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    self.err(
-                        path,
-                        Some(verb.name().to_string()),
-                        format!("`{verb}` is ambiguous: it could heal {list}; add a `target`"),
-                    );
-                    None
-                }
-            };
-        }
-        match a {
-            ActionKind::Recover => {
-                if let Some(t) = &s.target {
+            }
+            ActionSpec::Recover { target } => {
+                if let Some(t) = target {
                     if !self.target(&path.key("target"), t, false, false) {
                         return None;
                     }
@@ -695,10 +619,10 @@ impl Validator<'_> {
                     return None;
                 }
                 Some(Action::Recover {
-                    target: s.target.clone(),
+                    target: target.clone(),
                 })
             }
-            ActionKind::Wait => match s.duration {
+            ActionSpec::Wait { duration } => match duration {
                 Some(d) if d.0.is_zero() => {
                     self.err(&path.key("duration"), Some("0s".into()), "a wait of zero");
                     None
@@ -713,7 +637,7 @@ impl Validator<'_> {
                     None
                 }
             },
-            ActionKind::WriteLoadStart => {
+            ActionSpec::WriteLoadStart => {
                 if *load_running {
                     self.err(path, None, "the write load is already running");
                     return None;
@@ -721,7 +645,7 @@ impl Validator<'_> {
                 *load_running = true;
                 Some(Action::WriteLoadStart)
             }
-            ActionKind::WriteLoadStop => {
+            ActionSpec::WriteLoadStop => {
                 if !*load_running {
                     self.err(path, None, "the write load is not running");
                     return None;
@@ -729,16 +653,20 @@ impl Validator<'_> {
                 *load_running = false;
                 Some(Action::WriteLoadStop)
             }
-            ActionKind::Sql => {
-                let target = s.target.clone().unwrap_or(Target::Vip);
+            ActionSpec::Sql {
+                statement,
+                target,
+                allow_error,
+            } => {
+                let target = target.clone().unwrap_or(Target::Vip);
                 if !self.target(&path.key("target"), &target, true, false) {
                     return None;
                 }
-                match s.statement.as_deref().map(str::trim) {
+                match statement.as_deref().map(str::trim) {
                     Some(st) if !st.is_empty() => Some(Action::Sql {
                         statement: st.to_string(),
                         target,
-                        allow_error: s.allow_error.unwrap_or(false),
+                        allow_error: allow_error.unwrap_or(false),
                     }),
                     _ => {
                         self.err(path, None, "`sql` needs a non-empty `statement`");
@@ -746,7 +674,6 @@ impl Validator<'_> {
                     }
                 }
             }
-            _ => unreachable!("faults and heals are handled above"),
         }
     }
 
@@ -940,34 +867,6 @@ fn trusted_servers(t: &str) -> Option<String> {
             });
             ok.then(|| list.split(',').map(str::trim).collect::<Vec<_>>().join(","))
         }
-    }
-}
-
-fn action_name(a: ActionKind) -> String {
-    serde_json::to_value(ActionKindName(a))
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Renders an [`ActionKind`] with the same kebab-case spelling serde reads.
-struct ActionKindName(ActionKind);
-
-impl serde::Serialize for ActionKindName {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if let Some(k) = self.0.fault() {
-            return s.serialize_str(k.name());
-        }
-        if let Some(v) = self.0.heal() {
-            return s.serialize_str(v.name());
-        }
-        s.serialize_str(match self.0 {
-            ActionKind::Recover => "recover",
-            ActionKind::Wait => "wait",
-            ActionKind::WriteLoadStart => "write-load-start",
-            ActionKind::WriteLoadStop => "write-load-stop",
-            _ => "sql",
-        })
     }
 }
 

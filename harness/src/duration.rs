@@ -51,6 +51,12 @@ impl<'de> Deserialize<'de> for DurationSpec {
     }
 }
 
+/// Reads a [`Duration`] written the way [`DurationSpec`] reads it, for option structs
+/// (`#[serde(deserialize_with = "crate::duration::deserialize")]`).
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    DurationSpec::deserialize(d).map(|d| d.0)
+}
+
 /// Renders a duration the way scenario files write it (`1m 30s`, `500ms`).
 pub fn render(d: Duration) -> String {
     humantime::format_duration(d).to_string()
