@@ -28,8 +28,13 @@
 //! - [`image`]: building node images from Debian packages, cached by content hash.
 //! - [`slots`]: how many clusters may be up at once, across processes (flock'd slot files).
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
-//! - [`scenario`]: scenario files, validation into a plan.
-//! - [`faults`]: the fault catalogue, one file per kind.
+//! - [`scenario`]: scenario files (a step is an envelope around one `action:`-tagged action
+//!   with its own options), validation into a plan.
+//! - [`faults`]: the fault catalogue: one file per kind (options, catalogue row, `Fault`), one
+//!   list in `faults/mod.rs` from which kinds, heal verbs and step actions are derived
+//!   (`docs/adding-a-fault.md`).
+//! - [`damage`]: the damage a fault can do (split brain, lost writes, panic), named once.
+//! - [`duration`]: durations as files write them (`30s`), a unit always required.
 //! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
 //! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).

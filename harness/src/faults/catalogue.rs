@@ -206,6 +206,13 @@ impl super::FaultKind {
             .find(|k| k.name() == name)
     }
 
+    /// This kind with every option at its default, as a step that writes none plans it (for
+    /// generated schedules).
+    pub fn with_defaults(self) -> super::FaultSpec {
+        self.plan(serde_json::Value::Object(serde_json::Map::new()))
+            .expect("every kind plans from no options (tested)")
+    }
+
     /// The row as `list-faults` prints it.
     pub fn info(self) -> FaultInfo {
         let row = self.row();
@@ -439,8 +446,7 @@ mod tests {
     #[test]
     fn every_kind_plans_from_no_options_and_builds_its_own_implementation() {
         for k in FaultKind::ALL {
-            let empty = serde_json::Map::new();
-            let spec: FaultSpec = k.plan(serde_json::Value::Object(empty)).unwrap();
+            let spec: FaultSpec = k.with_defaults();
             assert_eq!(spec.kind(), *k);
             assert_eq!(spec.fault().kind(), *k);
             let json = serde_json::to_value(&spec).unwrap();
