@@ -50,17 +50,26 @@ impl fmt::Display for PgpoolVersion {
 impl<'de> Deserialize<'de> for PgpoolVersion {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // YAML reads `4.3` as a float and `"4.3"` as a string: accept both.
-        let v = serde_yaml::Value::deserialize(d)?;
-        let text = match v {
-            serde_yaml::Value::String(s) => s,
-            serde_yaml::Value::Number(n) => n.to_string(),
-            other => {
-                return Err(serde::de::Error::custom(format!(
-                    "expected a pgpool-II version such as \"4.3\", found {other:?}"
-                )))
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = PgpoolVersion;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a pgpool-II version such as \"4.3\"")
             }
-        };
-        PgpoolVersion::parse(&text).map_err(serde::de::Error::custom)
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PgpoolVersion, E> {
+                PgpoolVersion::parse(v).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<PgpoolVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PgpoolVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PgpoolVersion, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -97,10 +97,10 @@ mod tests {
     #[test]
     fn names_round_trip_through_yaml() {
         for w in Workaround::ALL {
-            let parsed: Workaround = serde_yaml::from_str(w.name()).unwrap();
+            let parsed: Workaround = crate::loader::from_str("<test>", w.name()).unwrap();
             assert_eq!(parsed, *w);
         }
-        let e = serde_yaml::from_str::<Workaround>("heartbeat-dnat").unwrap_err();
+        let e = crate::loader::from_str::<Workaround>("<test>", "heartbeat-dnat").unwrap_err();
         assert!(e.to_string().contains("heartbeat-loopback"), "{e}");
     }
 
