@@ -221,7 +221,7 @@ fn an_unknown_profile_is_refused_by_validate_with_its_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "p.yaml:2: profile: unknown profile `nosuchrelease`",
+            "p.yaml:2: profile: unknown release `nosuchrelease`",
         ));
 }
 

@@ -118,6 +118,28 @@ fn validate_profile_file_accepts_a_good_release_file() {
 }
 
 #[test]
+fn a_release_file_is_given_with_release_file_and_the_old_flag_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "release.yaml", BYO);
+    hachaos()
+        .args(["validate", "--release-file"])
+        .arg(&f)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("vendor-v8"))
+        .stderr(predicate::str::contains("deprecated").not());
+    hachaos()
+        .args(["validate", "--profile-file"])
+        .arg(&f)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("vendor-v8"))
+        .stderr(predicate::str::contains(
+            "warning: `--profile-file` is deprecated: use `--release-file`",
+        ));
+}
+
+#[test]
 fn validate_profile_file_names_file_key_and_value() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [

@@ -136,7 +136,7 @@ fn the_event_filter_of_the_grammar_is_honoured() {
         &errs[0],
         5,
         "steps[0].expect[0].log",
-        "profile `pgpool` cannot produce event `failover_done`",
+        "the grammar of release `pg17-pgpool46` cannot produce event `failover_done`",
     );
 }
 
@@ -431,4 +431,48 @@ fn fault_options_are_carried_into_the_plan() {
     assert_eq!(json[2]["action"]["fault"]["kind"], "network-partition");
     assert_eq!(json[2]["action"]["fault"]["direction"], "outbound");
     assert_eq!(json[2]["action"]["peer"], "standby");
+}
+
+#[test]
+fn a_scenario_names_its_release_and_the_old_profile_key_still_works_with_a_warning() {
+    let wait = "steps:\n  - action: wait\n    duration: 1s\n";
+    let plan = load(
+        "f.yaml",
+        &format!("release: pg15-pgpool43\n{wait}"),
+        &Capabilities::default(),
+    )
+    .unwrap();
+    assert_eq!(plan.release, "pg15-pgpool43");
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let plan = load("f.yaml", wait, &Capabilities::default()).unwrap();
+    assert_eq!(plan.release, hachaos::image::DEFAULT_RELEASE);
+    // `profile: pgpool` meant the default release.
+    let plan = load(
+        "f.yaml",
+        &format!("profile: pgpool\n{wait}"),
+        &Capabilities::default(),
+    )
+    .unwrap();
+    assert_eq!(plan.release, hachaos::image::DEFAULT_RELEASE);
+    assert_eq!(plan.warnings.len(), 1);
+    assert!(
+        plan.warnings[0].contains("f.yaml:1: `profile:` is deprecated: write `release:`"),
+        "{:?}",
+        plan.warnings
+    );
+    let plan = load(
+        "f.yaml",
+        &format!("profile: pg15-pgpool43\n{wait}"),
+        &Capabilities::default(),
+    )
+    .unwrap();
+    assert_eq!(plan.release, "pg15-pgpool43");
+    let errs = load(
+        "f.yaml",
+        &format!("release: pg15-pgpool43\nprofile: pgpool\n{wait}"),
+        &Capabilities::default(),
+    )
+    .unwrap_err()
+    .0;
+    assert_at(&errs[0], 2, "profile", "keep only `release`");
 }

@@ -32,6 +32,10 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     output::set_color(cli.color);
     output::init_tracing(cli.verbose);
+    // `analyze --profile-file` takes a grammar file: not the old spelling of `--release-file`.
+    if !matches!(cli.command, Command::Analyze(_)) {
+        warn_deprecated_flags(std::env::args().skip(1));
+    }
     let code = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Up(args) => cluster_cmds::up(args),
@@ -51,6 +55,26 @@ pub fn main() -> i32 {
         Command::Doctor(args) => doctor_cmd::run(args),
     };
     output::finish(code)
+}
+
+/// Old spellings clap still accepts (as aliases), each with the flag that replaces it.
+const DEPRECATED_FLAGS: &[(&str, &str)] = &[("--profile-file", "--release-file")];
+
+/// Warns once per old flag spelling on the command line.
+fn warn_deprecated_flags(args: impl Iterator<Item = String>) {
+    let mut warned: Vec<&str> = Vec::new();
+    for arg in args {
+        if arg == "--" {
+            break;
+        }
+        for (old, new) in DEPRECATED_FLAGS {
+            let used = arg == *old || arg.starts_with(&format!("{old}="));
+            if used && !warned.contains(old) {
+                warned.push(old);
+                errln!("warning: `{old}` is deprecated: use `{new}` (it takes a release file)");
+            }
+        }
+    }
 }
 
 /// The image to boot: `explicit` if given (it must exist), else the release's image: built if

@@ -70,18 +70,18 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
     let sides = [
         ReleaseArgs {
             release: args.baseline.clone(),
-            profile_file: args.baseline_file.clone(),
+            release_file: args.baseline_file.clone(),
         },
         ReleaseArgs {
             release: args.candidate.clone(),
-            profile_file: args.candidate_file.clone(),
+            release_file: args.candidate_file.clone(),
         },
     ];
-    let baseline = match sides[0].choose("pgpool") {
+    let baseline = match sides[0].choose(crate::image::DEFAULT_RELEASE) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let candidate = match sides[1].choose("pgpool") {
+    let candidate = match sides[1].choose(crate::image::DEFAULT_RELEASE) {
         Ok(c) => c,
         Err(code) => return code,
     };

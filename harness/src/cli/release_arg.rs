@@ -1,6 +1,6 @@
 //! Choosing the release a command runs against: `--release NAME` (a folder of `images/`),
-//! `--profile-file FILE` (a release file of your own, e.g. for an image built elsewhere), or the
-//! scenario's `profile:` (`pgpool` means the default release).
+//! `--release-file FILE` (a release file of your own, e.g. for an image built elsewhere; the old
+//! spelling `--profile-file` is still accepted with a warning), or the scenario's `release:`.
 
 use super::output::errln;
 use super::report_error;
@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ReleaseArgs {
     /// The release to run (a folder of images/ with a release.yaml; default: the scenario's
-    /// profile, `pgpool` meaning pg17-pgpool46).
-    #[arg(long, conflicts_with = "profile_file")]
+    /// `release:`, else pg17-pgpool46).
+    #[arg(long, conflicts_with = "release_file")]
     pub release: Option<String>,
     /// A release file of your own (bring your own image); check it first with
-    /// `hachaos validate --profile-file FILE`.
-    #[arg(long)]
-    pub profile_file: Option<PathBuf>,
+    /// `hachaos validate --release-file FILE`. `--profile-file` is its deprecated spelling.
+    #[arg(long, alias = "profile-file", value_name = "FILE")]
+    pub release_file: Option<PathBuf>,
 }
 
 /// A release with its grammar, ready to run.
@@ -33,18 +33,11 @@ pub struct Chosen {
 }
 
 impl ReleaseArgs {
-    /// Resolves the flags (falling back to `scenario_profile`), printing what is wrong.
-    pub(crate) fn choose(&self, scenario_profile: &str) -> Result<Chosen, ExitCode> {
-        match &self.profile_file {
+    /// Resolves the flags (falling back to the scenario's release), printing what is wrong.
+    pub(crate) fn choose(&self, scenario_release: &str) -> Result<Chosen, ExitCode> {
+        match &self.release_file {
             Some(path) => load_file(path),
-            None => {
-                let name = match self.release.as_deref() {
-                    Some(r) => r,
-                    None if scenario_profile == "pgpool" => DEFAULT_RELEASE,
-                    None => scenario_profile,
-                };
-                builtin(name)
-            }
+            None => builtin(self.release.as_deref().unwrap_or(scenario_release)),
         }
     }
 }
@@ -52,8 +45,8 @@ impl ReleaseArgs {
 impl ReleaseArgs {
     /// The flag that names this choice on a command line (for reproduce lines).
     pub(crate) fn as_flag(&self) -> String {
-        match (&self.profile_file, &self.release) {
-            (Some(f), _) => format!("--profile-file {}", f.display()),
+        match (&self.release_file, &self.release) {
+            (Some(f), _) => format!("--release-file {}", f.display()),
             (None, Some(r)) => format!("--release {r}"),
             (None, None) => format!("--release {DEFAULT_RELEASE}"),
         }

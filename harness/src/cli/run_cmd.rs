@@ -83,7 +83,7 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     for w in &plan.warnings {
         errln!("warning: {w}");
     }
-    let chosen = match args.release.choose(&plan.profile) {
+    let chosen = match args.release.choose(&plan.release) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -76,7 +76,7 @@ pub(crate) fn run(args: RunArgs, jobs: u32) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     for plan in &plans {
-        let chosen = match args.release.choose(&plan.profile) {
+        let chosen = match args.release.choose(&plan.release) {
             Ok(c) => c,
             Err(code) => return code,
         };
@@ -89,8 +89,8 @@ pub(crate) fn run(args: RunArgs, jobs: u32) -> ExitCode {
                 targets.push(Target {
                     reproduce: format!(
                         "hachaos run {} {{scenario}}",
-                        match &args.release.profile_file {
-                            Some(f) => format!("--profile-file {}", f.display()),
+                        match &args.release.release_file {
+                            Some(f) => format!("--release-file {}", f.display()),
                             None => format!("--release {}", chosen.release.name),
                         }
                     ),

@@ -9,16 +9,16 @@ use std::path::PathBuf;
 /// Arguments of `hachaos validate`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  hachaos validate faults/*.yaml\n  hachaos validate --format json faults/partition.yaml\n  hachaos validate --profile-file my-release.yaml"
+    after_help = "Examples:\n  hachaos validate faults/*.yaml\n  hachaos validate --format json faults/partition.yaml\n  hachaos validate --release-file my-release.yaml"
 )]
 pub struct ValidateArgs {
     /// Scenario files.
-    #[arg(required_unless_present = "profile_file")]
+    #[arg(required_unless_present = "release_file")]
     pub files: Vec<PathBuf>,
     /// A release file (bring your own image): checks its keys and values and loads its grammar,
-    /// without contacting Docker.
-    #[arg(long)]
-    pub profile_file: Option<PathBuf>,
+    /// without contacting Docker. `--profile-file` is its deprecated spelling.
+    #[arg(long, alias = "profile-file", value_name = "FILE")]
+    pub release_file: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -35,17 +35,13 @@ pub enum Format {
 
 pub(crate) fn run(args: ValidateArgs) -> Outcome {
     let mut caps = Capabilities::default();
-    // `run` resolves `profile:` to a release of the image source (`pgpool` is the default one):
-    // refuse here, with file:line, a name `run` would refuse later.
+    // `run` looks `release:` up in the image source: refuse here, with file:line, a name `run`
+    // would refuse later.
     if let Ok(releases) = crate::image::ImageSource::from_env().releases() {
-        caps.profiles = Some(
-            std::iter::once("pgpool".to_string())
-                .chain(releases)
-                .collect(),
-        );
+        caps.releases = Some(releases);
     }
     let mut all_ok = true;
-    if let Some(path) = &args.profile_file {
+    if let Some(path) = &args.release_file {
         match super::release_arg::load_file(path) {
             Ok(chosen) => {
                 let r = &chosen.release;

@@ -20,9 +20,9 @@ pub struct Plan {
     pub name: String,
     /// What it shows.
     pub description: String,
-    /// The cluster profile.
-    pub profile: String,
-    /// pgpool settings overriding the profile's defaults, already rendered as pgpool.conf text
+    /// The release it runs on unless the command line names another.
+    pub release: String,
+    /// pgpool settings overriding the release's defaults, already rendered as pgpool.conf text
     /// (`on`, `3`, `'10.198.0.1'`).
     pub config: BTreeMap<String, String>,
     /// Settings varied across cases, each with its rendered values (see [`Plan::cases`]).
@@ -229,7 +229,7 @@ impl Plan {
             "{}: ok: {} ({}), {} steps, {} faults, {} expectations{}{}",
             self.file,
             self.name,
-            self.profile,
+            self.release,
             self.steps.len(),
             faults,
             expects,

@@ -16,10 +16,15 @@ pub struct ScenarioSpec {
     /// What the scenario shows, for humans and reports.
     #[serde(default)]
     pub description: String,
-    /// The cluster profile / release (`pgpool`, `pg17-pgpool46`, ...).
-    #[serde(default = "default_profile")]
-    pub profile: String,
-    /// pgpool settings overriding the profile's tuned defaults.
+    /// The release to run on (a folder of `images/`, e.g. `pg15-pgpool43`); default: the default
+    /// release. `--release` on the command line overrides it.
+    #[serde(default)]
+    pub release: Option<String>,
+    /// The old spelling of `release` (`pgpool` meant the default release): still read, with a
+    /// deprecation warning.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// pgpool settings overriding the release's tuned defaults.
     #[serde(default)]
     pub config: BTreeMap<String, ConfigValueSpec>,
     /// Settings to vary: each combination of the listed values is a separate case (its own
@@ -38,10 +43,6 @@ pub struct ScenarioSpec {
     pub known_bug: Option<super::known_bug::KnownBugSpec>,
     /// The ordered steps.
     pub steps: Vec<StepSpec>,
-}
-
-fn default_profile() -> String {
-    "pgpool".into()
 }
 
 /// A pgpool setting's value: a scalar, rendered into `pgpool.conf` by the cluster.

@@ -27,15 +27,15 @@ pub const MAX_MATRIX_CASES: usize = 256;
 pub struct Capabilities {
     /// The cluster's node names.
     pub nodes: Vec<String>,
-    /// Known profiles; `None` accepts any name (the cluster checks it later).
-    pub profiles: Option<Vec<String>>,
+    /// Known releases; `None` accepts any name (the cluster checks it later).
+    pub releases: Option<Vec<String>>,
     events: EventFilter,
 }
 
-/// Answers "can profile P produce event K".
+/// Answers "can the grammar of release R produce event K".
 type EventFilter = Arc<dyn Fn(&str, EventKind) -> bool + Send + Sync>;
 
-/// Events only the harness itself records; no log of any profile produces them, so expecting
+/// Events only the harness itself records; no log of any release produces them, so expecting
 /// them in a `log` expectation is a mistake.
 pub const HARNESS_ONLY_EVENTS: &[EventKind] = &[
     EventKind::FaultStarted,
@@ -44,11 +44,11 @@ pub const HARNESS_ONLY_EVENTS: &[EventKind] = &[
 ];
 
 impl Default for Capabilities {
-    /// Two nodes `node1`, `node2`, any profile, every event but the harness-only ones.
+    /// Two nodes `node1`, `node2`, any release, every event but the harness-only ones.
     fn default() -> Self {
         Capabilities {
             nodes: vec!["node1".into(), "node2".into()],
-            profiles: None,
+            releases: None,
             events: Arc::new(|_, k| !HARNESS_ONLY_EVENTS.contains(&k)),
         }
     }
@@ -58,20 +58,20 @@ impl std::fmt::Debug for Capabilities {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Capabilities")
             .field("nodes", &self.nodes)
-            .field("profiles", &self.profiles)
+            .field("releases", &self.releases)
             .finish_non_exhaustive()
     }
 }
 
 impl Capabilities {
-    /// Only these events can be produced (whatever the profile).
+    /// Only these events can be produced (whatever the release).
     pub fn with_events(mut self, kinds: &[EventKind]) -> Self {
         let kinds = kinds.to_vec();
         self.events = Arc::new(move |_, k| kinds.contains(&k));
         self
     }
 
-    /// Asks `f(profile, kind)` whether a profile's grammar can produce an event.
+    /// Asks `f(release, kind)` whether a release's grammar can produce an event.
     pub fn with_event_filter(
         mut self,
         f: impl Fn(&str, EventKind) -> bool + Send + Sync + 'static,
@@ -80,9 +80,9 @@ impl Capabilities {
         self
     }
 
-    /// Whether `profile` can produce `kind`.
-    pub fn can_produce(&self, profile: &str, kind: EventKind) -> bool {
-        (self.events)(profile, kind)
+    /// Whether the grammar of `release` can produce `kind`.
+    pub fn can_produce(&self, release: &str, kind: EventKind) -> bool {
+        (self.events)(release, kind)
     }
 }
 
@@ -174,19 +174,7 @@ impl Validator<'_> {
         if name.trim().is_empty() {
             self.err(&root.key("name"), None, "empty name");
         }
-        if let Some(known) = &self.caps.profiles {
-            if !known.contains(&spec.profile) {
-                self.err(
-                    &root.key("profile"),
-                    Some(spec.profile.clone()),
-                    format!(
-                        "unknown profile `{}` (known: {})",
-                        spec.profile,
-                        known.join(", ")
-                    ),
-                );
-            }
-        }
+        let release = self.release(spec);
         let mut config = std::collections::BTreeMap::new();
         for (key, value) in &spec.config {
             if let Some(text) = self.config_value(&root.key("config").key(key), key, value) {
@@ -244,13 +232,13 @@ impl Validator<'_> {
         damage.dedup();
 
         let known_bug = self.known_bug(spec);
-        let steps = self.steps(spec, &damage);
+        let steps = self.steps(spec, &release, &damage);
         Plan {
             file: self.file.to_string(),
             sha256: hex::encode(sha2::Sha256::digest(self.text.as_bytes())),
             name,
             description: spec.description.trim().to_string(),
-            profile: spec.profile.clone(),
+            release: release.clone(),
             config,
             matrix,
             budgets,
@@ -259,6 +247,52 @@ impl Validator<'_> {
             known_bug,
             warnings: Vec::new(),
         }
+    }
+
+    /// The release the scenario names (`release:`, or the deprecated `profile:` where `pgpool`
+    /// meant the default release), checked against the known ones; the default release if none.
+    fn release(&mut self, spec: &ScenarioSpec) -> String {
+        let root = YamlPath::root();
+        let (key, written) = match (&spec.release, &spec.profile) {
+            (Some(_), Some(_)) => {
+                self.err(
+                    &root.key("profile"),
+                    None,
+                    "`profile` is the old spelling of `release`: keep only `release`",
+                );
+                ("release", spec.release.clone())
+            }
+            (Some(r), None) => ("release", Some(r.clone())),
+            (None, Some(p)) => {
+                let line = self.line(&root.key("profile"));
+                self.warnings.push(format!(
+                    "{}:{line}: `profile:` is deprecated: write `release:` (a folder of images/)",
+                    self.file
+                ));
+                let p = if p == "pgpool" {
+                    crate::image::DEFAULT_RELEASE.to_string()
+                } else {
+                    p.clone()
+                };
+                ("profile", Some(p))
+            }
+            (None, None) => ("release", None),
+        };
+        let release = written.unwrap_or_else(|| crate::image::DEFAULT_RELEASE.to_string());
+        if let Some(known) = &self.caps.releases {
+            if !known.contains(&release) {
+                let shown = match key {
+                    "profile" => spec.profile.clone(),
+                    _ => spec.release.clone(),
+                };
+                self.err(
+                    &root.key(key),
+                    shown,
+                    format!("unknown release `{release}` (known: {})", known.join(", ")),
+                );
+            }
+        }
+        release
     }
 
     /// `known_bug:`: releases must exist (a scenario expecting a release nobody can build is
@@ -377,7 +411,7 @@ impl Validator<'_> {
         rendered
     }
 
-    fn steps(&mut self, spec: &ScenarioSpec, damage: &[Damage]) -> Vec<Step> {
+    fn steps(&mut self, spec: &ScenarioSpec, release: &str, damage: &[Damage]) -> Vec<Step> {
         let steps_path = YamlPath::root().key("steps");
         if spec.steps.is_empty() {
             self.err(&steps_path, None, "a scenario needs at least one step");
@@ -401,13 +435,7 @@ impl Validator<'_> {
                 .iter()
                 .enumerate()
                 .filter_map(|(j, e)| {
-                    self.expectation(
-                        &path.key("expect").index(j),
-                        e,
-                        &spec.profile,
-                        damage,
-                        load_ever,
-                    )
+                    self.expectation(&path.key("expect").index(j), e, release, damage, load_ever)
                 })
                 .collect();
             if let Some(action) = action {
@@ -681,7 +709,7 @@ impl Validator<'_> {
         &mut self,
         path: &YamlPath,
         e: &ExpectSpec,
-        profile: &str,
+        release: &str,
         damage: &[Damage],
         load_ever: bool,
     ) -> Option<Expectation> {
@@ -738,7 +766,7 @@ impl Validator<'_> {
             if !self.target(&path.key("node"), &node, false, true) {
                 return None;
             }
-            if !self.caps.can_produce(profile, event) {
+            if !self.caps.can_produce(release, event) {
                 let why = if HARNESS_ONLY_EVENTS.contains(&event) {
                     " (it is recorded by the harness, not logged)"
                 } else {
@@ -747,7 +775,9 @@ impl Validator<'_> {
                 self.err(
                     &path.key("log"),
                     Some(event.name().to_string()),
-                    format!("profile `{profile}` cannot produce event `{event}`{why}"),
+                    format!(
+                        "the grammar of release `{release}` cannot produce event `{event}`{why}"
+                    ),
                 );
                 return None;
             }
