@@ -108,7 +108,7 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
             return ExitCode::BadInput;
         }
     };
-    let chosen = match args.release.choose(crate::image::DEFAULT_RELEASE) {
+    let chosen = match args.release.choose(crate::release::DEFAULT_RELEASE) {
         Ok(c) => c,
         Err(code) => return code,
     };

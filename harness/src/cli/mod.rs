@@ -109,8 +109,10 @@ pub(crate) async fn image_for(
         Err(e) => {
             report_error(&e);
             Err(match e {
-                crate::image::ImageError::UnknownRelease { .. }
-                | crate::image::ImageError::BadRelease(_) => ExitCode::BadInput,
+                crate::image::ImageError::Source(
+                    crate::release::SourceError::UnknownRelease { .. }
+                    | crate::release::SourceError::BadRelease(_),
+                ) => ExitCode::BadInput,
                 _ => ExitCode::Environment,
             })
         }

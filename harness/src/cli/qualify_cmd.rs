@@ -77,11 +77,11 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             release_file: args.candidate_file.clone(),
         },
     ];
-    let baseline = match sides[0].choose(crate::image::DEFAULT_RELEASE) {
+    let baseline = match sides[0].choose(crate::release::DEFAULT_RELEASE) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let candidate = match sides[1].choose(crate::image::DEFAULT_RELEASE) {
+    let candidate = match sides[1].choose(crate::release::DEFAULT_RELEASE) {
         Ok(c) => c,
         Err(code) => return code,
     };

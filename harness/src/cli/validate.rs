@@ -37,7 +37,7 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
     let mut caps = Capabilities::default();
     // `run` looks `release:` up in the image source: refuse here, with file:line, a name `run`
     // would refuse later.
-    if let Ok(releases) = crate::image::ImageSource::from_env().releases() {
+    if let Ok(releases) = crate::release::ImageSource::from_env().releases() {
         caps.releases = Some(releases);
     }
     let mut all_ok = true;

@@ -1,21 +1,14 @@
 //! Errors of the image module (lowercase fragments, joined with `: ` by the CLI).
 
-use std::path::PathBuf;
-
 /// Why a node image could not be found, hashed or built.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The lock that makes concurrent builds of one image build it once could not be taken.
     #[error("image build lock")]
     Lock(#[source] crate::slots::SlotError),
-    /// The release names no folder in the image source.
-    #[error("unknown image release `{release}` (known: {})", known.join(", "))]
-    UnknownRelease {
-        /// The requested release.
-        release: String,
-        /// The releases the source holds.
-        known: Vec<String>,
-    },
+    /// The release folder could not be found or read, or its release file is not usable.
+    #[error(transparent)]
+    Source(#[from] crate::release::SourceError),
     /// A release folder lacks a file the build needs.
     #[error("image release `{release}` has no `{file}`")]
     MissingFile {
@@ -24,9 +17,6 @@ pub enum ImageError {
         /// The missing file, relative to the release folder.
         file: String,
     },
-    /// The release file is not usable.
-    #[error("release file: {0}")]
-    BadRelease(#[from] crate::release::ReleaseError),
     /// The release names an image built elsewhere: there is nothing to build.
     #[error("release `{release}` uses the image `{image}` built elsewhere: nothing to build here (load it with `docker load` or `docker build`)")]
     NotBuilt {
@@ -42,15 +32,6 @@ pub enum ImageError {
         release: String,
         /// The image it names.
         image: String,
-    },
-    /// Reading an on-disk image folder (`HACHAOS_IMAGES_DIR`) failed.
-    #[error("cannot read image folder {}", path.display())]
-    ReadFolder {
-        /// The file or folder that could not be read.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
     },
     /// A program the build runs is not installed.
     #[error("`{program}` not found in PATH: install the apt package `{package}`")]

@@ -1,20 +1,11 @@
-//! Where image folders come from (embedded in the binary, or on disk) and their content hash.
+//! The build context of a release (its recipe folder with the release folder laid over it) and
+//! its content hash. Where the folders come from is [`crate::release::ImageSource`].
 
 use super::ImageError;
 use crate::release::{Dialects, Release};
+pub use crate::release::{ImageFile, ImageSource, DEFAULT_RELEASE, IMAGES_DIR_ENV};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-
-include!(concat!(env!("OUT_DIR"), "/images.rs"));
-
-/// The release `hachaos image build` and the cluster use when none is named.
-pub const DEFAULT_RELEASE: &str = "pg17-pgpool46";
-
-/// Environment variable naming an on-disk folder that replaces the embedded `images/`.
-pub const IMAGES_DIR_ENV: &str = "HACHAOS_IMAGES_DIR";
-
-/// The release file of every release folder.
-pub const RELEASE_FILE: &str = "release.yaml";
+use std::path::Path;
 
 /// The file the harness writes into the build context from the release's `build:` section
 /// (`SUITE=...`, `PG_MAJOR=...`), read by `rootfs.sh` and passed to `docker build` as build args.
@@ -23,85 +14,7 @@ pub const BUILD_ENV: &str = "build.env";
 /// Files that make up the imported base layer (everything else only feeds the `COPY`).
 const BASE_FILES: &[&str] = &["rootfs.sh", "import.changes", BUILD_ENV];
 
-/// One file of a release folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageFile {
-    /// Path relative to the release folder, `/`-separated.
-    pub path: String,
-    /// Unix mode (0o755 for executables, else 0o644): the build context must keep the `x` bit.
-    pub mode: u32,
-    /// Contents.
-    pub contents: Vec<u8>,
-}
-
-/// Where release folders are read from.
-#[derive(Clone, Debug)]
-pub enum ImageSource {
-    /// The `images/` folder compiled into this binary.
-    Embedded,
-    /// An on-disk folder holding `<release>/` sub-folders.
-    Dir(PathBuf),
-}
-
 impl ImageSource {
-    /// `HACHAOS_IMAGES_DIR` if set (and not empty), else the embedded folders.
-    pub fn from_env() -> Self {
-        match std::env::var_os(IMAGES_DIR_ENV) {
-            Some(dir) if !dir.is_empty() => ImageSource::Dir(PathBuf::from(dir)),
-            _ => ImageSource::Embedded,
-        }
-    }
-
-    /// The releases this source holds (folders with a `release.yaml`), sorted.
-    pub fn releases(&self) -> Result<Vec<String>, ImageError> {
-        let mut names: Vec<String> = match self {
-            ImageSource::Embedded => EMBEDDED_FILES
-                .iter()
-                .filter_map(|(p, _, _)| p.strip_suffix(&format!("/{RELEASE_FILE}")))
-                .filter(|r| !r.contains('/'))
-                .map(str::to_string)
-                .collect(),
-            ImageSource::Dir(dir) => std::fs::read_dir(dir)
-                .map_err(|source| ImageError::ReadFolder {
-                    path: dir.clone(),
-                    source,
-                })?
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().join(RELEASE_FILE).is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect(),
-        };
-        names.sort();
-        names.dedup();
-        Ok(names)
-    }
-
-    /// The release file of `release`, parsed and validated.
-    pub fn release(&self, release: &str) -> Result<Release, ImageError> {
-        let file = self
-            .folder(release)?
-            .into_iter()
-            .find(|f| f.path == RELEASE_FILE)
-            .ok_or_else(|| self.unknown(release))?;
-        let label = match self {
-            ImageSource::Embedded => format!("<builtin:images/{release}/{RELEASE_FILE}>"),
-            ImageSource::Dir(dir) => dir.join(release).join(RELEASE_FILE).display().to_string(),
-        };
-        let parsed = Release::from_str(&label, &String::from_utf8_lossy(&file.contents))?;
-        if parsed.name != release {
-            return Err(ImageError::BadRelease(
-                crate::release::ReleaseError::Invalid {
-                    file: label,
-                    line: None,
-                    key: "name".into(),
-                    value: format!("{:?}", parsed.name),
-                    message: format!("must be the folder's name, `{release}`"),
-                },
-            ));
-        }
-        Ok(parsed)
-    }
-
     /// The build context of `release`: its recipe folder with the release folder laid over it,
     /// the pgpool template rendered for the release's pgpool version, and `build.env`; sorted by
     /// path. A release that names an image built elsewhere has nothing to build.
@@ -171,89 +84,6 @@ impl ImageSource {
         }
         Ok(release_files)
     }
-
-    fn unknown(&self, release: &str) -> ImageError {
-        ImageError::UnknownRelease {
-            release: release.to_string(),
-            known: self.releases().unwrap_or_default(),
-        }
-    }
-
-    /// Every file of one folder of the source (a release or a recipe), unsorted.
-    fn folder(&self, name: &str) -> Result<Vec<ImageFile>, ImageError> {
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(self.unknown(name));
-        }
-        let files = match self {
-            ImageSource::Embedded => {
-                let prefix = format!("{name}/");
-                EMBEDDED_FILES
-                    .iter()
-                    .filter_map(|(p, mode, bytes)| {
-                        p.strip_prefix(&prefix).map(|rel| ImageFile {
-                            path: rel.to_string(),
-                            mode: *mode,
-                            contents: bytes.to_vec(),
-                        })
-                    })
-                    .collect::<Vec<_>>()
-            }
-            ImageSource::Dir(dir) => {
-                let root = dir.join(name);
-                if !root.is_dir() {
-                    return Err(self.unknown(name));
-                }
-                let mut files = Vec::new();
-                read_tree(&root, &root, &mut files)?;
-                files
-            }
-        };
-        if files.is_empty() {
-            return Err(self.unknown(name));
-        }
-        Ok(files)
-    }
-}
-
-fn read_tree(root: &Path, dir: &Path, out: &mut Vec<ImageFile>) -> Result<(), ImageError> {
-    let read_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ImageError::ReadFolder { path, source }
-    };
-    for entry in std::fs::read_dir(dir).map_err(read_err(dir))? {
-        let path = entry.map_err(read_err(dir))?.path();
-        if path.is_dir() {
-            read_tree(root, &path, out)?;
-        } else if path.is_file() {
-            let contents = std::fs::read(&path).map_err(read_err(&path))?;
-            let rel = path.strip_prefix(root).expect("below root");
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push(ImageFile {
-                path: rel,
-                mode: mode_of(&path),
-                contents,
-            });
-        }
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn mode_of(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::metadata(path) {
-        Ok(m) if m.permissions().mode() & 0o111 != 0 => 0o755,
-        _ => 0o644,
-    }
-}
-
-#[cfg(not(unix))]
-fn mode_of(_path: &Path) -> u32 {
-    0o644
 }
 
 /// The files of one release folder, sorted by path.
@@ -340,6 +170,7 @@ fn hash_files<'a>(files: impl Iterator<Item = &'a ImageFile>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::release::SourceError;
 
     fn release(files: &[(&str, u32, &str)]) -> ReleaseFiles {
         ReleaseFiles {
@@ -450,7 +281,7 @@ mod tests {
         assert!(err.contains(DEFAULT_RELEASE), "{err}");
         assert!(matches!(
             ImageSource::Embedded.load("../x"),
-            Err(ImageError::UnknownRelease { .. })
+            Err(ImageError::Source(SourceError::UnknownRelease { .. }))
         ));
     }
 

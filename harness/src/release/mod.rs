@@ -5,20 +5,23 @@
 
 mod dialect;
 mod file;
+mod source;
 mod workaround;
 
 pub use dialect::{Dialects, PgpoolVersion, Spelling};
 pub use file::{Apt, Build, Commands, Logs, Ports, Release, ReleaseError, Versions};
+pub use source::{
+    ImageFile, ImageSource, SourceError, DEFAULT_RELEASE, IMAGES_DIR_ENV, RELEASE_FILE,
+};
 pub use workaround::{records as workaround_records, Workaround, WorkaroundRecord};
 
 use crate::grammar::Profile;
-use crate::image::{ImageError, ImageSource, DEFAULT_RELEASE};
 use std::path::Path;
 
 impl Release {
     /// A release of the image source (`images/<name>/release.yaml`, embedded or
     /// `HACHAOS_IMAGES_DIR`).
-    pub fn builtin(name: &str) -> Result<Release, ImageError> {
+    pub fn builtin(name: &str) -> Result<Release, SourceError> {
         ImageSource::from_env().release(name)
     }
 

@@ -270,7 +270,7 @@ impl Validator<'_> {
                     self.file
                 ));
                 let p = if p == "pgpool" {
-                    crate::image::DEFAULT_RELEASE.to_string()
+                    crate::release::DEFAULT_RELEASE.to_string()
                 } else {
                     p.clone()
                 };
@@ -278,7 +278,7 @@ impl Validator<'_> {
             }
             (None, None) => ("release", None),
         };
-        let release = written.unwrap_or_else(|| crate::image::DEFAULT_RELEASE.to_string());
+        let release = written.unwrap_or_else(|| crate::release::DEFAULT_RELEASE.to_string());
         if let Some(known) = &self.caps.releases {
             if !known.contains(&release) {
                 let shown = match key {
@@ -338,7 +338,7 @@ impl Validator<'_> {
                 "a fixed bug names the release-note line of its fix",
             );
         }
-        let known = crate::image::ImageSource::from_env()
+        let known = crate::release::ImageSource::from_env()
             .releases()
             .unwrap_or_default();
         for (i, r) in k.present_on.iter().enumerate() {
