@@ -8,21 +8,41 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DurationSpec(pub Duration);
 
+/// Why a duration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Nothing but whitespace.
+    #[error("empty duration")]
+    Empty,
+    /// A bare number: seconds or milliseconds?
+    #[error("duration `{0}` has no unit (write e.g. `{0}s` or `{0}ms`)")]
+    NoUnit(String),
+    /// Not humantime syntax.
+    #[error("invalid duration `{text}`: {reason}")]
+    Invalid {
+        /// What was written.
+        text: String,
+        /// humantime's reason, lowercased.
+        reason: String,
+    },
+}
+
 impl DurationSpec {
     /// Parses `text` (humantime syntax, a unit required).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, DurationError> {
         let t = text.trim();
         if t.is_empty() {
-            return Err("empty duration".into());
+            return Err(DurationError::Empty);
         }
         if t.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            return Err(format!(
-                "duration `{t}` has no unit (write e.g. `{t}s` or `{t}ms`)"
-            ));
+            return Err(DurationError::NoUnit(t.to_string()));
         }
         humantime::parse_duration(t)
             .map(DurationSpec)
-            .map_err(|e| format!("invalid duration `{t}`: {}", e.to_string().to_lowercase()))
+            .map_err(|e| DurationError::Invalid {
+                text: t.to_string(),
+                reason: e.to_string().to_lowercase(),
+            })
     }
 }
 
@@ -85,12 +105,13 @@ mod tests {
     #[test]
     fn a_bare_number_is_rejected_as_ambiguous() {
         let e = DurationSpec::parse("30").unwrap_err();
-        assert!(e.contains("has no unit"), "{e}");
+        assert_eq!(e, DurationError::NoUnit("30".into()));
+        assert!(e.to_string().contains("has no unit"), "{e}");
     }
 
     #[test]
     fn a_bad_unit_is_rejected() {
-        let e = DurationSpec::parse("3x").unwrap_err();
+        let e = DurationSpec::parse("3x").unwrap_err().to_string();
         assert!(e.starts_with("invalid duration `3x`"), "{e}");
     }
 }

@@ -59,6 +59,11 @@ pub struct Budget {
 /// The budget of every measurement.
 pub type Budgets = BTreeMap<MeasurementKind, Budget>;
 
+/// A setting the budgets are derived from is missing from the rendered pgpool.conf.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pgpool setting {0} is missing or not a whole number")]
+pub struct BudgetError(pub &'static str);
+
 /// Derives every budget from the settings; `overrides` (the scenario's) replace derived values.
 /// `effect_s` is how long after injection the fault really took effect (a graceful stop's
 /// shutdown time); every phase measured from the fault gets it added, since none can start
@@ -70,17 +75,13 @@ pub fn derive(
     overrides: &BTreeMap<MeasurementKind, Duration>,
     effect_s: f64,
     silent: bool,
-) -> Result<Budgets, String> {
-    let need = |key: &str| {
-        settings
-            .seconds(key)
-            .ok_or_else(|| format!("pgpool setting {key} is missing or not a whole number"))
-    };
+) -> Result<Budgets, BudgetError> {
+    let need = |key: &'static str| settings.seconds(key).ok_or(BudgetError(key));
     let p = need("health_check_period")?;
     let t = need("health_check_timeout")?;
     let r = settings
         .number("health_check_max_retries")
-        .ok_or("pgpool setting health_check_max_retries is missing")? as u32;
+        .ok_or(BudgetError("health_check_max_retries"))? as u32;
     let d = need("health_check_retry_delay")?;
     let h = settings
         .seconds("wd_heartbeat_deadtime")
@@ -274,6 +275,6 @@ mod tests {
             0.0,
             true,
         );
-        assert!(err.unwrap_err().contains("health_check_timeout"));
+        assert_eq!(err.unwrap_err(), BudgetError("health_check_timeout"));
     }
 }

@@ -5,6 +5,6 @@ mod budget;
 mod measurements;
 mod settings;
 
-pub use budget::{derive as derive_budgets, Budget, Budgets, SLACK};
+pub use budget::{derive as derive_budgets, Budget, BudgetError, Budgets, SLACK};
 pub use measurements::{measure, Anchor, Measurement, MeasurementKind};
 pub use settings::PgpoolSettings;

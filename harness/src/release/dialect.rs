@@ -18,14 +18,18 @@ pub struct PgpoolVersion {
     pub minor: u32,
 }
 
+/// A text that is not a pgpool-II version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a pgpool-II version (major.minor, e.g. 4.3)")]
+pub struct VersionError(pub String);
+
 impl PgpoolVersion {
     /// Parses `4.3` (a patch level, `4.3.5`, is accepted and ignored).
-    pub fn parse(text: &str) -> Result<PgpoolVersion, String> {
+    pub fn parse(text: &str) -> Result<PgpoolVersion, VersionError> {
         let mut parts = text.trim().split('.');
-        let num = |p: Option<&str>| -> Result<u32, String> {
-            p.and_then(|s| s.parse::<u32>().ok()).ok_or_else(|| {
-                format!("`{text}` is not a pgpool-II version (major.minor, e.g. 4.3)")
-            })
+        let num = |p: Option<&str>| -> Result<u32, VersionError> {
+            p.and_then(|s| s.parse::<u32>().ok())
+                .ok_or_else(|| VersionError(text.to_string()))
         };
         let major = num(parts.next())?;
         let minor = num(parts.next())?;
@@ -33,9 +37,7 @@ impl PgpoolVersion {
             num(Some(patch))?;
         }
         if parts.next().is_some() {
-            return Err(format!(
-                "`{text}` is not a pgpool-II version (major.minor, e.g. 4.3)"
-            ));
+            return Err(VersionError(text.to_string()));
         }
         Ok(PgpoolVersion { major, minor })
     }

@@ -8,7 +8,7 @@ mod file;
 mod source;
 mod workaround;
 
-pub use dialect::{Dialects, PgpoolVersion, Spelling};
+pub use dialect::{Dialects, PgpoolVersion, Spelling, VersionError};
 pub use file::{Apt, Build, Commands, Logs, Ports, Release, ReleaseError, Versions};
 pub use source::{
     ImageFile, ImageSource, SourceError, DEFAULT_RELEASE, IMAGES_DIR_ENV, RELEASE_FILE,

@@ -20,7 +20,9 @@ pub use error::{PlanError, PlanErrors};
 pub use plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
 pub use spec::{Damage, NodeRole, ScenarioSpec, WriteOutcome};
 pub use step::{ActionName, ActionSpec, StepSpec};
-pub use target::{resolution_event, ResolveError, Resolved, Role, RoleSnapshot, Target};
+pub use target::{
+    resolution_event, ResolveError, Resolved, Role, RoleSnapshot, Target, TargetError,
+};
 pub use validate::{
     known_settings, load, load_path, validate, Capabilities, HARNESS_ONLY_EVENTS, MAX_MATRIX_CASES,
 };

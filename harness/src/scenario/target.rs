@@ -60,9 +60,19 @@ pub enum Target {
     StepTarget,
 }
 
+/// A spelling that is neither a role nor a node name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid target `{written}`: expected a role ({roles}) or a node name like `node1`")]
+pub struct TargetError {
+    /// What was written.
+    pub written: String,
+    /// The roles, comma-separated.
+    roles: String,
+}
+
 impl Target {
     /// Parses the scenario-file spelling.
-    pub fn parse(s: &str) -> Result<Target, String> {
+    pub fn parse(s: &str) -> Result<Target, TargetError> {
         if let Some(r) = Role::from_name(s) {
             return Ok(Target::Role(r));
         }
@@ -78,14 +88,14 @@ impl Target {
         if ok {
             Ok(Target::Node(s.to_string()))
         } else {
-            Err(format!(
-                "invalid target `{s}`: expected a role ({}) or a node name like `node1`",
-                Role::ALL
+            Err(TargetError {
+                written: s.to_string(),
+                roles: Role::ALL
                     .iter()
                     .map(|r| r.name())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+                    .join(", "),
+            })
         }
     }
 

@@ -793,7 +793,7 @@ impl Validator<'_> {
                 let t = match Target::parse(k) {
                     Ok(t) => t,
                     Err(m) => {
-                        self.err(&kp, Some(k.clone()), m);
+                        self.err(&kp, Some(k.clone()), m.to_string());
                         return None;
                     }
                 };
@@ -827,7 +827,7 @@ impl Validator<'_> {
                 let t = match Target::parse(n) {
                     Ok(t) => t,
                     Err(m) => {
-                        self.err(&p, Some(n.clone()), m);
+                        self.err(&p, Some(n.clone()), m.to_string());
                         return None;
                     }
                 };
