@@ -62,6 +62,7 @@ pub mod loader;
 pub mod measure;
 pub mod observe;
 pub mod provenance;
+pub mod record;
 pub mod release;
 pub mod report;
 pub mod run;

@@ -4,11 +4,11 @@
 use super::error::AnalyzeError;
 use super::input::Input;
 use super::outcome::{check_outcome, classify, Expect};
-use super::record::{
-    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
-};
 use crate::checks::{self, Check, Expectations, FailoverKind, Verdict};
 use crate::grammar::{self, Grammar, Profile};
+use crate::record::analysis::{
+    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
+};
 use crate::timeline::Timeline;
 use std::io::Read;
 use std::path::PathBuf;
@@ -100,7 +100,8 @@ pub fn analyze(
         let canonical = std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone());
         if let Some((_, node)) = seen.iter().find(|(p, _)| *p == canonical) {
             skipped.push(SkippedInput::new(
-                i,
+                &i.node,
+                &i.path,
                 format!(
                     "the same file was already given as {node}={}",
                     i.path.display()
@@ -120,7 +121,11 @@ pub fn analyze(
         let scan = match grammar.scan_path(&input.path, &input.node, &label) {
             Ok(scan) => scan,
             Err(e) => {
-                skipped.push(SkippedInput::new(input, crate::cli_error_chain(&e)));
+                skipped.push(SkippedInput::new(
+                    &input.node,
+                    &input.path,
+                    crate::cli_error_chain(&e),
+                ));
                 continue;
             }
         };
@@ -131,7 +136,8 @@ pub fn analyze(
         }
         if scan.events.is_empty() && scan.stats.parsed == 0 {
             skipped.push(SkippedInput::new(
-                input,
+                &input.node,
+                &input.path,
                 format!(
                     "no line the {} profile recognises ({} lines, none with its timestamp or prefix)",
                     grammar.profile().name,

@@ -111,7 +111,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             "warning: skipped {}={}: {}",
             s.node,
             s.path,
-            analyze::escape_control(&s.reason)
+            crate::report::escape_control(&s.reason)
         );
     }
     if let Some(path) = &args.html {
@@ -121,7 +121,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         }
     }
     match args.format {
-        Format::Text => out!("{}", analyze::render_text(&record)),
+        Format::Text => out!("{}", crate::report::render_text(&record)),
         Format::Json => {
             // Streamed: a record with many events never exists twice in memory.
             // A closed or full stdout is recorded by the sink and decides the exit code.

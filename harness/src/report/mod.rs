@@ -1,5 +1,5 @@
 //! Reporters: every output format rendered from one finished [`RunRecord`] (or, for the HTML
-//! timeline, an offline [`crate::analyze::AnalysisRecord`]). Reporters never decide a verdict;
+//! timeline, an offline [`crate::record::AnalysisRecord`]). Reporters never decide a verdict;
 //! they show the one in the record.
 //!
 //! - [`junit`]: JUnit XML for CI viewers (quick-junit), one testcase per check and phase.
@@ -14,6 +14,7 @@
 //!
 //! `docs/reports.md` documents the run directory, the JSON fields and each mapping.
 
+mod analysis_text;
 pub mod compare;
 mod error;
 mod escape;
@@ -29,6 +30,7 @@ mod text;
 mod view;
 mod write;
 
+pub use analysis_text::{escape_control, render_text};
 pub use error::ReportError;
 pub use escape::escape;
 pub use html::{analysis_html, html, render_html};
@@ -40,4 +42,4 @@ pub use view::{RoleStrip, Span, TimelineView, ViewEvent, Window, WindowKind};
 pub use write::{scrub, write_rendered, write_run_files, JUNIT_XML, TIMELINE_HTML};
 
 #[cfg(doc)]
-use crate::run::RunRecord;
+use crate::record::RunRecord;

@@ -17,7 +17,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         (
             "run.schema.json",
             doc(
-                schemars::schema_for!(crate::run::RunRecord),
+                schemars::schema_for!(crate::record::RunRecord),
                 "hachaos run record (run.json)",
                 "Everything one scenario run produced; format_version 1.",
             ),
@@ -33,7 +33,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         (
             "analysis.schema.json",
             doc(
-                schemars::schema_for!(crate::analyze::AnalysisRecord),
+                schemars::schema_for!(crate::record::AnalysisRecord),
                 "hachaos offline analysis (analyze --format json)",
                 "What the logs show happened, every failover, the checks; format_version 1.",
             ),

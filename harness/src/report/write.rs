@@ -9,7 +9,7 @@
 use super::load::{parse_run, RUN_JSON};
 use super::tail::LogTails;
 use super::{html, junit_with_tails, ReportError};
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use std::path::Path;
 
 /// The JUnit file name in a run directory.

@@ -9,7 +9,6 @@
 
 use super::expect::{resolve, Pending, Round};
 use super::finish::{finish, Finished};
-use super::record::{ExpectationRecord, RunRecord, StepRecord};
 use super::roles::{observe, Observed};
 use crate::checks::Verdict;
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
@@ -17,6 +16,7 @@ use crate::docker::{exec, RunId};
 use crate::faults::{inject_verified, FaultContext, Injected};
 use crate::grammar::{Grammar, Profile};
 use crate::observe::{Ledger, LogLine, LogTailer, LostWrites, RolePoller, WriteProbe};
+use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
 use crate::scenario::{resolution_event, Action, Plan, Resolved, Target};
 use crate::timeline::{Event, WallTime};

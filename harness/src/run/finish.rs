@@ -2,10 +2,6 @@
 //! rebuild the timeline from the copied logs with the analyser's grammar, and judge.
 
 use super::executor::{check_lost, Live};
-use super::record::{
-    MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord, WritesSummary,
-    FORMAT_VERSION,
-};
 use super::roles::observe;
 use crate::analyze::{analyze, AnalyzeOptions, Input, ProfileChoice};
 use crate::checks::{worst, Check, Expectations, Verdict};
@@ -13,6 +9,10 @@ use crate::cluster::copy_logs;
 use crate::docker::exec;
 use crate::measure::{derive_budgets, measure, Anchor, MeasurementKind, PgpoolSettings};
 use crate::observe::{overlaps, RolePoller};
+use crate::record::run::{
+    MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord, WritesSummary,
+    FORMAT_VERSION,
+};
 use crate::scenario::{Damage, Plan};
 use crate::timeline::{Event, Timeline};
 use std::collections::BTreeMap;

@@ -4,16 +4,14 @@
 mod executor;
 mod expect;
 mod finish;
-mod record;
 mod roles;
-mod timings;
 
 pub use crate::provenance::{Provenance, HARNESS_COMMIT};
-pub use executor::{execute, RunError, RunOptions};
-pub use finish::RENDERED_PGPOOL_CONF;
-pub use record::{
+pub use crate::record::run::{
     ExpectationRecord, MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord,
     WritesSummary, FORMAT_VERSION,
 };
+pub use crate::record::RunTimings;
+pub use executor::{execute, RunError, RunOptions};
+pub use finish::RENDERED_PGPOOL_CONF;
 pub use roles::{observe, Observed};
-pub use timings::RunTimings;
