@@ -58,6 +58,7 @@ pub mod faults;
 pub mod fuzzing;
 pub mod grammar;
 pub mod image;
+pub mod judge;
 pub mod loader;
 pub mod measure;
 pub mod observe;

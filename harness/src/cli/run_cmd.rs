@@ -175,7 +175,7 @@ impl CaseRunner<'_> {
             cancel: self.cancel.clone(),
         };
         let mut say = |m: &str| progress.phase(m);
-        execute(self.docker, plan, opts, &mut say)
+        let done = execute(self.docker, plan, opts, &mut say)
             .await
             .map_err(|e| {
                 super::report_error(&e);
@@ -184,7 +184,11 @@ impl CaseRunner<'_> {
                 } else {
                     ExitCode::Environment
                 }
-            })
+            })?;
+        if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
+            errln!("warning: {}", crate::cli_error_chain(&e));
+        }
+        Ok(done.record)
     }
 }
 

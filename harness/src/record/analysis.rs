@@ -62,7 +62,7 @@ pub struct AnalysisRecord {
 }
 
 /// Counts for one input file.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct InputSummary {
     /// Its node.
     pub node: String,
@@ -77,7 +77,7 @@ pub struct InputSummary {
 }
 
 /// A file that was not analysed.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SkippedInput {
     /// Its node.
     pub node: String,

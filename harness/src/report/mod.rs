@@ -9,8 +9,8 @@
 //! - [`qualify`]: a candidate release against a baseline release over many scenarios and
 //!   repeats, as text, JSON, JUnit and HTML.
 //! - [`suite`]: a suite (many cases, releases, repeats) as JSON, JUnit and an HTML matrix.
-//! - [`read_run`] / [`read_runs`]: `run.json` back from disk; [`write_run_files`]: what every
-//!   run writes beside it.
+//! - [`read_run`] / [`read_runs`]: `run.json` back from disk; [`store_run`]: what every run
+//!   writes in its directory.
 //!
 //! `docs/reports.md` documents the run directory, the JSON fields and each mapping.
 
@@ -39,7 +39,7 @@ pub use load::{parse_run, read_run, read_runs, run_json_path, RUN_JSON};
 pub use tail::{LogTails, TAIL_LINES};
 pub use text::summary;
 pub use view::{RoleStrip, Span, TimelineView, ViewEvent, Window, WindowKind};
-pub use write::{scrub, write_rendered, write_run_files, JUNIT_XML, TIMELINE_HTML};
+pub use write::{scrub, store_run, write_rendered, write_run_files, JUNIT_XML, TIMELINE_HTML};
 
 #[cfg(doc)]
 use crate::record::RunRecord;
