@@ -598,3 +598,84 @@ fn the_harness_events_in_the_one_timeline_change_no_log_checkers_verdict() {
         assert_eq!(a, b, "{}", dir.display());
     }
 }
+
+fn check<'a>(r: &'a RunRecord, name: &str) -> &'a hachaos::checks::Check {
+    r.checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name}: {:?}", r.checks))
+}
+
+#[test]
+fn a_run_whose_fault_was_not_recorded_is_unknown_not_pass() {
+    let mut r = rebuild(&runs_dir().join("primary-crash-recover"));
+    r.evidence
+        .harness_events
+        .retain(|e| e.kind != EventKind::FaultStarted);
+    r.evidence.fault = None;
+    let judged = record(&r.plan, &r.evidence, judge(&r.plan, &r.evidence));
+    assert_eq!(judged.verdict, Verdict::Unknown);
+    let c = check(&judged, "fault injected");
+    assert_eq!(c.verdict, Verdict::Unknown);
+    assert!(c.evidence.contains("step 2"), "{}", c.evidence);
+    // Nothing is measured from a fault nobody saw.
+    assert!(judged.measurements.is_empty());
+    assert!(!judged.checks.iter().any(|c| c.name.starts_with("budget: ")));
+}
+
+#[test]
+fn a_run_without_its_write_ledger_fails_the_promote_budget_instead_of_guessing() {
+    let mut r = rebuild(&runs_dir().join("primary-crash-recover"));
+    r.evidence.ledger = Ledger::default();
+    r.evidence.old_primary = None;
+    let judged = record(&r.plan, &r.evidence, judge(&r.plan, &r.evidence));
+    let c = check(&judged, "budget: promote");
+    assert_eq!(c.verdict, Verdict::Fail);
+    assert!(
+        c.evidence.contains("no write probe ran before the fault"),
+        "{}",
+        c.evidence
+    );
+    assert_eq!(judged.verdict, Verdict::Fail);
+}
+
+#[test]
+fn a_run_whose_final_roles_were_not_observed_is_unknown() {
+    let mut r = rebuild(&runs_dir().join("pg15-pgpool43-primary-crash"));
+    r.evidence.final_roles = None;
+    let judged = record(&r.plan, &r.evidence, judge(&r.plan, &r.evidence));
+    assert_eq!(
+        check(
+            &judged,
+            "final roles: one primary, pgpool agrees, one VIP holder"
+        )
+        .verdict,
+        Verdict::Unknown
+    );
+    assert_eq!(judged.verdict, Verdict::Unknown);
+}
+
+#[test]
+fn an_error_that_ended_the_run_makes_a_passing_judgement_unknown() {
+    let mut r = rebuild(&runs_dir().join("pg15-pgpool43-primary-crash"));
+    assert_eq!(judge(&r.plan, &r.evidence).verdict, Verdict::Pass);
+    r.evidence.error = Some("interrupted (Ctrl-C / SIGTERM)".into());
+    assert_eq!(judge(&r.plan, &r.evidence).verdict, Verdict::Unknown);
+}
+
+#[test]
+fn stored_evidence_is_judged_to_the_same_record_after_a_json_round_trip() {
+    for dir in recorded_runs() {
+        let r = rebuild(&dir);
+        let json = serde_json::to_string(&r.evidence).expect("evidence serialises");
+        let back: Evidence = serde_json::from_str(&json).expect("evidence reads back");
+        let a = record(&r.plan, &r.evidence, judge(&r.plan, &r.evidence));
+        let b = record(&r.plan, &back, judge(&r.plan, &back));
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            serde_json::to_value(&b).unwrap(),
+            "{}",
+            dir.display()
+        );
+    }
+}

@@ -8,6 +8,7 @@ use crate::docker::{sweep, SweepScope};
 use crate::exit_code::ExitCode;
 use crate::measure::MeasurementKind;
 use crate::report::compare::{measurement_values, pass_rate, stats, Stats};
+use crate::report::Format;
 use crate::run::{execute, RunOptions, RunRecord};
 use crate::scenario::{load_path, Capabilities};
 use std::path::PathBuf;
@@ -46,8 +47,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
     /// Output: a readable summary, or the run record as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = super::cluster_cmds::Format::Text)]
-    pub format: super::cluster_cmds::Format,
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Text)]
+    pub format: crate::report::Format,
     /// Run the scenario N times, each on a fresh cluster, and report p50 / p95 / max of every
     /// measurement and the pass rate (each run keeps its own run directory).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -214,12 +215,13 @@ async fn run_case(
             {
                 Ok(record) => {
                     match args.format {
-                        super::cluster_cmds::Format::Json if args.repeat == 1 => outln!(
+                        Format::Text => print_summary(&record),
+                        // With --repeat, JSON is the repeat summary below.
+                        Format::Json if args.repeat > 1 => {}
+                        f => out!(
                             "{}",
-                            serde_json::to_string_pretty(&record).unwrap_or_default()
+                            crate::report::Render::render(&record, f, &Default::default())
                         ),
-                        super::cluster_cmds::Format::Json => {}
-                        super::cluster_cmds::Format::Text => print_summary(&record),
                     }
                     records.push(record);
                 }
@@ -229,11 +231,11 @@ async fn run_case(
         if args.repeat > 1 {
             let repeat = repeat_summary(&records);
             match args.format {
-                super::cluster_cmds::Format::Json => outln!(
+                Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&repeat).unwrap_or_default()
                 ),
-                super::cluster_cmds::Format::Text => print_repeat(&repeat),
+                _ => print_repeat(&repeat),
             }
         }
         Ok(records

@@ -194,19 +194,19 @@ pub(crate) fn run(args: RunArgs, jobs: u32) -> ExitCode {
 }
 
 /// Writes the suite's files, prints its summary, returns its exit code.
-pub(crate) fn finish(
-    suite: &SuiteRecord,
-    dir: &Path,
-    format: super::cluster_cmds::Format,
-) -> ExitCode {
+pub(crate) fn finish(suite: &SuiteRecord, dir: &Path, format: crate::report::Format) -> ExitCode {
     match format {
-        super::cluster_cmds::Format::Json => {
+        crate::report::Format::Json => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(suite).unwrap_or_default()
             )
         }
-        super::cluster_cmds::Format::Text => print!("{}", summary(suite)),
+        crate::report::Format::Junit => {
+            print!("{}", crate::report::suite::render_junit(suite, dir))
+        }
+        crate::report::Format::Html => print!("{}", crate::report::suite::render_index(suite)),
+        crate::report::Format::Text => print!("{}", summary(suite)),
     }
     match write_suite(dir, suite) {
         Ok(files) => {

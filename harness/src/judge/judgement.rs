@@ -44,7 +44,7 @@ pub fn judge(plan: &Plan, ev: &Evidence) -> Judgement {
     );
     let exp = expectations(ev);
     let mut checks = log_checks(plan, ev, &timeline, &exp);
-    checks.extend(step_checks(ev));
+    checks.extend(step_checks(plan, ev));
     let (measurements, budget_checks) = measurements(plan, ev, &timeline);
     checks.extend(budget_checks);
     declared_damage(plan, &mut checks);

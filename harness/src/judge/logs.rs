@@ -86,9 +86,28 @@ pub fn log_checks(
 }
 
 /// The steps' own outcomes: a step whose action failed, and every expectation as it was settled
-/// while the step ran.
-pub fn step_checks(ev: &Evidence) -> Vec<Check> {
+/// while the step ran. A scenario that injects a fault whose evidence holds none (and no step
+/// failed to say why) cannot be judged: nothing can be measured from a fault nobody saw.
+pub fn step_checks(plan: &Plan, ev: &Evidence) -> Vec<Check> {
     let mut checks = Vec::new();
+    let injects = plan
+        .steps
+        .iter()
+        .find(|s| matches!(s.action, Action::Inject { .. }));
+    if let Some(step) = injects {
+        if ev.fault.is_none() && !ev.steps.iter().any(|s| s.error.is_some()) {
+            checks.push(Check::new(
+                "fault injected",
+                Verdict::Unknown,
+                format!(
+                    "step {} (line {}) injects a fault, but the evidence holds no fault started: \
+                     no phase can be measured from it",
+                    step.index + 1,
+                    step.line
+                ),
+            ));
+        }
+    }
     for s in &ev.steps {
         if let Some(e) = &s.error {
             checks.push(Check::new(

@@ -76,7 +76,7 @@ pub enum RunError {
 
 /// A finished run: its record, the evidence it was judged on, and the secrets (configured
 /// passwords) that the files written from them must not show. The caller stores and renders it
-/// (`crate::report::store_run`); the executor writes nothing but the copied logs.
+/// (the reporters' `store_run`); the executor writes nothing but the copied logs.
 #[derive(Debug)]
 pub struct Executed {
     /// The judged record.
