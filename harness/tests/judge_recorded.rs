@@ -442,7 +442,9 @@ fn differences(r: &Rebuilt) -> Vec<(String, String)> {
     }
     let mut judged_checks = Vec::new();
     for c in &judged.checks {
-        if !ADDED_SINCE.contains(&c.name.as_str()) {
+        let added_since = ADDED_SINCE.contains(&c.name.as_str())
+            && !rec.checks.iter().any(|a| a.name == c.name);
+        if !added_since {
             judged_checks.push(c);
         } else if c.verdict != Verdict::Pass {
             out.push((
@@ -678,4 +680,33 @@ fn stored_evidence_is_judged_to_the_same_record_after_a_json_round_trip() {
             dir.display()
         );
     }
+}
+
+/// A run recorded with its `evidence.json` needs no rebuilding: judged again from it, it gives
+/// exactly its `run.json`, field for field.
+#[test]
+fn a_run_recorded_with_its_evidence_is_judged_again_to_exactly_its_record() {
+    let mut seen = 0;
+    for dir in recorded_runs() {
+        let Ok(text) = std::fs::read_to_string(dir.join(hachaos::judge::EVIDENCE_JSON)) else {
+            continue;
+        };
+        seen += 1;
+        let evidence: Evidence = serde_json::from_str(&text).expect("evidence.json");
+        let recorded: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        let plan = load_path(&dir.join("scenario.yaml"), &Capabilities::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        assert_eq!(
+            serde_json::json!(plan.sha256),
+            recorded["scenario"]["sha256"]
+        );
+        let plan = plan.for_release(&evidence.run.release);
+        let mut judged =
+            serde_json::to_value(record(&plan, &evidence, judge(&plan, &evidence))).unwrap();
+        // The scenario file is named as the run named it; its content is the same (sha256).
+        judged["scenario"]["file"] = recorded["scenario"]["file"].clone();
+        assert_eq!(judged, recorded, "{}", dir.display());
+    }
+    assert!(seen >= 1, "no recorded run has its evidence.json");
 }

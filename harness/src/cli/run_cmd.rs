@@ -6,8 +6,6 @@ use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{sweep, SweepScope};
 use crate::exit_code::ExitCode;
-use crate::measure::MeasurementKind;
-use crate::report::compare::{measurement_values, pass_rate, stats, Stats};
 use crate::report::Format;
 use crate::run::{execute, RunOptions, RunRecord};
 use crate::scenario::{load_path, Capabilities};
@@ -46,7 +44,8 @@ pub struct RunArgs {
     /// Root of the run directories (`<dir>/<scenario>/<run-id>/`).
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
-    /// Output: a readable summary, or the run record as JSON on stdout.
+    /// Output on stdout: the readable summary, or the run record as JSON, JUnit XML or the HTML
+    /// timeline (with `--repeat`, JSON is the repeat summary; a suite prints suite.json).
     #[arg(long, value_enum, default_value_t = crate::report::Format::Text)]
     pub format: crate::report::Format,
     /// Run the scenario N times, each on a fresh cluster, and report p50 / p95 / max of every
@@ -229,13 +228,13 @@ async fn run_case(
             }
         }
         if args.repeat > 1 {
-            let repeat = repeat_summary(&records);
+            let repeat = crate::report::repeat_summary(&records);
             match args.format {
                 Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&repeat).unwrap_or_default()
                 ),
-                _ => print_repeat(&repeat),
+                _ => out!("{}", crate::report::render_repeat(&repeat)),
             }
         }
         Ok(records
@@ -246,77 +245,6 @@ async fn run_case(
     }
 }
 
-/// What `--repeat N` reports: each measurement's order statistics and the pass rate.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct RepeatSummary {
-    /// Bumped on any incompatible change of this document.
-    format_version: u32,
-    scenario: String,
-    runs: Vec<RepeatRun>,
-    measurements: Vec<(MeasurementKind, Stats)>,
-    pass_rate: Option<f64>,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct RepeatRun {
-    run_id: String,
-    verdict: Verdict,
-    run_dir: String,
-}
-
-fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
-    RepeatSummary {
-        format_version: 1,
-        scenario: records
-            .first()
-            .map(|r| r.scenario.name.clone())
-            .unwrap_or_default(),
-        runs: records
-            .iter()
-            .map(|r| RepeatRun {
-                run_id: r.run_id.clone(),
-                verdict: r.verdict,
-                run_dir: r.run_dir.clone(),
-            })
-            .collect(),
-        measurements: MeasurementKind::ALL
-            .iter()
-            .map(|k| (*k, stats(&measurement_values(records, *k))))
-            .filter(|(_, s)| s.observed > 0)
-            .collect(),
-        pass_rate: pass_rate(&records.iter().map(|r| r.verdict).collect::<Vec<_>>()),
-    }
-}
-
-fn print_repeat(r: &RepeatSummary) {
-    let s = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
-    outln!("\n{} x{}", r.scenario, r.runs.len());
-    outln!(
-        "  {:<15} {:>8} {:>8} {:>8}  observed",
-        "measurement",
-        "p50",
-        "p95",
-        "max"
-    );
-    for (kind, st) in &r.measurements {
-        outln!(
-            "  {:<15} {:>8} {:>8} {:>8}  {}/{}",
-            kind.name(),
-            s(st.p50),
-            s(st.p95),
-            s(st.max),
-            st.observed,
-            st.runs
-        );
-    }
-    outln!(
-        "  pass rate: {}",
-        r.pass_rate
-            .map(|p| format!("{:.0}%", p * 100.0))
-            .unwrap_or_else(|| "-".into())
-    );
-}
-
 /// The end-of-run summary (see [`crate::report::summary`]); colours only on a terminal without
 /// `NO_COLOR`.
 pub(crate) fn print_summary(r: &RunRecord) {
@@ -324,39 +252,4 @@ pub(crate) fn print_summary(r: &RunRecord) {
         "{}",
         crate::report::summary(r, super::report_cmd::colour_stdout())
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_runs_report_order_statistics_and_the_pass_rate() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/runs/primary-shutdown-first");
-        let mut slow = crate::report::read_run(&dir).expect("recorded run");
-        let fast = slow.clone();
-        for m in slow.measurements.iter_mut() {
-            m.seconds = m.seconds.map(|s| s + 10.0);
-        }
-        slow.verdict = Verdict::Pass;
-        let r = repeat_summary(&[fast.clone(), slow.clone(), fast.clone()]);
-        assert_eq!(r.runs.len(), 3);
-        let promote = r
-            .measurements
-            .iter()
-            .find(|(k, _)| *k == MeasurementKind::Promote)
-            .expect("promote measured")
-            .1;
-        let base = fast
-            .measurements
-            .iter()
-            .find(|m| m.kind == MeasurementKind::Promote)
-            .and_then(|m| m.seconds)
-            .unwrap();
-        assert_eq!(promote.p50, Some(base));
-        assert_eq!(promote.max, Some(base + 10.0));
-        // The recorded run failed (a second primary after host-start), the edited one passed.
-        assert_eq!(r.pass_rate, Some(1.0 / 3.0));
-    }
 }
