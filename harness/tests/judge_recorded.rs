@@ -26,7 +26,13 @@
 //! - when a `recover` step fired, on the host clock: its `fired_ms` on the run's clock is mapped
 //!   through the fault event, which carries both clocks.
 //!
-//! Runs recorded from now on store all of these in `evidence.json` (`hachaos::judge::Evidence`).
+//! Runs recorded from now on store all of these in `evidence.json` (`hachaos::judge::Evidence`):
+//! `pg17-pgpool46-primary-crash-evidence` is one, and judged again from its evidence alone it
+//! gives its `run.json` field for field.
+//!
+//! Where today's judge decides differently from the one that recorded a run, on purpose, the
+//! difference is listed in `CHANGED_SINCE` with the commit that made it; checks added since are in
+//! `ADDED_SINCE` and must pass; event kinds the grammar learnt since are in `LEARNT_SINCE`.
 
 use hachaos::checks::Verdict;
 use hachaos::judge::{
