@@ -448,8 +448,8 @@ fn differences(r: &Rebuilt) -> Vec<(String, String)> {
     }
     let mut judged_checks = Vec::new();
     for c in &judged.checks {
-        let added_since = ADDED_SINCE.contains(&c.name.as_str())
-            && !rec.checks.iter().any(|a| a.name == c.name);
+        let added_since =
+            ADDED_SINCE.contains(&c.name.as_str()) && !rec.checks.iter().any(|a| a.name == c.name);
         if !added_since {
             judged_checks.push(c);
         } else if c.verdict != Verdict::Pass {

@@ -21,7 +21,7 @@ pub const EVIDENCE_FORMAT_VERSION: u32 = 1;
 pub const EVIDENCE_JSON: &str = "evidence.json";
 
 /// Everything one run observed.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// See [`EVIDENCE_FORMAT_VERSION`].
     pub format_version: u32,
@@ -56,7 +56,7 @@ pub struct Evidence {
 }
 
 /// Facts about a run that the record carries as they are.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunFacts {
     /// The run id.
     pub run_id: String,
@@ -87,7 +87,7 @@ pub struct RunFacts {
 }
 
 /// The node logs through the grammar.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogEvidence {
     /// Every event the grammar recognised, from every node's files.
     pub events: Vec<Event>,
@@ -103,7 +103,7 @@ pub struct LogEvidence {
 }
 
 /// The first fault of a run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FaultEvidence {
     /// Its kind (`host-crash`, ...).
     pub kind: String,
@@ -134,7 +134,7 @@ pub struct FaultEvidence {
 }
 
 /// One round of role probes after the last step.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FinalRoles {
     /// What each server says about itself (`down` when it did not answer).
     pub node_roles: BTreeMap<String, NodeRole>,

@@ -23,6 +23,14 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             ),
         ),
         (
+            "evidence.schema.json",
+            doc(
+                schemars::schema_for!(crate::judge::Evidence),
+                "hachaos run evidence (evidence.json)",
+                "Everything one scenario run observed, which its verdict is judged from; format_version 1.",
+            ),
+        ),
+        (
             "qualification.schema.json",
             doc(
                 schemars::schema_for!(crate::report::qualify::Qualification),
