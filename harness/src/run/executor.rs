@@ -77,7 +77,6 @@ pub enum RunError {
 /// A finished run: its record, the evidence it was judged on, and the secrets (configured
 /// passwords) that the files written from them must not show. The caller stores and renders it
 /// (the reporters' `store_run`); the executor writes nothing but the copied logs.
-#[derive(Debug)]
 pub struct Executed {
     /// The judged record.
     pub record: RunRecord,
@@ -85,6 +84,20 @@ pub struct Executed {
     pub evidence: crate::judge::Evidence,
     /// The run's secrets, to redact from anything written.
     pub secrets: Vec<String>,
+}
+
+/// Never prints the secrets themselves.
+impl std::fmt::Debug for Executed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executed")
+            .field("record", &self.record)
+            .field("evidence", &self.evidence)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .finish()
+    }
 }
 
 /// Runs `plan` on a fresh cluster, gathers the evidence, judges it and returns the result. Only a
