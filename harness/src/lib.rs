@@ -9,11 +9,15 @@
 //! ## Data flow (one way)
 //!
 //! ```text
-//! scenario YAML ─► ScenarioSpec ─► Plan ─► Cluster up ─► fault inject/heal ─► Event ─► Timeline
-//!                                      observers (logs, write probe, roles) ──► Event ─┤
-//!              offline logs ─► grammar ─────────────────────────────────────────────────┘
-//!                                                                                      ▼
-//!                                           checks + measurements ─► RunRecord ─► reporters
+//! scenario YAML ─► ScenarioSpec ─► Plan ─► Cluster up ─► steps (inject/heal, expectations)
+//!                       observers (write probe, roles, logs copied out) ─► Evidence (run/)
+//!                                                                             │
+//!     judge(plan, evidence): logs + harness events ─► one Timeline ─► checks, │
+//!     measurements, damage, final roles, verdict (judge/, pure) ◄─────────────┘
+//!                                                       ▼
+//!        offline logs ─► grammar ─► Timeline ─► checks ─► record/ (RunRecord, AnalysisRecord)
+//!                                                       ▼
+//!                       the caller stores and renders it: report/ (text, JSON, JUnit, HTML)
 //! ```
 //!
 //! ## Layout
@@ -39,9 +43,14 @@
 //! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
 //! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
-//! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
+//! - [`run`]: the executor that drives a plan on a real cluster and gathers its evidence.
+//! - [`judge`]: one pure function from a plan and a run's evidence to checks, measurements and a
+//!   verdict; unit-tested on recorded runs with no Docker daemon.
+//! - [`record`]: the records written (`run.json`, the analysis), below both the executor and the
+//!   reporters.
 //! - [`suite`]: many cases side by side (slots permitting) into one suite record.
-//! - [`report`]: reporters (JUnit, HTML timeline, console summary, compare) over a run record.
+//! - [`report`]: reporters over a record, one [`report::Format`] (text, JSON, JUnit, HTML) for
+//!   run, report and analyze; storing a run's files (`run.json`, `evidence.json`, ...); compare.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
 
@@ -58,10 +67,12 @@ pub mod faults;
 pub mod fuzzing;
 pub mod grammar;
 pub mod image;
+pub mod judge;
 pub mod loader;
 pub mod measure;
 pub mod observe;
 pub mod provenance;
+pub mod record;
 pub mod release;
 pub mod report;
 pub mod run;

@@ -195,3 +195,39 @@ fn a_failover_missing_its_steps_fails_with_exit_1() {
                 .and(predicate::str::contains("missing health_check_retry")),
         );
 }
+
+/// `--format` is the same list as `run` and `report`: JUnit has one testcase per check, failing
+/// checks as `<failure>`; HTML is the timeline page.
+#[test]
+fn an_analysis_renders_as_junit_and_html_like_a_run() {
+    let junit = hachaos()
+        .args(["analyze", "--format", "junit", "--profile", "kingbase-v8r3"])
+        .arg(format!("node102={SEED}"))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let junit = String::from_utf8(junit).unwrap();
+    assert!(
+        junit.contains(r#"<testsuite name="analyze (kingbase-v8r3)""#),
+        "{junit}"
+    );
+    assert!(junit.contains(r#"<testcase name="sequence""#), "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert!(!junit.contains("MTIzNDU2"), "a secret leaked: {junit}");
+    let html = hachaos()
+        .args(["analyze", "--format", "html", "--profile", "kingbase-v8r3"])
+        .arg(format!("node102={SEED}"))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let html = String::from_utf8(html).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") || html.contains("<html"),
+        "{html}"
+    );
+    assert!(!html.contains("MTIzNDU2"));
+}

@@ -1,9 +1,10 @@
 //! No secret reaches text, JSON or HTML, whatever physical line pgpool broke a secret-bearing
 //! line at: each line is split at every position and analysed.
 
-use hachaos::analyze::{judge, render_text, InputSummary};
+use hachaos::analyze::{judge, InputSummary};
 use hachaos::checks::Expectations;
 use hachaos::grammar::{Grammar, Profile};
+use hachaos::report::render_text;
 use hachaos::timeline::Timeline;
 use proptest::prelude::*;
 

@@ -190,7 +190,7 @@ fn the_pcp_password_is_redacted_everywhere() {
     let r = seed(ProfileChoice::Auto);
     assert!(r.redactions >= 1);
     let json = serde_json::to_string(&r).unwrap();
-    let text = hachaos::analyze::render_text(&r);
+    let text = hachaos::report::render_text(&r);
     assert!(!json.contains("MTIzNDU2") && !text.contains("MTIzNDU2"));
 }
 

@@ -53,9 +53,12 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
             reproduce: format!("hachaos run faults/{file} --release {}", release.name),
             cancel,
         };
-        let record = execute(&docker, plan, opts, &mut |m: &str| eprintln!("{m}"))
+        let done = execute(&docker, plan, opts, &mut |m: &str| eprintln!("{m}"))
             .await
             .expect("the cluster came up");
+        hachaos::report::store_run(&done.record, &done.evidence, &done.secrets)
+            .expect("the run directory is written");
+        let record = done.record;
         let summary = hachaos::report::summary(&record, false);
         eprintln!("{summary}");
         assert_eq!(

@@ -207,3 +207,19 @@ fn a_suite_json_written_by_report_merge_validates() {
     broken["cases"][0]["outcome"] = "maybe".into();
     assert!(!v.is_valid(&broken), "an outcome outside the vocabulary");
 }
+
+#[test]
+fn every_recorded_evidence_json_validates() {
+    let v = schema("evidence.schema.json");
+    let mut seen = 0;
+    for run in recorded_runs() {
+        let path = run.with_file_name("evidence.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        seen += 1;
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_valid(&v, &doc, &path.display().to_string());
+    }
+    assert!(seen >= 1, "no recorded evidence.json");
+}

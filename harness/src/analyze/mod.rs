@@ -4,15 +4,12 @@
 mod error;
 mod input;
 mod outcome;
-mod record;
 mod run;
-mod text;
 
+pub use crate::record::analysis::{
+    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
+};
 pub use error::AnalyzeError;
 pub use input::{parse_argument, Input};
 pub use outcome::{check_outcome, classify, Expect, Outcome, OutcomeRecord};
-pub use record::{
-    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
-};
-pub use run::{analyze, judge, AnalyzeOptions, ProfileChoice};
-pub use text::{escape_control, render_text};
+pub use run::{analyze, judge, read_logs, AnalyzeOptions, LogScan, ProfileChoice};

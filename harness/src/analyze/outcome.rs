@@ -2,62 +2,8 @@
 //! (`--expect`). Derived from the timeline and the failovers; decides nothing else.
 
 use crate::checks::{cite, mutual_failovers, vip_overlaps, Check, Failover, Verdict};
+pub use crate::record::analysis::{Expect, Outcome, OutcomeRecord};
 use crate::timeline::{EventKind, Timeline};
-use serde::Serialize;
-
-/// What the logs show happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// At least one failover ran, and no split brain.
-    Failover,
-    /// No failover, no quarantine, no recovery: a healthy log, or one that ends before.
-    NoFailover,
-    /// Two sides acted as primary / leader at once (mutual failover, two VIP holders, or the
-    /// watchdog says so).
-    SplitBrain,
-    /// A failed backend was quarantined (no quorum) instead of failed over.
-    Quarantine,
-    /// A node was recovered or re-attached, and no failover ran in these logs.
-    RecoveryOnly,
-}
-
-impl Outcome {
-    /// The name shown in text output.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Failover => "failover",
-            Outcome::NoFailover => "no failover",
-            Outcome::SplitBrain => "split brain",
-            Outcome::Quarantine => "quarantine",
-            Outcome::RecoveryOnly => "recovery only",
-        }
-    }
-}
-
-/// What the user expects (`--expect`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Expect {
-    /// A failover (exit 1 when none ran).
-    Failover,
-    /// No failover (exit 1 when one ran).
-    None,
-    /// Whatever happened; only damage fails.
-    #[default]
-    Any,
-}
-
-/// The outcome with its evidence.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct OutcomeRecord {
-    /// What happened.
-    pub result: Outcome,
-    /// What was expected.
-    pub expected: Expect,
-    /// The events (node file:line) that show it.
-    pub evidence: Vec<String>,
-}
 
 /// Classifies the timeline: split brain, then failover, quarantine, recovery only, no failover.
 pub fn classify(timeline: &Timeline, failovers: &[Failover], expected: Expect) -> OutcomeRecord {

@@ -4,12 +4,12 @@
 use super::error::AnalyzeError;
 use super::input::Input;
 use super::outcome::{check_outcome, classify, Expect};
-use super::record::{
-    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
-};
 use crate::checks::{self, Check, Expectations, FailoverKind, Verdict};
 use crate::grammar::{self, Grammar, Profile};
-use crate::timeline::Timeline;
+use crate::record::analysis::{
+    AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
+};
+use crate::timeline::{Event, Timeline};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -70,17 +70,33 @@ fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, 
     }
 }
 
-/// Analyses log files: the library entry point behind `hachaos analyze`.
+/// Log files read through a grammar: their events, not yet judged.
+#[derive(Clone, Debug)]
+pub struct LogScan {
+    /// The profile (grammar) used.
+    pub profile: Profile,
+    /// Every event recognised, from every file, in file order.
+    pub events: Vec<Event>,
+    /// Each file read.
+    pub inputs: Vec<InputSummary>,
+    /// Files left out, with the reason.
+    pub skipped: Vec<SkippedInput>,
+    /// Secrets masked.
+    pub redactions: u64,
+}
+
+/// Reads log files through the chosen grammar: the first half of [`analyze()`], which live runs
+/// call on the logs they copied out (their events join the harness's before anything is judged).
 ///
 /// Files found by listing a directory are kept only when the profile's `files` patterns match
 /// their names; explicitly named files are always read. A file that cannot be read, is binary,
 /// yields no event the profile recognises, or repeats an input already given is listed in
-/// `skipped` with the reason and the rest is analysed; only when no file is left is it an error.
-pub fn analyze(
+/// `skipped` with the reason and the rest is read; only when no file is left is it an error.
+pub fn read_logs(
     inputs: &[Input],
     choice: &ProfileChoice,
-    options: &AnalyzeOptions,
-) -> Result<AnalysisRecord, AnalyzeError> {
+    extra_secrets: &[String],
+) -> Result<LogScan, AnalyzeError> {
     if inputs.is_empty() {
         return Err(AnalyzeError::NoInputs);
     }
@@ -100,7 +116,8 @@ pub fn analyze(
         let canonical = std::fs::canonicalize(&i.path).unwrap_or_else(|_| i.path.clone());
         if let Some((_, node)) = seen.iter().find(|(p, _)| *p == canonical) {
             skipped.push(SkippedInput::new(
-                i,
+                &i.node,
+                &i.path,
                 format!(
                     "the same file was already given as {node}={}",
                     i.path.display()
@@ -111,7 +128,7 @@ pub fn analyze(
         seen.push((canonical, i.node.clone()));
         kept.push(i);
     }
-    let grammar = Grammar::new(profile, &options.extra_secrets)?;
+    let grammar = Grammar::new(profile, extra_secrets)?;
     let mut events = Vec::new();
     let mut summaries = Vec::new();
     let mut redactions = 0;
@@ -120,7 +137,11 @@ pub fn analyze(
         let scan = match grammar.scan_path(&input.path, &input.node, &label) {
             Ok(scan) => scan,
             Err(e) => {
-                skipped.push(SkippedInput::new(input, crate::cli_error_chain(&e)));
+                skipped.push(SkippedInput::new(
+                    &input.node,
+                    &input.path,
+                    crate::cli_error_chain(&e),
+                ));
                 continue;
             }
         };
@@ -131,7 +152,8 @@ pub fn analyze(
         }
         if scan.events.is_empty() && scan.stats.parsed == 0 {
             skipped.push(SkippedInput::new(
-                input,
+                &input.node,
+                &input.path,
                 format!(
                     "no line the {} profile recognises ({} lines, none with its timestamp or prefix)",
                     grammar.profile().name,
@@ -161,10 +183,34 @@ pub fn analyze(
                 .collect(),
         });
     }
+    Ok(LogScan {
+        profile: grammar.profile().clone(),
+        events,
+        inputs: summaries,
+        skipped,
+        redactions,
+    })
+}
+
+/// Analyses log files: the library entry point behind `hachaos analyze` ([`read_logs`], then
+/// [`judge`]).
+pub fn analyze(
+    inputs: &[Input],
+    choice: &ProfileChoice,
+    options: &AnalyzeOptions,
+) -> Result<AnalysisRecord, AnalyzeError> {
+    let scan = read_logs(inputs, choice, &options.extra_secrets)?;
+    let LogScan {
+        profile,
+        events,
+        inputs: summaries,
+        skipped,
+        redactions,
+    } = scan;
     let timeline = Timeline::from_unsorted(events);
-    let name = grammar.profile().name.clone();
+    let name = profile.name.clone();
     let exp = options.expectations.clone().unwrap_or_else(|| {
-        let mut e = Expectations::from_profile(grammar.profile());
+        let mut e = Expectations::from_profile(&profile);
         e.failover_expected = options.expect == Some(Expect::Failover);
         e
     });

@@ -62,6 +62,10 @@ pub fn vip_overlaps(timeline: &Timeline) -> Vec<(usize, usize)> {
     let mut pending: Vec<(usize, usize, &str)> = Vec::new();
     let mut out = Vec::new();
     for (i, e) in events.iter().enumerate() {
+        // The harness's notes (a fault, a heal) are about a node, not lines it logged.
+        if e.kind.is_harness() {
+            continue;
+        }
         let node = e.node.as_str();
         let restarted = e.kind == EventKind::WatchdogState
             && e.attrs.get("from").and_then(|v| v.as_str()) == Some("DEAD");

@@ -6,17 +6,9 @@ use super::{report_error, Outcome};
 use crate::analyze::{self, AnalyzeOptions, Expect, ProfileChoice};
 use crate::checks::Verdict;
 use crate::exit_code::ExitCode;
+use crate::report::Format;
 use std::io::Write;
 use std::path::PathBuf;
-
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// A readable merged timeline grouped into steps, with durations and verdicts.
-    Text,
-    /// The versioned JSON record (`format_version: 1`, see docs/analyze.md).
-    Json,
-}
 
 /// `--expect` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -111,7 +103,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             "warning: skipped {}={}: {}",
             s.node,
             s.path,
-            analyze::escape_control(&s.reason)
+            crate::report::escape_control(&s.reason)
         );
     }
     if let Some(path) = &args.html {
@@ -121,7 +113,6 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         }
     }
     match args.format {
-        Format::Text => out!("{}", analyze::render_text(&record)),
         Format::Json => {
             // Streamed: a record with many events never exists twice in memory.
             // A closed or full stdout is recorded by the sink and decides the exit code.
@@ -131,6 +122,10 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
                 .and_then(|()| writeln!(out));
             out.finish(written);
         }
+        f => out!(
+            "{}",
+            crate::report::Render::render(&record, f, &Default::default())
+        ),
     }
     match record.verdict {
         Verdict::Pass => ExitCode::Pass,

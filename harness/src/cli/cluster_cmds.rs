@@ -1,5 +1,6 @@
 //! `hachaos up`, `status`, `down` and `clean`: the cluster by hand.
 
+use super::output::OutputFormat as Format;
 use super::output::{errln, outln};
 use super::runtime::{runtime, until_interrupted};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec, ClusterStatus};
@@ -7,15 +8,6 @@ use crate::docker::{connect, sweep, RunId, SweepReport, SweepScope};
 use crate::exit_code::ExitCode;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// Output format of `up` and `status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Readable text.
-    Text,
-    /// JSON for scripts.
-    Json,
-}
 
 /// Arguments of `hachaos up`.
 #[derive(Debug, clap::Args)]

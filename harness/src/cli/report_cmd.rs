@@ -7,19 +7,6 @@ use crate::exit_code::ExitCode;
 use crate::report::{self, LogTails};
 use std::path::PathBuf;
 
-/// What to render.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    /// The run record (as read back, pretty-printed).
-    Json,
-    /// JUnit XML.
-    Junit,
-    /// The self-contained HTML timeline.
-    Html,
-    /// The console summary.
-    Text,
-}
-
 /// Arguments of `hachaos report`.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -39,7 +26,7 @@ pub struct ReportArgs {
     /// Print one format on stdout instead of (re)writing `junit.xml` and `timeline.html` beside
     /// `run.json`.
     #[arg(long, value_enum)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<report::Format>,
 }
 
 pub(crate) fn run(args: ReportArgs) -> ExitCode {
@@ -75,18 +62,18 @@ pub(crate) fn run(args: ReportArgs) -> ExitCode {
             }
         };
     };
-    let text = match format {
-        ReportFormat::Json => serde_json::to_string_pretty(&record).unwrap_or_default() + "\n",
-        ReportFormat::Junit => {
-            let mut tails = LogTails::from_logs_dir(&run_dir.join("logs"));
-            if tails.is_empty() {
-                tails = LogTails::from_record(&record);
-            }
-            report::junit_with_tails(&record, &tails)
-        }
-        ReportFormat::Html => report::html(&record),
-        ReportFormat::Text => report::summary(&record, colour_stdout()),
-    };
+    let mut tails = LogTails::from_logs_dir(&run_dir.join("logs"));
+    if tails.is_empty() {
+        tails = LogTails::from_record(&record);
+    }
+    let text = report::Render::render(
+        &record,
+        format,
+        &report::RenderOptions {
+            colour: colour_stdout(),
+            tails: Some(&tails),
+        },
+    );
     // A closed or full stdout is recorded and decides the exit code (see `output`).
     super::output::emit_bytes(super::output::Stream::Out, text.as_bytes());
     ExitCode::Pass
@@ -107,7 +94,7 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>) -> ExitCode {
     let id = crate::docker::RunId::generate();
     let out = out.unwrap_or_else(|| PathBuf::from("reports/suite").join(id.as_str()));
     let merged = crate::suite::SuiteRecord::merge(id.as_str(), &shards, &out);
-    super::suite_cmd::finish(&merged, &out, super::cluster_cmds::Format::Text)
+    super::suite_cmd::finish(&merged, &out, report::Format::Text)
 }
 
 /// Whether stdout gets colour (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, a terminal).

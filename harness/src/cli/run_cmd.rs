@@ -6,8 +6,7 @@ use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{sweep, SweepScope};
 use crate::exit_code::ExitCode;
-use crate::measure::MeasurementKind;
-use crate::report::compare::{measurement_values, pass_rate, stats, Stats};
+use crate::report::Format;
 use crate::run::{execute, RunOptions, RunRecord};
 use crate::scenario::{load_path, Capabilities};
 use std::path::PathBuf;
@@ -45,9 +44,10 @@ pub struct RunArgs {
     /// Root of the run directories (`<dir>/<scenario>/<run-id>/`).
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
-    /// Output: a readable summary, or the run record as JSON on stdout.
-    #[arg(long, value_enum, default_value_t = super::cluster_cmds::Format::Text)]
-    pub format: super::cluster_cmds::Format,
+    /// Output on stdout: the readable summary, or the run record as JSON, JUnit XML or the HTML
+    /// timeline (with `--repeat`, JSON is the repeat summary; a suite prints suite.json).
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Text)]
+    pub format: crate::report::Format,
     /// Run the scenario N times, each on a fresh cluster, and report p50 / p95 / max of every
     /// measurement and the pass rate (each run keeps its own run directory).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -175,7 +175,7 @@ impl CaseRunner<'_> {
             cancel: self.cancel.clone(),
         };
         let mut say = |m: &str| progress.phase(m);
-        execute(self.docker, plan, opts, &mut say)
+        let done = execute(self.docker, plan, opts, &mut say)
             .await
             .map_err(|e| {
                 super::report_error(&e);
@@ -184,7 +184,11 @@ impl CaseRunner<'_> {
                 } else {
                     ExitCode::Environment
                 }
-            })
+            })?;
+        if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
+            errln!("warning: {}", crate::cli_error_chain(&e));
+        }
+        Ok(done.record)
     }
 }
 
@@ -210,12 +214,13 @@ async fn run_case(
             {
                 Ok(record) => {
                     match args.format {
-                        super::cluster_cmds::Format::Json if args.repeat == 1 => outln!(
+                        Format::Text => print_summary(&record),
+                        // With --repeat, JSON is the repeat summary below.
+                        Format::Json if args.repeat > 1 => {}
+                        f => out!(
                             "{}",
-                            serde_json::to_string_pretty(&record).unwrap_or_default()
+                            crate::report::Render::render(&record, f, &Default::default())
                         ),
-                        super::cluster_cmds::Format::Json => {}
-                        super::cluster_cmds::Format::Text => print_summary(&record),
                     }
                     records.push(record);
                 }
@@ -223,13 +228,13 @@ async fn run_case(
             }
         }
         if args.repeat > 1 {
-            let repeat = repeat_summary(&records);
+            let repeat = crate::report::repeat_summary(&records);
             match args.format {
-                super::cluster_cmds::Format::Json => outln!(
+                Format::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&repeat).unwrap_or_default()
                 ),
-                super::cluster_cmds::Format::Text => print_repeat(&repeat),
+                _ => out!("{}", crate::report::render_repeat(&repeat)),
             }
         }
         Ok(records
@@ -240,77 +245,6 @@ async fn run_case(
     }
 }
 
-/// What `--repeat N` reports: each measurement's order statistics and the pass rate.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct RepeatSummary {
-    /// Bumped on any incompatible change of this document.
-    format_version: u32,
-    scenario: String,
-    runs: Vec<RepeatRun>,
-    measurements: Vec<(MeasurementKind, Stats)>,
-    pass_rate: Option<f64>,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct RepeatRun {
-    run_id: String,
-    verdict: Verdict,
-    run_dir: String,
-}
-
-fn repeat_summary(records: &[RunRecord]) -> RepeatSummary {
-    RepeatSummary {
-        format_version: 1,
-        scenario: records
-            .first()
-            .map(|r| r.scenario.name.clone())
-            .unwrap_or_default(),
-        runs: records
-            .iter()
-            .map(|r| RepeatRun {
-                run_id: r.run_id.clone(),
-                verdict: r.verdict,
-                run_dir: r.run_dir.clone(),
-            })
-            .collect(),
-        measurements: MeasurementKind::ALL
-            .iter()
-            .map(|k| (*k, stats(&measurement_values(records, *k))))
-            .filter(|(_, s)| s.observed > 0)
-            .collect(),
-        pass_rate: pass_rate(&records.iter().map(|r| r.verdict).collect::<Vec<_>>()),
-    }
-}
-
-fn print_repeat(r: &RepeatSummary) {
-    let s = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
-    outln!("\n{} x{}", r.scenario, r.runs.len());
-    outln!(
-        "  {:<15} {:>8} {:>8} {:>8}  observed",
-        "measurement",
-        "p50",
-        "p95",
-        "max"
-    );
-    for (kind, st) in &r.measurements {
-        outln!(
-            "  {:<15} {:>8} {:>8} {:>8}  {}/{}",
-            kind.name(),
-            s(st.p50),
-            s(st.p95),
-            s(st.max),
-            st.observed,
-            st.runs
-        );
-    }
-    outln!(
-        "  pass rate: {}",
-        r.pass_rate
-            .map(|p| format!("{:.0}%", p * 100.0))
-            .unwrap_or_else(|| "-".into())
-    );
-}
-
 /// The end-of-run summary (see [`crate::report::summary`]); colours only on a terminal without
 /// `NO_COLOR`.
 pub(crate) fn print_summary(r: &RunRecord) {
@@ -318,39 +252,4 @@ pub(crate) fn print_summary(r: &RunRecord) {
         "{}",
         crate::report::summary(r, super::report_cmd::colour_stdout())
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_runs_report_order_statistics_and_the_pass_rate() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/runs/primary-shutdown-first");
-        let mut slow = crate::report::read_run(&dir).expect("recorded run");
-        let fast = slow.clone();
-        for m in slow.measurements.iter_mut() {
-            m.seconds = m.seconds.map(|s| s + 10.0);
-        }
-        slow.verdict = Verdict::Pass;
-        let r = repeat_summary(&[fast.clone(), slow.clone(), fast.clone()]);
-        assert_eq!(r.runs.len(), 3);
-        let promote = r
-            .measurements
-            .iter()
-            .find(|(k, _)| *k == MeasurementKind::Promote)
-            .expect("promote measured")
-            .1;
-        let base = fast
-            .measurements
-            .iter()
-            .find(|m| m.kind == MeasurementKind::Promote)
-            .and_then(|m| m.seconds)
-            .unwrap();
-        assert_eq!(promote.p50, Some(base));
-        assert_eq!(promote.max, Some(base + 10.0));
-        // The recorded run failed (a second primary after host-start), the edited one passed.
-        assert_eq!(r.pass_rate, Some(1.0 / 3.0));
-    }
 }

@@ -29,6 +29,12 @@ impl PgpoolSettings {
         PgpoolSettings { values }
     }
 
+    /// Settings already parsed (as [`PgpoolSettings::all`] returned them, e.g. from a stored
+    /// run's evidence).
+    pub fn from_values(values: BTreeMap<String, String>) -> PgpoolSettings {
+        PgpoolSettings { values }
+    }
+
     /// Applies overrides on top (the scenario's `config`).
     pub fn with_overrides<'a>(
         mut self,

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 pub const LEDGER_TABLE: &str = "hachaos_ledger";
 
 /// One acknowledged write.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Ack {
     /// The probe's sequence number (the row's primary key).
     pub seq: i64,
@@ -32,7 +32,7 @@ pub struct Ack {
 }
 
 /// A write that was not acknowledged.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct WriteFailure {
     /// The sequence number attempted.
     pub seq: i64,
@@ -43,7 +43,9 @@ pub struct WriteFailure {
 }
 
 /// Everything the probe saw.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Ledger {
     /// Acknowledged writes, in send order.
     pub acks: Vec<Ack>,

@@ -4,9 +4,9 @@
 use super::escape::escape;
 use super::svg;
 use super::view::TimelineView;
-use crate::analyze::AnalysisRecord;
 use crate::checks::Verdict;
-use crate::run::RunRecord;
+use crate::record::AnalysisRecord;
+use crate::record::RunRecord;
 use std::fmt::Write;
 
 /// Renders a live run's timeline page.

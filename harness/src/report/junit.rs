@@ -13,7 +13,7 @@
 
 use super::tail::LogTails;
 use crate::checks::{Check, Verdict};
-use crate::run::{MeasurementRecord, RunRecord};
+use crate::record::{MeasurementRecord, RunRecord};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! holding many runs (`reports/<scenario>/<run-id>/`), as `report` and `compare` accept them.
 
 use super::ReportError;
-use crate::run::{RunRecord, FORMAT_VERSION};
+use crate::record::run::{RunRecord, FORMAT_VERSION};
 use std::path::{Path, PathBuf};
 
 /// The run record's file name inside a run directory.

@@ -17,9 +17,17 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         (
             "run.schema.json",
             doc(
-                schemars::schema_for!(crate::run::RunRecord),
+                schemars::schema_for!(crate::record::RunRecord),
                 "hachaos run record (run.json)",
                 "Everything one scenario run produced; format_version 1.",
+            ),
+        ),
+        (
+            "evidence.schema.json",
+            doc(
+                schemars::schema_for!(crate::judge::Evidence),
+                "hachaos run evidence (evidence.json)",
+                "Everything one scenario run observed, which its verdict is judged from; format_version 1.",
             ),
         ),
         (
@@ -33,7 +41,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
         (
             "analysis.schema.json",
             doc(
-                schemars::schema_for!(crate::analyze::AnalysisRecord),
+                schemars::schema_for!(crate::record::AnalysisRecord),
                 "hachaos offline analysis (analyze --format json)",
                 "What the logs show happened, every failover, the checks; format_version 1.",
             ),

@@ -1,7 +1,7 @@
 //! The last log lines of each node, the context a failed JUnit testcase carries so a CI viewer
 //! shows what the cluster was saying without opening the artifacts.
 
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! are and, when it did not pass, the line that reproduces it.
 
 use crate::checks::Verdict;
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use std::fmt::Write;
 
 /// Renders the summary; `colour` adds ANSI colours to verdicts (the caller decides from

@@ -2,9 +2,9 @@
 //! or an offline [`AnalysisRecord`]. Converting here keeps the renderer ignorant of where the
 //! data came from, and keeps every decision (verdicts) in the records.
 
-use crate::analyze::AnalysisRecord;
 use crate::checks::{Check, Verdict};
-use crate::run::RunRecord;
+use crate::record::AnalysisRecord;
+use crate::record::RunRecord;
 use crate::timeline::{Event, EventKind, WallTime};
 
 /// Everything the timeline page shows. Times are seconds from the view's zero.

@@ -9,7 +9,7 @@
 use super::load::{parse_run, RUN_JSON};
 use super::tail::LogTails;
 use super::{html, junit_with_tails, ReportError};
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use std::path::Path;
 
 /// The JUnit file name in a run directory.
@@ -38,6 +38,30 @@ pub fn write_run_files(
     write(&run_dir.join(RUN_JSON), &json)?;
     let redacted = parse_run(&json, &run_dir.join(RUN_JSON))?;
     write_rendered(&redacted, run_dir, secrets)
+}
+
+/// Stores a finished run in its directory (the record's `run_dir`): `run.json` and
+/// `evidence.json` (both redacted), `junit.xml` and `timeline.html` rendered from the redacted
+/// record, and points `<scenario>/latest` at it. What every caller of the executor does with
+/// what it returned.
+pub fn store_run(
+    record: &RunRecord,
+    evidence: &crate::judge::Evidence,
+    secrets: &[String],
+) -> Result<(), ReportError> {
+    let run_dir = Path::new(&record.run_dir);
+    let evidence_json = serde_json::to_string_pretty(evidence).unwrap_or_default();
+    write(
+        &run_dir.join(crate::judge::EVIDENCE_JSON),
+        &scrub(evidence_json, secrets),
+    )?;
+    write_run_files(record, run_dir, secrets)?;
+    if let (Some(parent), Some(name)) = (run_dir.parent(), run_dir.file_name()) {
+        let latest = parent.join("latest");
+        let _ = std::fs::remove_file(&latest);
+        let _ = std::os::unix::fs::symlink(name, &latest);
+    }
+    Ok(())
 }
 
 /// Writes `junit.xml` and `timeline.html` for an already redacted record (`hachaos report`).

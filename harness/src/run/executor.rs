@@ -8,21 +8,21 @@
 //! checkers as `hachaos analyze`, so a live run and an offline analysis judge the same timeline.
 
 use super::expect::{resolve, Pending, Round};
-use super::finish::{finish, Finished};
-use super::record::{ExpectationRecord, RunRecord, StepRecord};
+use super::gather::{gather, Finished};
+use super::live::{check_lost, FaultAnchor, Live};
 use super::roles::{observe, Observed};
 use crate::checks::Verdict;
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
-use crate::faults::{inject_verified, FaultContext, Injected};
+use crate::faults::inject_verified;
 use crate::grammar::{Grammar, Profile};
-use crate::observe::{Ledger, LogLine, LogTailer, LostWrites, RolePoller, WriteProbe};
+use crate::observe::{Ledger, LogTailer, RolePoller, WriteProbe};
+use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
 use crate::scenario::{resolution_event, Action, Plan, Resolved, Target};
-use crate::timeline::{Event, WallTime};
+use crate::timeline::WallTime;
 use bollard::Docker;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -74,119 +74,41 @@ pub enum RunError {
     },
 }
 
-/// The first fault of the run: what every measurement is counted from.
-pub(super) struct FaultAnchor {
-    /// When it was injected (host clock, UTC).
-    pub(super) at: WallTime,
-    /// The same, in ms since the run started.
-    pub(super) offset_ms: u64,
-    /// The node it hit.
-    pub(super) target: String,
-    /// Whether that node was the primary (a failover is expected).
-    pub(super) was_primary: bool,
-    /// Who held the VIP when it hit.
-    pub(super) vip_holder_before: Option<String>,
-    /// Which fault it was.
-    pub(super) kind: crate::faults::FaultKind,
-    /// Seconds from injection until the fault really took effect: a graceful stop takes as long
-    /// as pgpool and PostgreSQL need to shut down, and nothing can detect it before that.
-    pub(super) effect_s: f64,
+/// A finished run: its record, the evidence it was judged on, and the secrets (configured
+/// passwords) that the files written from them must not show. The caller stores and renders it
+/// (the reporters' `store_run`); the executor writes nothing but the copied logs.
+pub struct Executed {
+    /// The judged record.
+    pub record: RunRecord,
+    /// What the judge read.
+    pub evidence: crate::judge::Evidence,
+    /// The run's secrets, to redact from anything written.
+    pub secrets: Vec<String>,
 }
 
-/// State shared by the steps of one run.
-pub(super) struct Live {
-    pub(super) cluster: Cluster,
-    pub(super) epoch: Instant,
-    pub(super) grammar: Grammar,
-    /// The grammar's profile (its name picks the default expectations).
-    pub(super) profile: Profile,
-    pub(super) tailer: LogTailer,
-    /// Events read live (for expectations) — the final timeline is rebuilt from the copied logs.
-    pub(super) harness_events: Vec<Event>,
-    pub(super) probe: Option<WriteProbe>,
-    pub(super) ledger: Ledger,
-    /// (server address, timeline) of the primary's last write before the first fault.
-    pub(super) old_primary: Option<(String, i32)>,
-    pub(super) fault_anchor: Option<FaultAnchor>,
-    pub(super) recover_time: Option<WallTime>,
-    pub(super) injected: BTreeMap<usize, (Injected, FaultContext)>,
-    pub(super) cancel: watch::Receiver<bool>,
-}
-
-impl Live {
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
-    }
-
-    fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
-    }
-
-    fn node(&self, name: &str) -> Option<&crate::cluster::NodeHandle> {
-        self.cluster.nodes().iter().find(|n| n.name == name)
-    }
-
-    /// New log lines through the grammar.
-    async fn poll_events(&mut self) -> Vec<Event> {
-        let lines = self.tailer.poll().await;
-        live_events(&self.grammar, &lines)
-    }
-
-    fn fault_context(&self, target: &str, peer: Option<&str>) -> Result<FaultContext, String> {
-        let node = self
-            .node(target)
-            .ok_or_else(|| format!("no node {target}"))?
-            .clone();
-        let mut ctx = FaultContext::new(
-            self.cluster.docker().clone(),
-            self.cluster.network(),
-            node,
-            IpAddr::V4(self.cluster.topology().gateway),
-        )
-        .with_run_started(self.epoch);
-        let peer_name = peer.map(str::to_string).or_else(|| {
-            self.cluster
-                .nodes()
-                .iter()
-                .find(|n| n.name != target)
-                .map(|n| n.name.clone())
-        });
-        if let Some(p) = peer_name.and_then(|p| self.node(&p).cloned()) {
-            ctx = ctx.with_peer(p);
-        }
-        Ok(ctx)
+/// Never prints the secrets themselves.
+impl std::fmt::Debug for Executed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executed")
+            .field("record", &self.record)
+            .field("evidence", &self.evidence)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .finish()
     }
 }
 
-/// Feeds tailed lines through the grammar, one chunk per (node, file).
-pub(super) fn live_events(grammar: &Grammar, lines: &[LogLine]) -> Vec<Event> {
-    let mut chunks: Vec<((String, String), Vec<u8>)> = Vec::new();
-    for l in lines {
-        let key = (l.node.clone(), l.file.clone());
-        let idx = match chunks.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                chunks.push((key, Vec::new()));
-                chunks.len() - 1
-            }
-        };
-        chunks[idx].1.extend_from_slice(l.text.as_bytes());
-        chunks[idx].1.push(b'\n');
-    }
-    chunks
-        .into_iter()
-        .flat_map(|((node, file), bytes)| grammar.scan_bytes(&bytes, &node, &file).events)
-        .collect()
-}
-
-/// Runs `plan` on a fresh cluster and returns its record. Only a cluster that never came up is an
-/// error; everything after that — failed steps, failed heals, interruption — is in the record.
+/// Runs `plan` on a fresh cluster, gathers the evidence, judges it and returns the result. Only a
+/// cluster that never came up is an error; everything after that — failed steps, failed heals,
+/// interruption — is in the record.
 pub async fn execute(
     docker: &Docker,
     plan: &Plan,
     opts: RunOptions,
     progress: &mut (dyn FnMut(&str) + Send),
-) -> Result<RunRecord, RunError> {
+) -> Result<Executed, RunError> {
     let epoch = Instant::now();
     let started_at = chrono::Utc::now();
     let run = RunId::generate();
@@ -224,7 +146,7 @@ pub async fn execute(
     ));
     let boot = cluster.timings();
     let steps_started = Instant::now();
-    let mut timings = super::RunTimings {
+    let mut timings = crate::record::RunTimings {
         slot_wait_ms: boot.slot_wait_ms,
         boot_ms: boot.network_ms + boot.containers_ms,
         ready_wait_ms: boot.ready_ms,
@@ -323,7 +245,14 @@ pub async fn execute(
         steps,
         error,
     };
-    Ok(finish(live, poller, plan, finished, progress).await)
+    let (evidence, secrets) = gather(live, poller, plan, finished, progress).await;
+    let judgement = crate::judge::judge(plan, &evidence);
+    let record = crate::judge::record(plan, &evidence, judgement);
+    Ok(Executed {
+        record,
+        evidence,
+        secrets,
+    })
 }
 
 fn describe_action(action: &Action, resolved: &BTreeMap<String, String>) -> String {
@@ -563,22 +492,6 @@ async fn watch_expectations(
         }
         tokio::time::sleep(ROUND).await;
     }
-}
-
-/// Compares the ledger with the current primary's table.
-pub(super) async fn check_lost(live: &Live, observed: &Observed) -> Result<LostWrites, String> {
-    let primary = observed
-        .snapshot()
-        .primary
-        .ok_or("no primary to check the ledger on")?;
-    let node = live.node(&primary).ok_or("primary is not a cluster node")?;
-    WriteProbe::lost_writes(
-        &live.ledger,
-        node.address,
-        live.cluster.release().ports.database,
-        &live.cluster.secrets().db_password,
-    )
-    .await
 }
 
 async fn act(

@@ -3,17 +3,16 @@
 
 mod executor;
 mod expect;
-mod finish;
-mod record;
+pub mod gather;
+mod live;
 mod roles;
-mod timings;
 
+pub use crate::judge::RENDERED_PGPOOL_CONF;
 pub use crate::provenance::{Provenance, HARNESS_COMMIT};
-pub use executor::{execute, RunError, RunOptions};
-pub use finish::RENDERED_PGPOOL_CONF;
-pub use record::{
+pub use crate::record::run::{
     ExpectationRecord, MeasurementRecord, RolesSummary, RunRecord, ScenarioRef, StepRecord,
     WritesSummary, FORMAT_VERSION,
 };
+pub use crate::record::RunTimings;
+pub use executor::{execute, Executed, RunError, RunOptions};
 pub use roles::{observe, Observed};
-pub use timings::RunTimings;

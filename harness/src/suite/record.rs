@@ -5,7 +5,7 @@ use super::case::{Case, Shard};
 use crate::checks::Verdict;
 use crate::exit_code::ExitCode;
 use crate::measure::MeasurementKind;
-use crate::run::{RunRecord, RunTimings};
+use crate::record::{RunRecord, RunTimings};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

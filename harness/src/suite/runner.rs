@@ -181,7 +181,11 @@ async fn run_one(
         let _ = tx.send((index, m.to_string()));
     };
     let record = match execute(docker, &job.plan, run_opts, &mut say).await {
-        Ok(record) => {
+        Ok(done) => {
+            if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
+                tracing::warn!("{}", crate::cli_error_chain(&e));
+            }
+            let record = done.record;
             let interrupted = *opts.cancel.borrow()
                 && record
                     .error

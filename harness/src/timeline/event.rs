@@ -187,6 +187,16 @@ impl EventKind {
         EventKind::LifecheckStarted,
     ];
 
+    /// Whether the harness itself records this kind (a fault injected or healed, a role
+    /// resolved), as opposed to a line a node logged. Log checkers that read "a later line of
+    /// node X" must not take the harness's note about X for one.
+    pub fn is_harness(self) -> bool {
+        matches!(
+            self,
+            EventKind::FaultStarted | EventKind::FaultHealed | EventKind::TargetResolved
+        )
+    }
+
     /// The stable snake_case name (the same string serde uses).
     pub fn name(self) -> &'static str {
         // Discriminants are the declaration order, which `EVENT_NAMES` follows (unit-tested).
@@ -278,10 +288,14 @@ impl WallTime {
     /// Now, on the host's clock in UTC at millisecond precision. Node logs are written in UTC
     /// too (the image sets no zone), so harness and log events compare directly.
     pub fn now() -> WallTime {
-        WallTime {
-            at: chrono::Utc::now().naive_utc(),
-            precision: 3,
-        }
+        use chrono::Timelike;
+        let now = chrono::Utc::now().naive_utc();
+        // Kept at the precision it claims, so a time read back from JSON is the same instant
+        // (a judge re-run on stored evidence measures exactly what the live judge did).
+        let at = now
+            .with_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(now);
+        WallTime { at, precision: 3 }
     }
 
     /// Renders as RFC 3339-like text without a zone, with exactly the source's precision.

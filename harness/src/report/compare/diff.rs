@@ -4,7 +4,7 @@
 use super::stats::{measurement_values, pass_rate, stats, Stats};
 use crate::checks::Verdict;
 use crate::measure::MeasurementKind;
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

@@ -3,7 +3,7 @@
 
 use crate::checks::Verdict;
 use crate::measure::MeasurementKind;
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use serde::Serialize;
 
 /// Summary of one measurement over several runs.

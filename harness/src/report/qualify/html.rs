@@ -8,11 +8,11 @@ use super::model::{
     percent, run_by_id, verdicts, Qualification, ReleaseRuns, ScenarioQualification,
 };
 use super::text::{runs_line, three};
+use crate::record::RunRecord;
 use crate::report::escape::escape;
 use crate::report::html::CSS;
 use crate::report::svg;
 use crate::report::view::TimelineView;
-use crate::run::RunRecord;
 use std::fmt::Write;
 
 /// Renders `q` as a page; `baseline` and `candidate` are the sides' runs, from which each

@@ -11,7 +11,7 @@
 //!
 //! Pure: everything comes from the run records (`run.json` `known_bug`, `workarounds`).
 
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -5,10 +5,10 @@ use super::sequence::{node_sequences, sequence_diffs, SequenceDiff};
 use super::thresholds::QualifyThresholds;
 use crate::checks::Verdict;
 use crate::measure::MeasurementKind;
+use crate::record::RunRecord;
 use crate::report::compare::{
     check_deltas, measurement_delta, pass_rate, CheckDelta, MeasurementDelta, Threshold,
 };
-use crate::run::RunRecord;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

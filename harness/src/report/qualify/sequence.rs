@@ -10,7 +10,7 @@
 //! LCS is **added** when only the candidate has it, **removed** when only the baseline has it,
 //! and **moved** when both have it but in a different order relative to the rest.
 
-use crate::run::RunRecord;
+use crate::record::RunRecord;
 use crate::timeline::EventKind;
 use serde::Serialize;
 use std::collections::BTreeMap;

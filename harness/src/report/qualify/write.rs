@@ -4,9 +4,9 @@ use super::html::render_html;
 use super::junit::render_junit;
 use super::model::Qualification;
 use super::text::render_text;
+use crate::record::RunRecord;
 use crate::report::write::write;
 use crate::report::ReportError;
-use crate::run::RunRecord;
 use std::path::{Path, PathBuf};
 
 /// The JSON file name.

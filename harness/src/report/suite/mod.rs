@@ -1,11 +1,14 @@
-//! A suite's reports: `suite.json`, one JUnit file (`junit.xml`) and the `index.html` matrix, all
+//! A suite's reports: `suite.json`, one JUnit file (`junit.xml`), the `index.html` matrix and the
+//! console summary, all
 //! rendered from one [`SuiteRecord`] (and, for JUnit, each case's own `run.json`).
 
 mod html;
 mod junit;
+mod text;
 
 pub use html::render_index;
 pub use junit::{render_junit, stable_check_name};
+pub use text::render_text;
 
 use crate::report::ReportError;
 use crate::suite::{SuiteRecord, SUITE_FORMAT_VERSION, SUITE_JSON};

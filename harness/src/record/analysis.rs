@@ -1,7 +1,5 @@
 //! The finished analysis: everything reporters render, nothing they have to decide.
 
-use super::input::Input;
-use super::outcome::OutcomeRecord;
 use crate::checks::{Check, Failover, Verdict};
 use crate::timeline::Timeline;
 use serde::Serialize;
@@ -64,7 +62,7 @@ pub struct AnalysisRecord {
 }
 
 /// Counts for one input file.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct InputSummary {
     /// Its node.
     pub node: String,
@@ -79,7 +77,7 @@ pub struct InputSummary {
 }
 
 /// A file that was not analysed.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SkippedInput {
     /// Its node.
     pub node: String,
@@ -90,10 +88,11 @@ pub struct SkippedInput {
 }
 
 impl SkippedInput {
-    pub(crate) fn new(input: &Input, reason: String) -> SkippedInput {
+    /// A file of `node` at `path` that was left out, and why.
+    pub fn new(node: &str, path: &std::path::Path, reason: String) -> SkippedInput {
         SkippedInput {
-            node: input.node.clone(),
-            path: input.path.display().to_string(),
+            node: node.to_string(),
+            path: path.display().to_string(),
             reason,
         }
     }
@@ -123,4 +122,58 @@ pub struct FailoverSummary {
     pub failed_node_id: Option<i64>,
     /// The first failover's new primary.
     pub new_primary_node_id: Option<i64>,
+}
+
+/// What the logs show happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// At least one failover ran, and no split brain.
+    Failover,
+    /// No failover, no quarantine, no recovery: a healthy log, or one that ends before.
+    NoFailover,
+    /// Two sides acted as primary / leader at once (mutual failover, two VIP holders, or the
+    /// watchdog says so).
+    SplitBrain,
+    /// A failed backend was quarantined (no quorum) instead of failed over.
+    Quarantine,
+    /// A node was recovered or re-attached, and no failover ran in these logs.
+    RecoveryOnly,
+}
+
+impl Outcome {
+    /// The name shown in text output.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Failover => "failover",
+            Outcome::NoFailover => "no failover",
+            Outcome::SplitBrain => "split brain",
+            Outcome::Quarantine => "quarantine",
+            Outcome::RecoveryOnly => "recovery only",
+        }
+    }
+}
+
+/// What the user expects (`--expect`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// A failover (exit 1 when none ran).
+    Failover,
+    /// No failover (exit 1 when one ran).
+    None,
+    /// Whatever happened; only damage fails.
+    #[default]
+    Any,
+}
+
+/// The outcome with its evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct OutcomeRecord {
+    /// What happened.
+    pub result: Outcome,
+    /// What was expected.
+    pub expected: Expect,
+    /// The events (node file:line) that show it.
+    pub evidence: Vec<String>,
 }

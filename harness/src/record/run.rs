@@ -59,7 +59,7 @@ pub struct RunRecord {
     /// Where the run ran (harness build, engine, kernel, machine, image, release file); absent
     /// in records written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provenance: Option<super::Provenance>,
+    pub provenance: Option<crate::provenance::Provenance>,
     /// Where the run's wall time went (absent in records written before it was measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timings: Option<super::RunTimings>,

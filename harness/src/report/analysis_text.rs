@@ -1,7 +1,7 @@
 //! The human-readable report: the merged timeline grouped into the expected steps, then the
 //! other events, durations and verdicts. It renders a finished record and decides nothing.
 
-use super::record::AnalysisRecord;
+use crate::record::AnalysisRecord;
 use crate::timeline::Event;
 use std::collections::BTreeSet;
 use std::fmt::Write;
