@@ -29,7 +29,10 @@
 //! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
 //! - [`doctor`]: the runner's prerequisites, checked before anything starts (`hachaos doctor`).
-//! - [`image`]: building node images from Debian packages, cached by content hash.
+//! - [`release`]: releases as data (`images/<release>/release.yaml`) and where their folders come
+//!   from (embedded or `HACHAOS_IMAGES_DIR`).
+//! - [`image`]: building node images from Debian packages, cached by content hash. Depends on
+//!   `release`, never the reverse.
 //! - [`slots`]: how many clusters may be up at once, across processes (flock'd slot files).
 //! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
 //! - [`scenario`]: scenario files (a step is an envelope around one `action:`-tagged action

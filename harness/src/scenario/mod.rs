@@ -1,5 +1,7 @@
-//! Scenario files: the YAML format ([`spec`]), its validation ([`validate`]) into a [`Plan`] the
-//! executor runs, and role targets resolved when a step fires ([`target`]).
+//! Scenario files: the YAML format ([`spec`]; a step is an envelope around one `action:`-tagged
+//! action with its own options, [`step`], whose fault and heal actions come from the fault
+//! catalogue), its validation ([`validate()`]) into a [`Plan`] the executor runs, and role
+//! targets resolved when a step fires ([`Target`]).
 //!
 //! Flow: text → [`ScenarioSpec`] (serde, `deny_unknown_fields`) → [`validate()`] → [`Plan`].
 //! Every error carries file, line, YAML key path and the offending value ([`PlanError`]); the
