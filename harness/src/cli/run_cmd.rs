@@ -45,7 +45,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "reports")]
     pub reports_dir: PathBuf,
     /// Output on stdout: the readable summary, or the run record as JSON, JUnit XML or the HTML
-    /// timeline (with `--repeat`, JSON is the repeat summary; a suite prints suite.json).
+    /// timeline (with `--repeat`, JSON is the repeat summary; a suite prints its suite.json,
+    /// JUnit or index.html).
     #[arg(long, value_enum, default_value_t = crate::report::Format::Text)]
     pub format: crate::report::Format,
     /// Run the scenario N times, each on a fresh cluster, and report p50 / p95 / max of every
