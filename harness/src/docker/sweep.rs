@@ -66,8 +66,8 @@ fn label_filter(scope: &SweepScope) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), labels)])
 }
 
-/// Removes the labelled objects in `scope`: containers first (forcefully), then networks, then
-/// volumes. Failures are collected, not fatal, so one stuck object does not stop the rest.
+/// Removes the labelled objects in `scope`: containers first (forcefully, after thawing any
+/// frozen filesystem of theirs: see [`super::freeze`]), then networks, then volumes. Failures are collected, not fatal, so one stuck object does not stop the rest.
 pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, DockerError> {
     let filters = label_filter(scope);
     let mut report = SweepReport::default();
@@ -84,6 +84,16 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
             .and_then(|n| n.first())
             .map(|n| n.trim_start_matches('/').to_string())
             .unwrap_or_else(|| id.clone());
+        // A frozen data disk would keep the container's processes unkillable: thaw first.
+        if let Some(pid) = running_pid(docker, &id).await {
+            match super::freeze::thaw_container(id.clone(), pid).await {
+                Ok(thawed) if !thawed.is_empty() => {
+                    tracing::warn!(container = %name, ?thawed, "thawed a frozen filesystem before removal");
+                }
+                Ok(_) => {}
+                Err(e) => report.failures.push(format!("container {name}: {e}")),
+            }
+        }
         let opts = RemoveContainerOptionsBuilder::default()
             .force(true)
             .v(true)
@@ -136,6 +146,15 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
         }
     }
     Ok(report)
+}
+
+/// The host PID of a running container's init process, if it runs.
+async fn running_pid(docker: &Docker, id: &str) -> Option<i64> {
+    let state = docker.inspect_container(id, None).await.ok()?.state?;
+    match state.pid {
+        Some(p) if p > 0 && state.running == Some(true) => Some(p),
+        _ => None,
+    }
 }
 
 /// Every container (running or not) carrying all of `labels` (`key=value` each).

@@ -13,7 +13,6 @@ mod context;
 mod error;
 mod fault;
 mod host;
-mod mountinfo;
 
 // The catalogue: one line per fault kind, `Variant => file::Type` (see `catalogue!`).
 catalogue::catalogue! {
