@@ -112,24 +112,54 @@ pub(crate) fn thaw(m: &LoopMount) -> io::Result<bool> {
     }
 }
 
-/// Thaws every frozen loop-backed filesystem of the container `id` whose init process is `pid`
-/// on this host; returns the mount points it thawed, or what failed. Does nothing when `pid`
-/// is not that container's process here (a remote engine, a reused PID): the cgroup path of a
-/// container's process names its full id.
-pub(crate) async fn thaw_container(id: String, pid: i64) -> Result<Vec<String>, String> {
-    tokio::task::spawn_blocking(move || {
-        match std::fs::read_to_string(format!("/proc/{pid}/cgroup")) {
-            Ok(cg) if !id.is_empty() && cg.contains(&id) => {}
-            _ => return Ok(Vec::new()),
+/// Host PIDs of the processes of container `id`, one per mount namespace: those whose cgroup
+/// path names the container's full id. Not only its init: once SIGKILLed, init has left its
+/// mount namespace while the processes blocked on the frozen filesystem are still in it.
+fn container_pids(id: &str) -> Vec<i64> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pids = Vec::new();
+    if id.len() < 12 {
+        return pids;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else {
+            continue;
+        };
+        let in_container = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .is_ok_and(|cg| cg.contains(id));
+        if !in_container {
+            continue;
         }
-        let mounts = LoopMount::all(pid).map_err(|e| format!("read mountinfo of {pid}: {e}"))?;
+        if let Ok(ns) = std::fs::read_link(format!("/proc/{pid}/ns/mnt")) {
+            if seen.insert(ns) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+/// Thaws every frozen loop-backed filesystem of the container whose full id is `id`, reached
+/// through any of its processes on this host (none on a remote engine: then nothing is done);
+/// returns the mount points it thawed, or what failed.
+pub(crate) async fn thaw_container(id: String) -> Result<Vec<String>, String> {
+    tokio::task::spawn_blocking(move || {
         let mut thawed = Vec::new();
         let mut errors = Vec::new();
-        for m in mounts {
-            match thaw(&m) {
-                Ok(true) => thawed.push(m.mount.mount_point.clone()),
-                Ok(false) => {}
-                Err(e) => errors.push(format!("thaw {}: {e}", m.mount.mount_point)),
+        for pid in container_pids(&id) {
+            // A process that exits meanwhile has no mountinfo any more: not an error.
+            let Ok(mounts) = LoopMount::all(pid) else {
+                continue;
+            };
+            for m in mounts {
+                match thaw(&m) {
+                    Ok(true) => thawed.push(m.mount.mount_point.clone()),
+                    Ok(false) => {}
+                    Err(e) => errors.push(format!("thaw {}: {e}", m.mount.mount_point)),
+                }
             }
         }
         if errors.is_empty() {
@@ -169,11 +199,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn thawing_a_process_that_is_not_the_container_does_nothing() {
-        let me = std::process::id() as i64;
-        assert_eq!(
-            thaw_container("0123456789abcdef".repeat(4), me).await,
-            Ok(vec![])
-        );
+    async fn a_container_with_no_process_here_has_nothing_to_thaw() {
+        assert!(container_pids("0123456789abcdef".repeat(4).as_str()).is_empty());
+        assert!(container_pids("").is_empty(), "a short id would match too much");
+        assert_eq!(thaw_container("0123456789abcdef".repeat(4)).await, Ok(vec![]));
     }
 }

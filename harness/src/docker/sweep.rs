@@ -85,14 +85,12 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
             .map(|n| n.trim_start_matches('/').to_string())
             .unwrap_or_else(|| id.clone());
         // A frozen data disk would keep the container's processes unkillable: thaw first.
-        if let Some(pid) = running_pid(docker, &id).await {
-            match super::freeze::thaw_container(id.clone(), pid).await {
-                Ok(thawed) if !thawed.is_empty() => {
-                    tracing::warn!(container = %name, ?thawed, "thawed a frozen filesystem before removal");
-                }
-                Ok(_) => {}
-                Err(e) => report.failures.push(format!("container {name}: {e}")),
+        match super::freeze::thaw_container(id.clone()).await {
+            Ok(thawed) if !thawed.is_empty() => {
+                tracing::warn!(container = %name, ?thawed, "thawed a frozen filesystem before removal");
             }
+            Ok(_) => {}
+            Err(e) => report.failures.push(format!("container {name}: {e}")),
         }
         let opts = RemoveContainerOptionsBuilder::default()
             .force(true)
@@ -146,15 +144,6 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
         }
     }
     Ok(report)
-}
-
-/// The host PID of a running container's init process, if it runs.
-async fn running_pid(docker: &Docker, id: &str) -> Option<i64> {
-    let state = docker.inspect_container(id, None).await.ok()?.state?;
-    match state.pid {
-        Some(p) if p > 0 && state.running == Some(true) => Some(p),
-        _ => None,
-    }
 }
 
 /// Every container (running or not) carrying all of `labels` (`key=value` each).
