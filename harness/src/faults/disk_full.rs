@@ -20,8 +20,9 @@ use super::context::FaultContext;
 use super::disk_stall::pgdata_loop_mount;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
+use super::catalogue::{Catalogued, PeerSees, Row};
 use super::host;
-use super::kind::FaultKind;
+use super::FaultKind;
 use crate::docker::LoopMount;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -32,9 +33,25 @@ const FILL: &str = ".hachaos-disk-full";
 /// The verification's one-block write.
 const PROBE: &str = ".hachaos-disk-full-probe";
 
-/// Fills the filesystem holding PGDATA to ENOSPC.
-#[derive(Debug, Clone, Default)]
-pub struct DiskFull;
+/// Fills the filesystem holding PGDATA to ENOSPC. No options.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskFull {}
+
+impl Catalogued for DiskFull {
+    const ROW: Row = Row {
+        name: "disk-full",
+        heal: "disk-free",
+        mechanism: "fallocate(2), from the host through /proc/<pid>/root, of a file at the root of \
+                    the loop-backed ext4 holding PGDATA and pg_wal until no block is available: \
+                    every new allocation fails with ENOSPC; pages and WAL segments postgres \
+                    already owns stay writable. Refused when PGDATA has no filesystem of its own",
+        heal_mechanism: "delete the file (in whatever process the container runs by then)",
+        peer_sees: PeerSees::Answers,
+        degrades: true,
+        ..Row::BASE
+    };
+}
 
 /// Free space as statvfs reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

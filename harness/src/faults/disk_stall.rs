@@ -22,8 +22,9 @@
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
+use super::catalogue::{Catalogued, PeerSees, Row};
 use super::host;
-use super::kind::FaultKind;
+use super::FaultKind;
 use crate::docker::{freeze, thaw, LoopMount};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,16 +32,48 @@ use std::time::{Duration, Instant};
 /// The probe file the verification's writer creates (once thawed) at the filesystem's root.
 const PROBE: &str = ".hachaos-stall-probe";
 
-/// Freezes the loop-backed filesystem holding PGDATA.
-#[derive(Debug, Clone, Default)]
+/// Freezes the loop-backed filesystem holding PGDATA. No options.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiskStall {
     /// Writers the verification left blocked on the frozen filesystem; the heal reaps them.
+    /// Run-time state, not an option.
+    #[serde(skip)]
     probes: Probes,
 }
 
+impl Catalogued for DiskStall {
+    const ROW: Row = Row {
+        name: "disk-stall",
+        heal: "disk-thaw",
+        mechanism: "FIFREEZE (what fsfreeze -f does), issued from the host through \
+                    /proc/<pid>/root on the loop-backed ext4 holding PGDATA and pg_wal: the kernel \
+                    syncs it, then every write waits in state D; nothing fails, and reads from \
+                    the cache, new connections and the sockets still work (a hung NFS or RAID)",
+        heal_mechanism: "FITHAW (fsfreeze -u): the blocked writes complete; teardown, down, clean \
+                         and the reaper also thaw a container's loop mounts before removing it",
+        peer_sees: PeerSees::Answers,
+        degrades: true,
+        ..Row::BASE
+    };
+}
+
 /// Blocked probe writers, shared between the fault (whose `verify` starts them) and its undo
-/// (which reaps them after the thaw).
-type Probes = Arc<Mutex<Vec<tokio::process::Child>>>;
+/// (which reaps them after the thaw). Equal to any other: it is not part of the options.
+#[derive(Debug, Clone, Default)]
+struct Probes(Arc<Mutex<Vec<tokio::process::Child>>>);
+
+impl PartialEq for Probes {
+    fn eq(&self, _: &Probes) -> bool {
+        true
+    }
+}
+
+impl Probes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<tokio::process::Child>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 struct Thaw {
     container: String,
@@ -83,7 +116,7 @@ impl Undo for Thaw {
             }
         }
         // The verification's writers finish the moment the filesystem thaws.
-        let children: Vec<_> = std::mem::take(&mut *self.probes.lock().expect("probe lock"));
+        let children: Vec<_> = std::mem::take(&mut *self.probes.lock());
         for mut child in children {
             match tokio::time::timeout(Duration::from_secs(10), child.wait()).await {
                 Ok(_) => {}
@@ -221,7 +254,7 @@ impl Fault for DiskStall {
             })?;
         let pid = child.id().unwrap_or_default();
         let probes = self.probes.clone();
-        probes.lock().expect("probe lock").push(child);
+        probes.lock().push(child);
         // Blocked means: in state D, and still there a second later (a plain disk write is in D
         // for milliseconds, then finishes).
         let started = Instant::now();
@@ -230,7 +263,7 @@ impl Fault for DiskStall {
             let probes = probes.clone();
             async move {
                 let exited = {
-                    let mut guard = probes.lock().expect("probe lock");
+                    let mut guard = probes.lock();
                     let child = guard.iter_mut().find(|c| c.id() == Some(pid));
                     match child.map(|c| c.try_wait()) {
                         Some(Ok(Some(status))) => Some(status.to_string()),

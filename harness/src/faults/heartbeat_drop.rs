@@ -23,16 +23,38 @@ use super::context::{FaultContext, NodeHandle};
 use super::counters;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
+use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
 use super::host::{self, Chains};
-use super::kind::FaultKind;
-use super::spec::Direction;
+use super::network_partition::Direction;
+use super::FaultKind;
+use crate::damage::Damage;
 use crate::measure::PgpoolSettings;
 
 /// DROP of the watchdog heartbeats between target and peer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HeartbeatDrop {
-    /// Which heartbeats are lost, seen from the target.
+    /// Which heartbeats are lost, seen from the target (default `both`).
+    #[serde(default)]
     pub direction: Direction,
+}
+
+impl Catalogued for HeartbeatDrop {
+    const ROW: Row = Row {
+        name: "heartbeat-drop",
+        heal: "heartbeat-restore",
+        mechanism: "iptables DROP, at each receiver, of the watchdog's UDP heartbeats between node \
+                    and peer (sender address + heartbeat_port<id> from the node's rendered \
+                    pgpool.conf; direction: both|inbound|outbound); TCP, ICMP and all else pass. \
+                    Refused when the watchdog's life-check is not heartbeat",
+        heal_mechanism: "delete the hachaos-heartbeat chains on both nodes",
+        peer_sees: PeerSees::Lossy,
+        peer: PeerUse::Required,
+        needs: &[HostNeed::NetnsIptables],
+        degrades: true,
+        may_cause: &[Damage::SplitBrain],
+        ..Row::BASE
+    };
 }
 
 const PREFIX: &str = "hachaos-heartbeat";

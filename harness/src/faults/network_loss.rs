@@ -23,9 +23,10 @@ use super::context::{FaultContext, NodeHandle};
 use super::counters;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
+use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
 use super::host::{self, Chains};
-use super::kind::FaultKind;
-use super::spec::Direction;
+use super::network_partition::Direction;
+use super::FaultKind;
 use serde::{Deserialize, Serialize};
 
 /// A loss ratio, kept in parts per million (`30%` = 300 000), so that plans stay comparable.
@@ -107,15 +108,43 @@ impl<'de> Deserialize<'de> for Loss {
     }
 }
 
-/// Random DROP of a fraction of the target's packets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Default for Loss {
+    /// 30%: a badly lossy link that TCP still gets through.
+    fn default() -> Loss {
+        Loss(300_000)
+    }
+}
+
+/// Random DROP of a fraction of the target's packets (all of them, or only those exchanged with
+/// the step's `peer` when it names one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NetworkLoss {
-    /// The fraction dropped.
+    /// The fraction dropped: `loss: 30%` or `loss: 0.3` (default 30%; 0.1% to 100%).
+    #[serde(default)]
     pub loss: Loss,
-    /// Which direction is lossy, seen from the target.
+    /// Which direction is lossy, seen from the target (default `both`).
+    #[serde(default)]
     pub direction: Direction,
-    /// Only the traffic with `ctx.peer` (when the scenario named a peer), else all of it.
-    pub peer_only: bool,
+}
+
+impl Catalogued for NetworkLoss {
+    const ROW: Row = Row {
+        name: "network-loss",
+        heal: "network-unloss",
+        mechanism: "iptables statistic --mode random --probability P DROP (loss: 30% or 0.3; \
+                    direction: both|inbound|outbound). With `peer`, only traffic with that node, \
+                    dropped at each receiver (silent, like a lossy wire); without, all but \
+                    loopback in the node's INPUT/OUTPUT (a dropped outbound UDP/ICMP send fails \
+                    with EPERM in the sender; TCP retransmits). Loss only: this kernel has no \
+                    netem, so no delay",
+        heal_mechanism: "delete the hachaos-loss chains (on both nodes with a peer)",
+        peer_sees: PeerSees::Lossy,
+        peer: PeerUse::Optional,
+        needs: &[HostNeed::NetnsIptables],
+        degrades: true,
+        ..Row::BASE
+    };
 }
 
 const PREFIX: &str = "hachaos-loss";
@@ -200,8 +229,9 @@ impl Undo for RemoveRules {
 }
 
 impl NetworkLoss {
+    /// The peer the loss is narrowed to: only one the scenario named.
     fn peer<'a>(&self, ctx: &'a FaultContext) -> Result<Option<&'a NodeHandle>, FaultError> {
-        if !self.peer_only {
+        if !ctx.peer_named {
             return Ok(None);
         }
         ctx.peer.as_ref().map(Some).ok_or(FaultError::Missing {

@@ -151,7 +151,13 @@ pub(super) async fn finish(
     }
 
     // One timeline: the copied logs through the analyser's grammar, plus the harness's events.
-    let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.was_primary);
+    // A fault that only degrades its node (disk stall or full, lost packets) assumes no failover:
+    // whether pgpool reacts is what its scenario measures.
+    let degrades = live
+        .fault_anchor
+        .as_ref()
+        .is_some_and(|a| a.kind.row().degrades);
+    let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.was_primary) && !degrades;
     // A graceful stop announces itself to the peer; every other fault is noticed, not told.
     let announced = plan
         .steps
@@ -171,6 +177,8 @@ pub(super) async fn finish(
         .is_some_and(|f| f.kind.row().pgpool_survives);
     let mut expectations = if self_detach {
         Expectations::self_detach()
+    } else if degrades {
+        Expectations::no_failover()
     } else if failover_expected || live.fault_anchor.is_none() {
         Expectations::for_fault(&live.profile.name, announced)
     } else {
