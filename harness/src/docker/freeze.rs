@@ -128,8 +128,8 @@ fn container_pids(id: &str) -> Vec<i64> {
         let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else {
             continue;
         };
-        let in_container = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
-            .is_ok_and(|cg| cg.contains(id));
+        let in_container =
+            std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|cg| cg.contains(id));
         if !in_container {
             continue;
         }
@@ -179,9 +179,11 @@ mod tests {
     #[test]
     fn the_ioctl_numbers_are_those_of_linux_fs_h() {
         // _IOWR(type, nr, int) = (3 << 30) | (sizeof(int) << 16) | (type << 8) | nr.
-        let iowr = |ty: u8, nr: u8| (3u64 << 30) | (4 << 16) | ((ty as u64) << 8) | nr as u64;
-        assert_eq!(FIFREEZE as u64, iowr(b'X', 119));
-        assert_eq!(FITHAW as u64, iowr(b'X', 120));
+        let iowr = |ty: u8, nr: u8| -> libc::c_ulong {
+            ((3u64 << 30) | (4 << 16) | ((ty as u64) << 8) | nr as u64) as libc::c_ulong
+        };
+        assert_eq!(FIFREEZE, iowr(b'X', 119));
+        assert_eq!(FITHAW, iowr(b'X', 120));
     }
 
     #[test]
@@ -201,7 +203,13 @@ mod tests {
     #[tokio::test]
     async fn a_container_with_no_process_here_has_nothing_to_thaw() {
         assert!(container_pids("0123456789abcdef".repeat(4).as_str()).is_empty());
-        assert!(container_pids("").is_empty(), "a short id would match too much");
-        assert_eq!(thaw_container("0123456789abcdef".repeat(4)).await, Ok(vec![]));
+        assert!(
+            container_pids("").is_empty(),
+            "a short id would match too much"
+        );
+        assert_eq!(
+            thaw_container("0123456789abcdef".repeat(4)).await,
+            Ok(vec![])
+        );
     }
 }

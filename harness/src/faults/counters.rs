@@ -109,6 +109,9 @@ Chain hachaos-loss-in (1 references)
 
     #[test]
     fn an_empty_chain_has_no_rules() {
-        assert!(parse("Chain x (0 references)\n pkts bytes target prot opt in out source destination\n").is_empty());
+        assert!(parse(
+            "Chain x (0 references)\n pkts bytes target prot opt in out source destination\n"
+        )
+        .is_empty());
     }
 }
