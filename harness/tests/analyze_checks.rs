@@ -280,7 +280,7 @@ fn a_fault_that_only_degrades_its_node_expects_no_sequence_and_no_failover() {
         ev("node2", 10, HealthCheckRetry, &[]),
         ev("node2", 11, LeaderLost, &[]),
     ]);
-    for name in ["sequence", "single_executor"] {
+    for name in ["sequence", "single_executor", "ids_agree"] {
         let c = check(name, &quiet, &exp);
         assert_eq!(c.verdict, Verdict::Pass, "{name}: {c:?}");
     }
