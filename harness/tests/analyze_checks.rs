@@ -269,3 +269,24 @@ fn a_failover_to_no_primary_fails_primary_kept() {
         checks::FailoverKind::NoPrimary
     );
 }
+
+#[test]
+fn a_fault_that_only_degrades_its_node_expects_no_sequence_and_no_failover() {
+    use EventKind::*;
+    let exp = Expectations::no_failover();
+    // What a stalled disk or a lossy link left in the logs: retries and a lost leader, nothing
+    // of a failover.
+    let quiet = Timeline::from_unsorted(vec![
+        ev("node2", 10, HealthCheckRetry, &[]),
+        ev("node2", 11, LeaderLost, &[]),
+    ]);
+    for name in ["sequence", "single_executor", "ids_agree"] {
+        let c = check(name, &quiet, &exp);
+        assert_eq!(c.verdict, Verdict::Pass, "{name}: {c:?}");
+    }
+    // A failover that ran anyway is not hidden.
+    let failed_over = Timeline::from_unsorted(failover("node2", 10, 0, 1));
+    let c = check("single_executor", &failed_over, &exp);
+    assert_eq!(c.verdict, Verdict::Fail, "{c:?}");
+    assert!(c.evidence.contains("none was expected"), "{c:?}");
+}

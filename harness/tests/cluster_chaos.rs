@@ -118,3 +118,52 @@ async fn a_missing_image_is_reported_as_not_built_and_starts_nothing() {
     );
     assert_eq!(common::leftovers(&docker, run.as_str()).await, (0, 0, 0));
 }
+
+/// Regression for `disk-stall`: a process writing to a frozen filesystem sleeps in state D and
+/// cannot be killed (`docker kill` of such a node gives up: "did not receive an exit event"), so
+/// a teardown that does not thaw first would leave the node behind. Here the fault is never
+/// healed (as after a killed harness) while postgres waits on the frozen PGDATA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_data_disk_left_unhealed_does_not_keep_teardown_from_removing_the_node() {
+    use hachaos::faults::{inject_verified, DiskStall, FaultContext, FaultSpec};
+    let docker = connect().await.expect("docker daemon");
+    let image = common::node_image(&docker).await;
+    let run = RunId::generate();
+    let logs = tempfile::tempdir().expect("tempdir");
+    let spec = ClusterSpec::two_nodes(run.clone(), image, logs.path().to_path_buf());
+    let mut cluster = Cluster::up(&docker, spec, &mut |p| eprintln!("{p}"))
+        .await
+        .expect("cluster ready");
+    let primary = cluster.nodes()[0].clone();
+    let ctx = FaultContext::new(
+        docker.clone(),
+        cluster.network(),
+        primary.clone(),
+        std::net::IpAddr::V4(cluster.topology().gateway),
+    );
+    let fault = FaultSpec::DiskStall(DiskStall::default()).fault();
+    let injected = inject_verified(fault.as_ref(), &ctx)
+        .await
+        .expect("disk-stall takes effect");
+    // A write inside the node that now waits on the frozen filesystem.
+    let pw = cluster.secrets().db_password.clone();
+    let client = hachaos::cluster::probe_connect(primary.address, 5432, &pw, "postgres")
+        .await
+        .expect("connect to the primary");
+    let write =
+        tokio::spawn(async move { client.batch_execute("create table stalled(x int)").await });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !write.is_finished(),
+        "a write completed on a frozen filesystem"
+    );
+    drop(injected); // never healed: logs an error, the filesystem stays frozen
+
+    let down = tokio::time::timeout(Duration::from_secs(120), cluster.down())
+        .await
+        .expect("teardown finished (it thaws before removing)")
+        .expect("teardown");
+    assert!(down.removed.failures.is_empty(), "{down:?}");
+    assert_eq!(down.removed.containers.len(), 2, "{down:?}");
+    assert_eq!(common::leftovers(&docker, run.as_str()).await, (0, 0, 0));
+}

@@ -308,6 +308,7 @@ fn fault_evidence(r: &RunRecord, e: &Event) -> FaultEvidence {
         announced,
         silent,
         pgpool_survives,
+        degrades: kind.row().degrades,
     };
     let settings = hachaos::measure::PgpoolSettings::from_values(r.config.clone());
     let derived = hachaos::measure::derive_budgets(&settings, &Default::default(), 0.0, f.silent)

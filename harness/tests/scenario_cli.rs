@@ -110,7 +110,7 @@ fn list_faults_names_every_kind_with_its_inverse() {
 }
 
 #[test]
-fn list_faults_json_has_eight_kinds() {
+fn list_faults_json_has_every_kind_of_the_catalogue() {
     let out = hachaos()
         .args(["list-faults", "--format", "json"])
         .assert()
@@ -119,7 +119,12 @@ fn list_faults_json_has_eight_kinds() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["faults"].as_array().unwrap().len(), 8);
+    let faults = doc["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), hachaos::faults::FaultKind::ALL.len());
+    assert!(faults.len() >= 12, "{}", faults.len());
     assert_eq!(doc["faults"][1]["kind"], "host-crash");
     assert_eq!(doc["faults"][1]["peer_sees"], "fin-rst");
+    let loss = faults.iter().find(|f| f["kind"] == "network-loss").unwrap();
+    assert_eq!(loss["heal"], "network-unloss");
+    assert_eq!(loss["peer_sees"], "lossy");
 }

@@ -8,9 +8,9 @@
 
 use hachaos::faults::Direction;
 use hachaos::faults::{
-    inject_verified, DiskReadonly, FaultContext, FaultError, FaultKind, FaultSpec, HostCrash,
-    HostHang, HostPoweroff, HostShutdown, NetworkBlackhole, NetworkDrop, NetworkPartition,
-    NodeHandle,
+    inject_verified, DiskFull, DiskReadonly, DiskStall, FaultContext, FaultError, FaultKind,
+    FaultSpec, HeartbeatDrop, HostCrash, HostHang, HostPoweroff, HostShutdown, NetworkBlackhole,
+    NetworkDrop, NetworkLoss, NetworkPartition, NodeHandle,
 };
 use hachaos::timeline::EventKind;
 use std::process::Command;
@@ -302,4 +302,149 @@ async fn disk_readonly_refuses_a_node_without_loop_backed_pgdata_and_changes_not
         "{err}"
     );
     assert_eq!(lab.state(&lab.a), "running");
+}
+
+/// The hachaos chains in a node's filter table (`iptables -S` in its network namespace, from
+/// the host: the sleeping node has no NET_ADMIN of its own).
+fn hachaos_rules(n: &NodeHandle) -> String {
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", &n.container]);
+    let out = Command::new("nsenter")
+        .args(["-t", &pid, "-n", "iptables", "-w", "-S"])
+        .output()
+        .expect("nsenter");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = String::from_utf8_lossy(&out.stdout).to_string();
+    out.lines()
+        .filter(|l| l.contains("hachaos"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn disk_stall_and_disk_full_refuse_a_node_without_its_own_data_filesystem() {
+    // A sleeping node has no loop-mounted data disk: PGDATA would be on the Docker volume (the
+    // host's disk), which neither fault may freeze or fill.
+    let lab = Lab::new("diskhalf", 209);
+    let ctx = lab.ctx().await;
+    for (spec, kind) in [
+        (
+            FaultSpec::DiskStall(DiskStall::default()),
+            FaultKind::DiskStall,
+        ),
+        (FaultSpec::DiskFull(DiskFull {}), FaultKind::DiskFull),
+    ] {
+        let err = inject_verified(spec.fault().as_ref(), &ctx)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FaultError::Precheck { kind: k, .. } if k == kind),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("pgdata has no filesystem of its own"),
+            "{err}"
+        );
+    }
+    assert_eq!(lab.state(&lab.a), "running");
+}
+
+#[tokio::test]
+async fn network_loss_drops_a_share_of_packets_and_its_removal_leaves_no_rule() {
+    let lab = Lab::new("loss", 210);
+    let spec = FaultSpec::NetworkLoss(NetworkLoss {
+        loss: "50%".parse().unwrap(),
+        direction: Direction::Both,
+    });
+    inject_and_heal(&lab, spec, |l| {
+        let rules = hachaos_rules(&l.a);
+        assert!(rules.contains("statistic"), "{rules}");
+        assert!(rules.contains("0.500000"), "{rules}");
+        // Loss, not a cut: among 20 echoes at 50% loss each way some come back.
+        let out = Command::new("docker")
+            .args([
+                "exec",
+                &l.a.container,
+                "ping",
+                "-q",
+                "-n",
+                "-i",
+                "0.05",
+                "-W",
+                "1",
+                "-c",
+                "20",
+                &l.gateway.to_string(),
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains(" 0 received"), "{text}");
+    })
+    .await;
+    assert_eq!(hachaos_rules(&lab.a), "");
+    assert!(lab.ping(&lab.a, &lab.gateway.to_string()));
+}
+
+#[tokio::test]
+async fn network_loss_with_a_named_peer_drops_only_at_the_receivers() {
+    let lab = Lab::new("losspeer", 211);
+    let mut ctx = lab.ctx().await;
+    ctx.peer_named = true;
+    let fault = FaultSpec::NetworkLoss(NetworkLoss {
+        loss: "40%".parse().unwrap(),
+        direction: Direction::Both,
+    })
+    .fault();
+    let injected = inject_verified(fault.as_ref(), &ctx).await.expect("inject");
+    for n in [&lab.a, &lab.b] {
+        let rules = hachaos_rules(n);
+        assert!(
+            rules.contains("-A hachaos-loss-in -s"),
+            "{}: {rules}",
+            n.name
+        );
+        assert!(
+            !rules.contains("-A hachaos-loss-out"),
+            "{}: {rules}",
+            n.name
+        );
+    }
+    // The gateway is not on the lossy link.
+    assert!(lab.ping(&lab.a, &lab.gateway.to_string()));
+    injected.heal(&ctx).await.expect("heal");
+    assert_eq!(hachaos_rules(&lab.a), "");
+    assert_eq!(hachaos_rules(&lab.b), "");
+}
+
+#[tokio::test]
+async fn heartbeat_drop_refuses_a_node_whose_pgpool_has_no_heartbeat_life_check() {
+    // A sleeping node never rendered its pgpool.conf (the packaged one, if any, runs without
+    // the watchdog): there are no heartbeats to drop, and nothing is installed.
+    let lab = Lab::new("hb", 212);
+    let ctx = lab.ctx().await;
+    let err = inject_verified(
+        FaultSpec::HeartbeatDrop(HeartbeatDrop::default())
+            .fault()
+            .as_ref(),
+        &ctx,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            FaultError::Precheck {
+                kind: FaultKind::HeartbeatDrop,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(hachaos_rules(&lab.a), "");
+    assert_eq!(hachaos_rules(&lab.b), "");
 }

@@ -153,6 +153,16 @@ impl Expectations {
         e
     }
 
+    /// A fault that only degrades its node (a stalled or full disk, lost packets): the node keeps
+    /// running and stays reachable, so no failover sequence is assumed. Whether pgpool reacts is
+    /// what the scenario's own expectations measure; a failover that runs anyway fails the
+    /// one-executor check ("a failover ran although none was expected").
+    pub fn no_failover() -> Expectations {
+        let mut e: Expectations = Steps(Vec::new()).into();
+        e.failover_expected = false;
+        e
+    }
+
     /// A failed standby on the surviving primary: pgpool retries its health check, detaches the
     /// standby and runs the failover command (which promotes nobody), and nothing else happens.
     /// The primary keeps its role, so no watchdog or VIP step is expected.

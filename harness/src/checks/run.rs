@@ -14,9 +14,10 @@ use crate::timeline::Timeline;
 /// durations, split brain, VIP holders, primary kept.
 pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
     let measured = durations(timeline, exp);
-    // With a profile's sequences nobody required a failover (`--expect` judges that): when none
-    // ran there are no ids to compare, which is not a doubt about one.
-    let no_failover = !exp.variants.is_empty()
+    // With a profile's sequences nobody required a failover (`--expect` judges that), and a fault
+    // that only degrades its node expects none: when none ran there are no ids to compare, which
+    // is not a doubt about one.
+    let no_failover = (!exp.variants.is_empty() || !exp.failover_expected)
         && !timeline
             .events()
             .iter()

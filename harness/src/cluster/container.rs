@@ -22,6 +22,9 @@ pub const DATA_DIR: &str = "/var/lib/postgresql/data";
 /// PGDATA inside the node: a sub-directory of the data volume `/var/lib/postgresql/data` (an
 /// ext4 root holds `lost+found`, which initdb refuses).
 pub const PGDATA: &str = "/var/lib/postgresql/data/pgdata";
+/// The pgpool.conf the node's entrypoint renders at boot (template + override): what its pgpool
+/// really runs with (e.g. the heartbeat ports `heartbeat-drop` matches).
+pub const PGPOOL_CONF: &str = "/etc/pgpool2/pgpool.conf";
 /// The host's loop control device; the node asks it for a free loop device.
 pub const LOOP_CONTROL: &str = "/dev/loop-control";
 /// Block devices of major 7 (loop): the node creates the node of whichever loop device it is

@@ -12,7 +12,7 @@ mod teardown;
 mod topology;
 
 pub use boot::{BootTimings, Cluster, NodeHandle};
-pub use container::{node_container, LOOP_CONTROL, PGDATA};
+pub use container::{node_container, LOOP_CONTROL, PGDATA, PGPOOL_CONF};
 pub use error::ClusterError;
 pub use probe::{
     connect as probe_connect, ClusterStatus, NodeStatus, PoolNode, VipStatus, WalSender,

@@ -66,8 +66,8 @@ fn label_filter(scope: &SweepScope) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), labels)])
 }
 
-/// Removes the labelled objects in `scope`: containers first (forcefully), then networks, then
-/// volumes. Failures are collected, not fatal, so one stuck object does not stop the rest.
+/// Removes the labelled objects in `scope`: containers first (forcefully, after thawing any
+/// frozen filesystem of theirs: see [`super::freeze`]), then networks, then volumes. Failures are collected, not fatal, so one stuck object does not stop the rest.
 pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, DockerError> {
     let filters = label_filter(scope);
     let mut report = SweepReport::default();
@@ -84,6 +84,14 @@ pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, D
             .and_then(|n| n.first())
             .map(|n| n.trim_start_matches('/').to_string())
             .unwrap_or_else(|| id.clone());
+        // A frozen data disk would keep the container's processes unkillable: thaw first.
+        match super::freeze::thaw_container(id.clone()).await {
+            Ok(thawed) if !thawed.is_empty() => {
+                tracing::warn!(container = %name, ?thawed, "thawed a frozen filesystem before removal");
+            }
+            Ok(_) => {}
+            Err(e) => report.failures.push(format!("container {name}: {e}")),
+        }
         let opts = RemoveContainerOptionsBuilder::default()
             .force(true)
             .v(true)

@@ -49,6 +49,11 @@ pub struct Row {
     /// The heal restarts the node's container (PostgreSQL comes back through crash recovery or
     /// a fresh start, not where it stopped).
     pub heal_restarts: bool,
+    /// The fault only degrades its node (a stalled or full disk, lost packets): postgres and
+    /// pgpool keep running and stay reachable, so the judge assumes no failover sequence.
+    /// Whether pgpool reacts is what the scenario's own expectations measure; a failover that
+    /// runs anyway still fails the one-executor check.
+    pub degrades: bool,
     /// Damage this kind is known to cause on its own (a scenario using it declares it in
     /// `expected_damage:` when its checks must count it instead of failing).
     pub may_cause: &'static [Damage],
@@ -68,6 +73,7 @@ impl Row {
         announced: false,
         pgpool_survives: false,
         heal_restarts: false,
+        degrades: false,
         may_cause: &[],
     };
 
@@ -87,6 +93,8 @@ pub enum PeerSees {
     Silence,
     /// The node still answers at the network level; only the application misbehaves.
     Answers,
+    /// Some packets vanish, the rest arrive: retransmissions and occasional timeouts.
+    Lossy,
 }
 
 impl PeerSees {
@@ -96,6 +104,7 @@ impl PeerSees {
             PeerSees::FinRst => "fin/rst at once",
             PeerSees::Silence => "silence (timeouts only)",
             PeerSees::Answers => "tcp answers, application does not",
+            PeerSees::Lossy => "some packets vanish, the rest arrive",
         }
     }
 }

@@ -18,6 +18,9 @@ pub struct FaultContext {
     pub target: NodeHandle,
     /// The other side (needed by `network-partition`; used to double-check network faults).
     pub peer: Option<NodeHandle>,
+    /// Whether the scenario named the peer (`peer:`), rather than the executor defaulting it to
+    /// the other node: a fault whose row takes an optional peer narrows itself to it only then.
+    pub peer_named: bool,
     /// The network's gateway (the trusted server); a partition must leave it reachable.
     pub gateway: IpAddr,
     /// PGDATA inside the node (for `disk-readonly`).
@@ -44,6 +47,7 @@ impl FaultContext {
             network: network.into(),
             target,
             peer: None,
+            peer_named: false,
             gateway,
             pgdata: DEFAULT_PGDATA.into(),
             run_started: None,

@@ -19,7 +19,7 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
 use super::FaultKind;
-use super::mountinfo::{self, Mount};
+use crate::docker::mountinfo::{self, Mount};
 use super::catalogue::{Catalogued, HostNeed, PeerSees, Row};
 use super::host_shutdown::DEFAULT_GRACE;
 use crate::damage::Damage;

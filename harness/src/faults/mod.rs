@@ -10,10 +10,10 @@
 
 mod catalogue;
 mod context;
+mod counters;
 mod error;
 mod fault;
 mod host;
-mod mountinfo;
 
 // The catalogue: one line per fault kind, `Variant => file::Type` (see `catalogue!`).
 catalogue::catalogue! {
@@ -25,6 +25,10 @@ catalogue::catalogue! {
     NetworkBlackhole => network_blackhole::NetworkBlackhole,
     NetworkPartition => network_partition::NetworkPartition,
     DiskReadonly => disk_readonly::DiskReadonly,
+    DiskStall => disk_stall::DiskStall,
+    DiskFull => disk_full::DiskFull,
+    NetworkLoss => network_loss::NetworkLoss,
+    HeartbeatDrop => heartbeat_drop::HeartbeatDrop,
 }
 
 pub use catalogue::{

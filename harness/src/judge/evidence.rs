@@ -131,6 +131,10 @@ pub struct FaultEvidence {
     /// The node's own pgpool outlives the fault (a read-only disk kills only PostgreSQL), so it
     /// runs the failover of its own backend, and the VIP need not move.
     pub pgpool_survives: bool,
+    /// The fault only degrades its node (a stalled or full disk, lost packets): no failover is
+    /// assumed, and the phases are reported, not judged against the failover budgets.
+    #[serde(default)]
+    pub degrades: bool,
 }
 
 /// One round of role probes after the last step.

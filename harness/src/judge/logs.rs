@@ -15,9 +15,14 @@ use crate::timeline::Timeline;
 pub fn expectations(ev: &Evidence) -> Expectations {
     let fault = ev.fault.as_ref();
     let self_detach = fault.is_some_and(|f| f.pgpool_survives);
-    let failover_expected = fault.is_some_and(|f| f.was_primary);
+    // A fault that only degrades its node (disk stall or full, lost packets) assumes no
+    // failover: whether pgpool reacts is what its scenario measures.
+    let degrades = fault.is_some_and(|f| f.degrades);
+    let failover_expected = fault.is_some_and(|f| f.was_primary) && !degrades;
     let mut exp = if self_detach {
         Expectations::self_detach()
+    } else if degrades {
+        Expectations::no_failover()
     } else if failover_expected || fault.is_none() {
         Expectations::for_fault(&ev.run.grammar, fault.is_some_and(|f| f.announced))
     } else {

@@ -515,7 +515,8 @@ async fn act(
             let peer = peer
                 .as_ref()
                 .and_then(|p| resolved.get(&p.to_string()).cloned());
-            let ctx = live.fault_context(&node, peer.as_deref())?;
+            let mut ctx = live.fault_context(&node, peer.as_deref())?;
+            ctx.peer_named = peer.is_some();
             // The primary's last acknowledged write before the fault anchors promotion time.
             if live.fault_anchor.is_none() {
                 if let Some(p) = &live.probe {

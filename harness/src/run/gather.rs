@@ -134,6 +134,7 @@ pub(super) async fn gather(
     let provenance = super::Provenance::collect(live.cluster.docker(), &done.image, &release).await;
     let fault = live.fault_anchor.as_ref().map(|f| {
         let (announced, silent, pgpool_survives) = traits(f.kind);
+        let degrades = f.kind.row().degrades;
         FaultEvidence {
             kind: f.kind.name().to_string(),
             target: f.target.clone(),
@@ -152,6 +153,7 @@ pub(super) async fn gather(
             announced,
             silent,
             pgpool_survives,
+            degrades,
         }
     });
     if done.keep {

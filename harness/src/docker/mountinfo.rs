@@ -12,6 +12,9 @@ pub(crate) struct Mount {
     pub fstype: String,
     /// The source (`/dev/loop3`).
     pub source: String,
+    /// The device number as mountinfo gives it (`7:3`): what a file on this mount reports as
+    /// its `st_dev`.
+    pub device: String,
     /// Superblock options (`rw,errors=remount-ro`).
     pub super_options: Vec<String>,
 }
@@ -29,6 +32,12 @@ impl Mount {
                 .super_options
                 .iter()
                 .any(|o| o == "ro" || o == "emergency_ro")
+    }
+
+    /// The device number (`7:3` → (7, 3)).
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        let (a, b) = self.device.split_once(':')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
     }
 
     /// `loop3` for `/dev/loop3`.
@@ -73,6 +82,7 @@ pub(crate) fn parse(text: &str) -> Vec<Mount> {
                 return None;
             }
             Some(Mount {
+                device: pre[2].to_string(),
                 mount_point: unescape(pre[4]),
                 options: pre[5].split(',').map(str::to_string).collect(),
                 fstype: post[0].to_string(),
@@ -117,6 +127,7 @@ mod tests {
         let m = holding(&mounts, "/var/lib/postgresql/17/main").unwrap();
         assert_eq!(m.fstype, "ext4");
         assert_eq!(m.loop_device(), Some("loop3"));
+        assert_eq!(m.major_minor(), Some((7, 3)));
         assert!(m.super_options.contains(&"errors=remount-ro".to_string()));
         assert!(!m.read_only());
     }
