@@ -177,6 +177,16 @@ impl Expectations {
         .into()
     }
 
+    /// A fault that spares PostgreSQL (only pgpool dies or hangs): no database failover is due,
+    /// so no failover sequence is expected; one that happens anyway is still caught by
+    /// `primary_kept` and the scenario's own expectations.
+    pub fn no_failover() -> Expectations {
+        Expectations {
+            failover_expected: false,
+            ..Steps(Vec::new()).into()
+        }
+    }
+
     /// A primary whose PostgreSQL fails while its pgpool lives on (a read-only disk): that
     /// pgpool — still the watchdog leader — detaches its own backend and runs the failover,
     /// which promotes the standby remotely. Checked on the sick node itself.
