@@ -324,6 +324,7 @@ impl Validator<'_> {
             present_on: k.present_on.clone(),
             without_workarounds: k.without_workarounds.clone(),
             start_when_serving: k.start_when_serving,
+            prevents_failover: k.prevents_failover,
         })
     }
 
