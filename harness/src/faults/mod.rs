@@ -14,6 +14,7 @@ mod error;
 mod fault;
 mod host;
 mod mountinfo;
+mod procs;
 
 // The catalogue: one line per fault kind, `Variant => file::Type` (see `catalogue!`).
 catalogue::catalogue! {
@@ -25,6 +26,10 @@ catalogue::catalogue! {
     NetworkBlackhole => network_blackhole::NetworkBlackhole,
     NetworkPartition => network_partition::NetworkPartition,
     DiskReadonly => disk_readonly::DiskReadonly,
+    PostgresCrash => postgres_crash::PostgresCrash,
+    PostgresHang => postgres_hang::PostgresHang,
+    PgpoolCrash => pgpool_crash::PgpoolCrash,
+    PgpoolHang => pgpool_hang::PgpoolHang,
 }
 
 pub use catalogue::{

@@ -15,6 +15,7 @@ use super::error::FaultError;
 use super::fault::{forget, Fault, Injected};
 use super::procs::{self, Answer, Resume};
 use super::FaultKind;
+use crate::damage::Damage;
 
 /// SIGSTOP of postgres (postmaster and children).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -31,6 +32,9 @@ impl Catalogued for PostgresHang {
         heal_mechanism: "kill -CONT of the same processes (PID and start time), children first",
         peer_sees: PeerSees::Answers,
         pgpool_survives: true,
+        // Where pgpool fails the frozen primary over (4.3), it is writable again on resume next
+        // to the new primary (faults/primary-postgres-hang.yaml).
+        may_cause: &[Damage::SplitBrain],
         ..Row::BASE
     };
 }
@@ -92,7 +96,7 @@ impl Fault for PostgresHang {
                     .ok_or("postmaster.pid is gone")?;
                 let all = procs::list(init).await?;
                 let pm = procs::postmaster(&all, ns_pid).ok_or("the postmaster is gone")?;
-                match procs::tree(&all, pm.pid).iter().find(|p| !p.stopped()) {
+                match procs::tree(&all, pm.pid).iter().find(|p| p.alive() && !p.stopped()) {
                     Some(p) => Err(format!("pid {} ({}) is in state {}", p.pid, p.comm, p.state)),
                     None => Ok(()),
                 }

@@ -182,16 +182,6 @@ pub(crate) async fn same_alive(p: &Proc) -> bool {
     }
 }
 
-/// The current state of `p`, if it is still the same process.
-pub(crate) async fn state_of(p: &Proc) -> Option<char> {
-    let text = tokio::fs::read_to_string(format!("/proc/{}/stat", p.pid))
-        .await
-        .ok()?;
-    parse_stat(&text)
-        .filter(|(_, _, _, _, start)| *start == p.start)
-        .map(|(_, _, state, _, _)| state)
-}
-
 /// Sends `signal` to each process in order, skipping those that are gone or have been replaced
 /// (PID reused); returns how many got it. Any other error (EPERM) is returned.
 pub(crate) async fn signal(procs: &[Proc], signal: libc::c_int) -> Result<usize, String> {
