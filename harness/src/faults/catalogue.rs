@@ -46,6 +46,10 @@ pub struct Row {
     /// Only PostgreSQL dies: the node's own pgpool survives and detaches its backend itself, so
     /// the failover is run by the sick node's pgpool (the self-detach sequence is expected).
     pub pgpool_survives: bool,
+    /// Only pgpool dies or hangs: PostgreSQL serves on, so no database failover is due (the
+    /// watchdog's leadership and the VIP may still move); no failover sequence is expected and
+    /// `primary_kept` checks that none happened.
+    pub postgres_survives: bool,
     /// The heal restarts the node's container (PostgreSQL comes back through crash recovery or
     /// a fresh start, not where it stopped).
     pub heal_restarts: bool,
@@ -67,6 +71,7 @@ impl Row {
         needs: &[],
         announced: false,
         pgpool_survives: false,
+        postgres_survives: false,
         heal_restarts: false,
         may_cause: &[],
     };

@@ -18,6 +18,7 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::procs::{self, Answer, StartService};
 use super::FaultKind;
+use crate::damage::Damage;
 
 /// SIGKILL of every pgpool process.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -35,6 +36,10 @@ impl Catalogued for PgpoolCrash {
         heal_mechanism: "hachaos-start pgpool in the node: pgpool -n -D as the entrypoint starts \
                          it; it joins the watchdog cluster again",
         peer_sees: PeerSees::FinRst,
+        postgres_survives: true,
+        // The killed leader's VIP stays on its interface while the survivor brings it up
+        // (faults/primary-pgpool-crash.yaml).
+        may_cause: &[Damage::SplitBrain],
         ..Row::BASE
     };
 }

@@ -17,6 +17,7 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::procs::{self, Answer, Resume};
 use super::FaultKind;
+use crate::damage::Damage;
 
 /// SIGSTOP of every pgpool process.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -32,6 +33,10 @@ impl Catalogued for PgpoolHang {
                     answers and no heartbeat leaves; postgres runs on; a leader keeps the VIP",
         heal_mechanism: "kill -CONT of the same processes (PID and start time), children first",
         peer_sees: PeerSees::Answers,
+        postgres_survives: true,
+        // The frozen leader keeps the VIP while the survivor brings it up
+        // (faults/primary-pgpool-hang.yaml).
+        may_cause: &[Damage::SplitBrain],
         ..Row::BASE
     };
 }

@@ -151,7 +151,18 @@ pub(super) async fn finish(
     }
 
     // One timeline: the copied logs through the analyser's grammar, plus the harness's events.
-    let failover_expected = live.fault_anchor.as_ref().is_some_and(|a| a.was_primary);
+    // No database failover is due when the fault spares PostgreSQL (only pgpool died or hung),
+    // or where the scenario's known bug keeps pgpool from noticing the fault at all.
+    let no_failover_due = live
+        .fault_anchor
+        .as_ref()
+        .is_some_and(|f| f.kind.row().postgres_survives)
+        || plan
+            .known_bug
+            .as_ref()
+            .is_some_and(|b| b.prevents_failover_on(&release.name));
+    let failover_expected =
+        live.fault_anchor.as_ref().is_some_and(|a| a.was_primary) && !no_failover_due;
     // A graceful stop announces itself to the peer; every other fault is noticed, not told.
     let announced = plan
         .steps
@@ -169,7 +180,9 @@ pub(super) async fn finish(
         .fault_anchor
         .as_ref()
         .is_some_and(|f| f.kind.row().pgpool_survives);
-    let mut expectations = if self_detach {
+    let mut expectations = if no_failover_due {
+        Expectations::no_failover()
+    } else if self_detach {
         Expectations::self_detach()
     } else if failover_expected || live.fault_anchor.is_none() {
         Expectations::for_fault(&live.profile.name, announced)
@@ -230,7 +243,7 @@ pub(super) async fn finish(
         .steps
         .iter()
         .any(|s| matches!(s.action, crate::scenario::Action::Inject { .. }));
-    if no_fault {
+    if no_fault || !expectations.failover_expected {
         let before = checks.len();
         checks.retain(|c| {
             !matches!(
@@ -242,7 +255,13 @@ pub(super) async fn finish(
             checks.push(Check::new(
                 "failover analysis",
                 Verdict::Pass,
-                "not applicable: the scenario injects no fault".to_string(),
+                if no_fault {
+                    "not applicable: the scenario injects no fault".to_string()
+                } else {
+                    "not applicable: no database failover is due (primary_kept checks that none \
+                     happened)"
+                        .to_string()
+                },
             ));
         }
     }
