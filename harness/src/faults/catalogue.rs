@@ -56,6 +56,35 @@ pub struct Row {
     /// Damage this kind is known to cause on its own (a scenario using it declares it in
     /// `expected_damage:` when its checks must count it instead of failing).
     pub may_cause: &'static [Damage],
+    /// The node's services this fault acts on, which must be running when it fires (the
+    /// process faults signal them). The validator refuses it on a node (named in the file)
+    /// where an open fault [`stops`](Row::stops) one of them.
+    pub needs_running: &'static [Service],
+    /// The node's services this fault kills or freezes while it is open.
+    pub stops: &'static [Service],
+}
+
+/// A service of a node, as the process faults see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Service {
+    /// The PostgreSQL server (postmaster and children).
+    Postgres,
+    /// pgpool-II (parent, children, watchdog, heartbeat).
+    Pgpool,
+}
+
+impl Service {
+    /// Both services: what a fault that takes the whole node down stops.
+    pub const ALL: &'static [Service] = &[Service::Postgres, Service::Pgpool];
+
+    /// `postgres` / `pgpool`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Postgres => "postgres",
+            Service::Pgpool => "pgpool",
+        }
+    }
 }
 
 impl Row {
@@ -74,6 +103,8 @@ impl Row {
         postgres_survives: false,
         heal_restarts: false,
         may_cause: &[],
+        needs_running: &[],
+        stops: &[],
     };
 
     /// The verb that heals this fault.

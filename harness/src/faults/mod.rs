@@ -33,7 +33,7 @@ catalogue::catalogue! {
 }
 
 pub use catalogue::{
-    option_names, Catalogued, FaultInfo, HealVerb, HostNeed, PeerSees, PeerUse, Row,
+    option_names, Catalogued, FaultInfo, HealVerb, HostNeed, PeerSees, PeerUse, Row, Service,
 };
 pub use context::{FaultContext, NodeHandle, DEFAULT_PGDATA};
 pub use error::FaultError;

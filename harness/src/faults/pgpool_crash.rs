@@ -12,7 +12,7 @@
 //! The heal starts pgpool as the entrypoint does (`hachaos-start pgpool`: `pgpool -n -D`, the
 //! watchdog leader's view of the backends is the truth); it joins the watchdog cluster again.
 
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected};
@@ -40,6 +40,8 @@ impl Catalogued for PgpoolCrash {
         // The killed leader's VIP stays on its interface while the survivor brings it up
         // (faults/primary-pgpool-crash.yaml).
         may_cause: &[Damage::SplitBrain],
+        needs_running: &[Service::Pgpool],
+        stops: &[Service::Pgpool],
         ..Row::BASE
     };
 }

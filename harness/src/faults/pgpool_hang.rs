@@ -11,7 +11,7 @@
 //! the same processes (by PID and start time), children first: the frozen pgpool wakes with its
 //! old view of the cluster and the watchdogs settle who leads.
 
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected};
@@ -37,6 +37,8 @@ impl Catalogued for PgpoolHang {
         // The frozen leader keeps the VIP while the survivor brings it up
         // (faults/primary-pgpool-hang.yaml).
         may_cause: &[Damage::SplitBrain],
+        needs_running: &[Service::Pgpool],
+        stops: &[Service::Pgpool],
         ..Row::BASE
     };
 }

@@ -16,7 +16,7 @@
 //! **fenced** (down) until `recover` rewinds it, as after `host-start`, instead of coming back
 //! as a second writable primary.
 
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{forget, Fault, Injected};
@@ -40,6 +40,8 @@ impl Catalogued for PostgresCrash {
                          whose peer is primary now stays fenced until recover",
         peer_sees: PeerSees::FinRst,
         pgpool_survives: true,
+        needs_running: &[Service::Postgres],
+        stops: &[Service::Postgres],
         ..Row::BASE
     };
 }

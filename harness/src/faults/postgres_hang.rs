@@ -9,7 +9,7 @@
 //! `SSLRequest` to port 5432 is accepted but gets no answer. The heal sends SIGCONT to the same
 //! processes (by PID and start time, so a reused PID is never signalled), children first.
 
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{forget, Fault, Injected};
@@ -35,6 +35,8 @@ impl Catalogued for PostgresHang {
         // Where pgpool fails the frozen primary over (4.3), it is writable again on resume next
         // to the new primary (faults/primary-postgres-hang.yaml).
         may_cause: &[Damage::SplitBrain],
+        needs_running: &[Service::Postgres],
+        stops: &[Service::Postgres],
         ..Row::BASE
     };
 }
