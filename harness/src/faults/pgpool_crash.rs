@@ -49,6 +49,9 @@ impl Catalogued for PgpoolCrash {
 /// Rounds of stop-and-kill before giving up on a pgpool that keeps forking.
 const ROUNDS: usize = 5;
 
+/// How long killed processes get to finish dying before the namespace is searched again.
+const DYING: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[async_trait::async_trait]
 impl Fault for PgpoolCrash {
     fn kind(&self) -> FaultKind {
@@ -83,6 +86,9 @@ impl Fault for PgpoolCrash {
                 }
                 return Err(e);
             }
+            // A killed process stays listed until the kernel has run its exit, which on a
+            // loaded machine takes a moment: only what outlives that is a new (forked) victim.
+            procs::wait_gone(&victims, DYING).await;
             match procs::pgpool_procs(ctx, self.kind()).await {
                 Ok(left) => victims = left,
                 // None left (or the node went away): verify says which.

@@ -96,7 +96,11 @@ pub(crate) async fn list(init: i64) -> Result<Vec<Proc>, String> {
         let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
             continue;
         };
-        if tokio::fs::read_link(format!("/proc/{pid}/ns/pid")).await.ok() != Some(ns.clone()) {
+        if tokio::fs::read_link(format!("/proc/{pid}/ns/pid"))
+            .await
+            .ok()
+            != Some(ns.clone())
+        {
             continue;
         }
         let (Ok(stat), Ok(status)) = (
@@ -143,7 +147,10 @@ pub(crate) fn named(procs: &[Proc], comm: &str) -> Vec<Proc> {
         .filter(|p| p.comm == comm && p.alive())
         .collect();
     let mut out = Vec::new();
-    for root in mine.iter().filter(|p| !mine.iter().any(|q| q.pid == p.ppid)) {
+    for root in mine
+        .iter()
+        .filter(|p| !mine.iter().any(|q| q.pid == p.ppid))
+    {
         out.extend(
             tree(procs, root.pid)
                 .into_iter()
@@ -179,6 +186,28 @@ pub(crate) async fn same_alive(p: &Proc) -> bool {
         Ok(text) => parse_stat(&text)
             .is_some_and(|(_, _, state, _, start)| start == p.start && state != 'Z'),
         Err(_) => false,
+    }
+}
+
+/// Waits up to `limit` until none of `procs` is alive any more (a zombie is dead); returns
+/// whether they all went.
+pub(crate) async fn wait_gone(procs: &[Proc], limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let mut any = false;
+        for p in procs {
+            if same_alive(p).await {
+                any = true;
+                break;
+            }
+        }
+        if !any {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -239,8 +268,7 @@ const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
 /// Connects to `addr`, sends an `SSLRequest` and waits up to `wait` for its answer.
 pub(crate) async fn ask(addr: SocketAddr, wait: Duration) -> Answer {
-    let mut stream = match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await
-    {
+    let mut stream = match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
         Err(_) => return Answer::Other(format!("connect to {addr} timed out after {wait:?}")),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Answer::Refused,
         Ok(Err(e)) => {
@@ -345,7 +373,12 @@ pub(crate) async fn require_start_script(
     ctx: &FaultContext,
     kind: FaultKind,
 ) -> Result<(), FaultError> {
-    if host::exec_status(&ctx.docker, &ctx.target.container, &["test", "-x", START_SCRIPT]).await?
+    if host::exec_status(
+        &ctx.docker,
+        &ctx.target.container,
+        &["test", "-x", START_SCRIPT],
+    )
+    .await?
         == 0
     {
         Ok(())
@@ -367,11 +400,13 @@ pub(crate) async fn send(
     procs: &[Proc],
     sig: libc::c_int,
 ) -> Result<usize, FaultError> {
-    signal(procs, sig).await.map_err(|stderr| FaultError::Command {
-        command: format!("kill -{sig} on {}", ctx.target.name),
-        status: "failed".into(),
-        stderr,
-    })
+    signal(procs, sig)
+        .await
+        .map_err(|stderr| FaultError::Command {
+            command: format!("kill -{sig} on {}", ctx.target.name),
+            status: "failed".into(),
+            stderr,
+        })
 }
 
 /// Polls the target's `port` with [`ask`] until it gives `want` and `procs_ok` holds, or the
@@ -495,7 +530,10 @@ mod tests {
         );
         // A command name with spaces and parentheses does not shift the fields.
         let odd = STAT.replace("(postgres)", "(a) b (c)");
-        assert_eq!(parse_stat(&odd).map(|s| (s.1, s.2, s.3)), Some(("a) b (c".into(), 'S', 30637)));
+        assert_eq!(
+            parse_stat(&odd).map(|s| (s.1, s.2, s.3)),
+            Some(("a) b (c".into(), 'S', 30637))
+        );
         assert_eq!(parse_stat("garbage"), None);
         assert_eq!(parse_stat("12 (x) S"), None);
     }
@@ -561,10 +599,7 @@ mod tests {
         // (what a SIGSTOPped server looks like).
         let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = silent.local_addr().unwrap();
-        assert_eq!(
-            ask(addr, Duration::from_millis(300)).await,
-            Answer::Silent
-        );
+        assert_eq!(ask(addr, Duration::from_millis(300)).await, Answer::Silent);
 
         // A server that answers `N` as PostgreSQL does without SSL.
         let live = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -579,6 +614,28 @@ mod tests {
         assert_eq!(ask(addr, Duration::from_secs(2)).await, Answer::Answered);
         server.await.unwrap();
         drop(silent);
+    }
+
+    #[tokio::test]
+    async fn a_killed_process_counts_as_gone_once_it_is_a_zombie() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let all = list(std::process::id() as i64).await.unwrap();
+        let victim = all
+            .into_iter()
+            .find(|p| p.pid == pid)
+            .expect("the child is listed");
+        assert!(!wait_gone(std::slice::from_ref(&victim), Duration::from_millis(100)).await);
+        assert_eq!(
+            signal(std::slice::from_ref(&victim), libc::SIGKILL).await,
+            Ok(1)
+        );
+        // Not reaped yet: a zombie, which is dead.
+        assert!(wait_gone(std::slice::from_ref(&victim), Duration::from_secs(5)).await);
+        child.wait().unwrap();
     }
 
     #[tokio::test]
