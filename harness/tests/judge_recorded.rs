@@ -309,6 +309,7 @@ fn fault_evidence(r: &RunRecord, e: &Event) -> FaultEvidence {
         silent,
         pgpool_survives,
         degrades: kind.row().degrades,
+        postgres_survives: kind.row().postgres_survives,
     };
     let settings = hachaos::measure::PgpoolSettings::from_values(r.config.clone());
     let derived = hachaos::measure::derive_budgets(&settings, &Default::default(), 0.0, f.silent)
@@ -589,7 +590,7 @@ fn every_recorded_run_is_judged_again_to_its_recorded_verdict_checks_and_measure
 fn the_harness_events_in_the_one_timeline_change_no_log_checkers_verdict() {
     for dir in recorded_runs() {
         let r = rebuild(&dir);
-        let exp = hachaos::judge::logs::expectations(&r.evidence);
+        let exp = hachaos::judge::logs::expectations(&r.plan, &r.evidence);
         let logs_only = hachaos::timeline::Timeline::from_unsorted(r.evidence.logs.events.clone());
         let merged = hachaos::timeline::Timeline::from_unsorted(
             r.evidence

@@ -110,7 +110,7 @@ fn list_faults_names_every_kind_with_its_inverse() {
 }
 
 #[test]
-fn list_faults_json_has_every_kind_of_the_catalogue() {
+fn list_faults_json_lists_every_kind_of_the_catalogue() {
     let out = hachaos()
         .args(["list-faults", "--format", "json"])
         .assert()
@@ -121,7 +121,19 @@ fn list_faults_json_has_every_kind_of_the_catalogue() {
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let faults = doc["faults"].as_array().unwrap();
     assert_eq!(faults.len(), hachaos::faults::FaultKind::ALL.len());
-    assert!(faults.len() >= 12, "{}", faults.len());
+    assert!(
+        faults.len() >= 16,
+        "the host, network, disk and process faults"
+    );
+    let kinds: Vec<&str> = faults.iter().filter_map(|f| f["kind"].as_str()).collect();
+    for k in [
+        "postgres-crash",
+        "postgres-hang",
+        "pgpool-crash",
+        "pgpool-hang",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
     assert_eq!(doc["faults"][1]["kind"], "host-crash");
     assert_eq!(doc["faults"][1]["peer_sees"], "fin-rst");
     let loss = faults.iter().find(|f| f["kind"] == "network-loss").unwrap();

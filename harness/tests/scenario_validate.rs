@@ -245,6 +245,34 @@ fn recover_while_a_fault_is_open_is_rejected() {
 }
 
 #[test]
+fn a_process_fault_on_a_node_whose_service_an_open_fault_stops_is_rejected() {
+    // The whole node is down: there is no postgres to freeze.
+    let text = "steps:\n  - action: host-crash\n    target: node1\n  - action: postgres-hang\n    target: node1\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_at(
+        &errs[0],
+        4,
+        "steps[1]",
+        "`postgres-hang` on `node1` needs postgres running there, but `host-crash` (line 2) is open on it",
+    );
+    // pgpool is gone after pgpool-crash; postgres is not.
+    let text = "steps:\n  - action: pgpool-crash\n    target: node2\n  - action: pgpool-hang\n    target: node2\n";
+    let errs = load("f.yaml", text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_at(&errs[0], 4, "steps[1]", "needs pgpool running there");
+    let ok = "steps:\n  - action: pgpool-crash\n    target: node2\n  - action: postgres-hang\n    target: node2\n";
+    assert!(load("f.yaml", ok, &Capabilities::default()).is_ok());
+    // A role may be played by another node by then (after a crash of the primary, `primary` is
+    // the promoted standby): only the executor's precheck can tell.
+    let roles = "steps:\n  - action: host-crash\n    target: primary\n  - action: postgres-crash\n    target: primary\n";
+    assert!(load("f.yaml", roles, &Capabilities::default()).is_ok());
+}
+
+#[test]
 fn writes_expectations_need_the_write_load() {
     let text = "steps:\n  - action: host-crash\n    target: primary\n    expect:\n      - {writes: accepted, within: 9s}\n";
     let errs = load("f.yaml", text, &Capabilities::default())

@@ -153,8 +153,9 @@ impl Expectations {
         e
     }
 
-    /// A fault that only degrades its node (a stalled or full disk, lost packets): the node keeps
-    /// running and stays reachable, so no failover sequence is assumed. Whether pgpool reacts is
+    /// No failover sequence is assumed: a fault that only degrades its node (a stalled or full
+    /// disk, lost packets) keeps it running and reachable, and one that spares PostgreSQL (only
+    /// pgpool dies or hangs) leaves no database to fail over. Whether pgpool reacts is
     /// what the scenario's own expectations measure; a failover that runs anyway fails the
     /// one-executor check ("a failover ran although none was expected").
     pub fn no_failover() -> Expectations {

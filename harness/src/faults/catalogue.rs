@@ -46,6 +46,10 @@ pub struct Row {
     /// Only PostgreSQL dies: the node's own pgpool survives and detaches its backend itself, so
     /// the failover is run by the sick node's pgpool (the self-detach sequence is expected).
     pub pgpool_survives: bool,
+    /// Only pgpool dies or hangs: PostgreSQL serves on, so no database failover is due (the
+    /// watchdog's leadership and the VIP may still move); no failover sequence is expected and
+    /// `primary_kept` checks that none happened.
+    pub postgres_survives: bool,
     /// The heal restarts the node's container (PostgreSQL comes back through crash recovery or
     /// a fresh start, not where it stopped).
     pub heal_restarts: bool,
@@ -57,6 +61,35 @@ pub struct Row {
     /// Damage this kind is known to cause on its own (a scenario using it declares it in
     /// `expected_damage:` when its checks must count it instead of failing).
     pub may_cause: &'static [Damage],
+    /// The node's services this fault acts on, which must be running when it fires (the
+    /// process faults signal them). The validator refuses it on a node (named in the file)
+    /// where an open fault [`stops`](Row::stops) one of them.
+    pub needs_running: &'static [Service],
+    /// The node's services this fault kills or freezes while it is open.
+    pub stops: &'static [Service],
+}
+
+/// A service of a node, as the process faults see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Service {
+    /// The PostgreSQL server (postmaster and children).
+    Postgres,
+    /// pgpool-II (parent, children, watchdog, heartbeat).
+    Pgpool,
+}
+
+impl Service {
+    /// Both services: what a fault that takes the whole node down stops.
+    pub const ALL: &'static [Service] = &[Service::Postgres, Service::Pgpool];
+
+    /// `postgres` / `pgpool`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Postgres => "postgres",
+            Service::Pgpool => "pgpool",
+        }
+    }
 }
 
 impl Row {
@@ -72,9 +105,12 @@ impl Row {
         needs: &[],
         announced: false,
         pgpool_survives: false,
+        postgres_survives: false,
         heal_restarts: false,
         degrades: false,
         may_cause: &[],
+        needs_running: &[],
+        stops: &[],
     };
 
     /// The verb that heals this fault.

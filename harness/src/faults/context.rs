@@ -25,6 +25,10 @@ pub struct FaultContext {
     pub gateway: IpAddr,
     /// PGDATA inside the node (for `disk-readonly`).
     pub pgdata: String,
+    /// The database server's port on the node (the process faults probe it).
+    pub db_port: u16,
+    /// pgpool's port on the node.
+    pub pool_port: u16,
     /// When the run started, so events carry their offset.
     pub run_started: Option<Instant>,
     /// How long `verify` polls before it gives up.
@@ -35,7 +39,8 @@ pub struct FaultContext {
 pub const DEFAULT_PGDATA: &str = crate::cluster::PGDATA;
 
 impl FaultContext {
-    /// A context for `target` with defaults: no peer, [`DEFAULT_PGDATA`], 10 s verification.
+    /// A context for `target` with defaults: no peer, [`DEFAULT_PGDATA`], ports 5432 and 9999,
+    /// 10 s verification.
     pub fn new(
         docker: Docker,
         network: impl Into<String>,
@@ -50,6 +55,8 @@ impl FaultContext {
             peer_named: false,
             gateway,
             pgdata: DEFAULT_PGDATA.into(),
+            db_port: 5432,
+            pool_port: 9999,
             run_started: None,
             verify_timeout: Duration::from_secs(10),
         }
@@ -64,6 +71,13 @@ impl FaultContext {
     /// Sets PGDATA.
     pub fn with_pgdata(mut self, pgdata: impl Into<String>) -> Self {
         self.pgdata = pgdata.into();
+        self
+    }
+
+    /// Sets the database and pgpool ports (the release's).
+    pub fn with_ports(mut self, db_port: u16, pool_port: u16) -> Self {
+        self.db_port = db_port;
+        self.pool_port = pool_port;
         self
     }
 

@@ -20,7 +20,7 @@ use super::fault::{Fault, Injected, Undo};
 use super::host;
 use super::FaultKind;
 use crate::docker::mountinfo::{self, Mount};
-use super::catalogue::{Catalogued, HostNeed, PeerSees, Row};
+use super::catalogue::{Catalogued, HostNeed, PeerSees, Row, Service};
 use super::host_shutdown::DEFAULT_GRACE;
 use crate::damage::Damage;
 
@@ -43,6 +43,7 @@ impl Catalogued for DiskReadonly {
         needs: &[HostNeed::Ext4Sysfs],
         pgpool_survives: true,
         heal_restarts: true,
+        stops: &[Service::Postgres],
         // PostgreSQL PANICs at its next WAL write; the VIP may sit on both nodes for a few seconds
         // after the repair (6 of 7 runs, faults/primary-disk-readonly.yaml).
         may_cause: &[Damage::Panic, Damage::SplitBrain],

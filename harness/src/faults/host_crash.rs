@@ -5,7 +5,7 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::FaultKind;
 
 /// `docker kill -s KILL`.
@@ -22,6 +22,7 @@ impl Catalogued for HostCrash {
         heal_mechanism: "docker start (crash recovery of postgres from WAL)",
         peer_sees: PeerSees::FinRst,
         heal_restarts: true,
+        stops: Service::ALL,
         ..Row::BASE
     };
 }

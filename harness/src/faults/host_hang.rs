@@ -5,7 +5,7 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::host;
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::FaultKind;
 
 /// `docker pause`.
@@ -21,6 +21,7 @@ impl Catalogued for HostHang {
                     kernel still ACKs TCP but no application answers",
         heal_mechanism: "docker unpause",
         peer_sees: PeerSees::Answers,
+        stops: Service::ALL,
         ..Row::BASE
     };
 }

@@ -7,7 +7,7 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::host::{self, Chains};
 use super::host_crash::Start;
-use super::catalogue::{Catalogued, HostNeed, PeerSees, Row};
+use super::catalogue::{Catalogued, HostNeed, PeerSees, Row, Service};
 use super::FaultKind;
 
 /// DROP all, then `docker kill -s KILL`. The rules die with the namespace; `host-start` gets a
@@ -27,6 +27,7 @@ impl Catalogued for HostPoweroff {
         peer_sees: PeerSees::Silence,
         needs: &[HostNeed::NetnsIptables],
         heal_restarts: true,
+        stops: Service::ALL,
         ..Row::BASE
     };
 }

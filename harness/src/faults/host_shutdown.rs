@@ -5,7 +5,7 @@ use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::host;
 use super::host_crash::Start;
-use super::catalogue::{Catalogued, PeerSees, Row};
+use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::FaultKind;
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ impl Catalogued for HostShutdown {
         peer_sees: PeerSees::FinRst,
         announced: true,
         heal_restarts: true,
+        stops: Service::ALL,
         ..Row::BASE
     };
 }

@@ -14,6 +14,7 @@ mod counters;
 mod error;
 mod fault;
 mod host;
+mod procs;
 
 // The catalogue: one line per fault kind, `Variant => file::Type` (see `catalogue!`).
 catalogue::catalogue! {
@@ -29,10 +30,14 @@ catalogue::catalogue! {
     DiskFull => disk_full::DiskFull,
     NetworkLoss => network_loss::NetworkLoss,
     HeartbeatDrop => heartbeat_drop::HeartbeatDrop,
+    PostgresCrash => postgres_crash::PostgresCrash,
+    PostgresHang => postgres_hang::PostgresHang,
+    PgpoolCrash => pgpool_crash::PgpoolCrash,
+    PgpoolHang => pgpool_hang::PgpoolHang,
 }
 
 pub use catalogue::{
-    option_names, Catalogued, FaultInfo, HealVerb, HostNeed, PeerSees, PeerUse, Row,
+    option_names, Catalogued, FaultInfo, HealVerb, HostNeed, PeerSees, PeerUse, Row, Service,
 };
 pub use context::{FaultContext, NodeHandle, DEFAULT_PGDATA};
 pub use error::FaultError;

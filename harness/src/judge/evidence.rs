@@ -135,6 +135,9 @@ pub struct FaultEvidence {
     /// assumed, and the phases are reported, not judged against the failover budgets.
     #[serde(default)]
     pub degrades: bool,
+    /// The fault spares PostgreSQL (only pgpool dies or hangs): no database failover is due.
+    #[serde(default)]
+    pub postgres_survives: bool,
 }
 
 /// One round of role probes after the last step.

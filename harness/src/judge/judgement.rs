@@ -42,7 +42,7 @@ pub fn judge(plan: &Plan, ev: &Evidence) -> Judgement {
             .cloned()
             .collect(),
     );
-    let exp = expectations(ev);
+    let exp = expectations(plan, ev);
     let mut checks = log_checks(plan, ev, &timeline, &exp);
     checks.extend(step_checks(plan, ev));
     let (measurements, budget_checks) = measurements(plan, ev, &timeline);

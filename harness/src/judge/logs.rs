@@ -12,14 +12,19 @@ use crate::timeline::Timeline;
 /// detached, by the primary; a node whose pgpool outlives the fault (a read-only disk kills only
 /// PostgreSQL) detaches its own backend. A graceful stop announces itself to the peer; every
 /// other fault is noticed, not told.
-pub fn expectations(ev: &Evidence) -> Expectations {
+pub fn expectations(plan: &Plan, ev: &Evidence) -> Expectations {
     let fault = ev.fault.as_ref();
+    // No database failover is due when the fault spares PostgreSQL (only pgpool died or hung),
+    // or where the scenario's known bug keeps pgpool from noticing the fault at all.
+    let no_failover_due = no_failover_due(plan, ev);
     let self_detach = fault.is_some_and(|f| f.pgpool_survives);
     // A fault that only degrades its node (disk stall or full, lost packets) assumes no
     // failover: whether pgpool reacts is what its scenario measures.
     let degrades = fault.is_some_and(|f| f.degrades);
-    let failover_expected = fault.is_some_and(|f| f.was_primary) && !degrades;
-    let mut exp = if self_detach {
+    let failover_expected = fault.is_some_and(|f| f.was_primary) && !degrades && !no_failover_due;
+    let mut exp = if no_failover_due {
+        Expectations::no_failover()
+    } else if self_detach {
         Expectations::self_detach()
     } else if degrades {
         Expectations::no_failover()
@@ -71,7 +76,8 @@ pub fn log_checks(
         .steps
         .iter()
         .any(|s| matches!(s.action, Action::Inject { .. }));
-    if no_fault {
+    let not_due = no_failover_due(plan, ev);
+    if no_fault || not_due {
         let before = checks.len();
         checks.retain(|c| {
             !matches!(
@@ -83,7 +89,13 @@ pub fn log_checks(
             checks.push(Check::new(
                 "failover analysis",
                 Verdict::Pass,
-                "not applicable: the scenario injects no fault".to_string(),
+                if no_fault {
+                    "not applicable: the scenario injects no fault".to_string()
+                } else {
+                    "not applicable: no database failover is due (primary_kept checks that none \
+                     happened)"
+                        .to_string()
+                },
             ));
         }
     }
@@ -130,4 +142,14 @@ pub fn step_checks(plan: &Plan, ev: &Evidence) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// Whether no database failover is due at all: the fault spares PostgreSQL (only pgpool died or
+/// hung), or the scenario's known bug keeps pgpool from noticing the fault on this release.
+fn no_failover_due(plan: &Plan, ev: &Evidence) -> bool {
+    ev.fault.as_ref().is_some_and(|f| f.postgres_survives)
+        || plan
+            .known_bug
+            .as_ref()
+            .is_some_and(|b| b.prevents_failover_on(&ev.run.release))
 }

@@ -135,6 +135,7 @@ pub(super) async fn gather(
     let fault = live.fault_anchor.as_ref().map(|f| {
         let (announced, silent, pgpool_survives) = traits(f.kind);
         let degrades = f.kind.row().degrades;
+        let postgres_survives = f.kind.row().postgres_survives;
         FaultEvidence {
             kind: f.kind.name().to_string(),
             target: f.target.clone(),
@@ -154,6 +155,7 @@ pub(super) async fn gather(
             silent,
             pgpool_survives,
             degrades,
+            postgres_survives,
         }
     });
     if done.keep {

@@ -85,7 +85,11 @@ impl Live {
             node,
             IpAddr::V4(self.cluster.topology().gateway),
         )
-        .with_run_started(self.epoch);
+        .with_run_started(self.epoch)
+        .with_ports(
+            self.cluster.release().ports.database,
+            self.cluster.release().ports.pool,
+        );
         let peer_name = peer.map(str::to_string).or_else(|| {
             self.cluster
                 .nodes()

@@ -27,6 +27,11 @@ pub struct KnownBugSpec {
     /// serves instead of waiting for the life-check (which would time out).
     #[serde(default)]
     pub start_when_serving: bool,
+    /// Where the bug is present, pgpool never fails over (it does not notice the fault): the
+    /// failover sequence, its budgets and ids are not judged there, and `primary_kept` checks
+    /// that no failover happened. Where it is fixed, the failover is judged as usual.
+    #[serde(default)]
+    pub prevents_failover: bool,
 }
 
 /// Whether a known bug shows on a release.
@@ -66,9 +71,16 @@ pub struct KnownBug {
     pub without_workarounds: Vec<Workaround>,
     /// See [`KnownBugSpec::start_when_serving`].
     pub start_when_serving: bool,
+    /// See [`KnownBugSpec::prevents_failover`].
+    pub prevents_failover: bool,
 }
 
 impl KnownBug {
+    /// Whether a failover is prevented on `release` (the bug is expected there and stops it).
+    pub fn prevents_failover_on(&self, release: &str) -> bool {
+        self.prevents_failover && self.expected_on(release) == BugState::Present
+    }
+
     /// What the scenario expects on `release`.
     pub fn expected_on(&self, release: &str) -> BugState {
         if self.present_on.iter().any(|r| r == release) {
@@ -127,6 +139,7 @@ mod tests {
             present_on: vec!["pg17-pgpool46".into()],
             without_workarounds: vec![Workaround::HeartbeatLoopback],
             start_when_serving: false,
+            prevents_failover: false,
         }
     }
 
@@ -141,6 +154,13 @@ mod tests {
             ("present", "present")
         );
         assert_eq!(r.upstream_fix, "4.6.3: \"Fix it.\"");
+        assert!(!b.prevents_failover_on("pg17-pgpool46"));
+        let stops = KnownBug {
+            prevents_failover: true,
+            ..bug()
+        };
+        assert!(stops.prevents_failover_on("pg17-pgpool46"));
+        assert!(!stops.prevents_failover_on("pg15-pgpool43"));
         let r = KnownBugRecord::judge(&b, "pg18-pgpool47", false);
         assert_eq!((r.expected.as_str(), r.observed.as_str()), ("fixed", "new"));
     }

@@ -146,6 +146,25 @@ struct Open {
     line: usize,
 }
 
+/// An open fault that stops a service `kind` needs on `target`, when the validator can know it:
+/// both name the same node (a role may be played by another node by the time the step fires).
+fn stopped_under<'a>(
+    open: &'a [Open],
+    kind: FaultKind,
+    target: &Target,
+) -> Option<(&'a Open, crate::faults::Service)> {
+    if !matches!(target, Target::Node(_)) {
+        return None;
+    }
+    open.iter().filter(|o| &o.target == target).find_map(|o| {
+        kind.row()
+            .needs_running
+            .iter()
+            .find(|s| o.kind.row().stops.contains(s))
+            .map(|s| (o, *s))
+    })
+}
+
 impl Validator<'_> {
     fn line(&self, path: &YamlPath) -> usize {
         self.locator.get(path).map(|(l, _)| l).unwrap_or(0)
@@ -358,6 +377,7 @@ impl Validator<'_> {
             present_on: k.present_on.clone(),
             without_workarounds: k.without_workarounds.clone(),
             start_when_serving: k.start_when_serving,
+            prevents_failover: k.prevents_failover,
         })
     }
 
@@ -552,6 +572,16 @@ impl Validator<'_> {
                     }
                     (None, _) => None,
                 };
+                if let Some((o, service)) = stopped_under(open, kind, target) {
+                    let msg = format!(
+                        "`{kind}` on `{target}` needs {} running there, but `{}` (line {}) is open on it and stops it: heal it first",
+                        service.name(),
+                        o.kind,
+                        o.line
+                    );
+                    self.err(path, None, msg);
+                    return None;
+                }
                 if let Some(o) = open.iter().find(|o| o.kind == kind && &o.target == target) {
                     let msg = format!(
                         "`{kind}` on `{target}` is already open since line {} (heal it first)",

@@ -78,6 +78,16 @@ pg_stop() {
   fi
 }
 
+# must_stay_fenced: true for a former primary (no standby.signal) whose peer is a writable primary
+# now. Started as it is, it would be a second writable primary: pgpool keeps it detached, but
+# direct clients could write to it and its timeline would fork. Used by every path that starts
+# postgres on an existing cluster (the entrypoint at boot, hachaos-start after a process fault).
+must_stay_fenced() {
+  [ ! -e "$PGDATA/standby.signal" ] || return 1
+  pin_peer_address >/dev/null 2>&1 || true
+  [ "$(psql_at "$HACHAOS_PEER_NAME" "$PG_PORT" 'select pg_is_in_recovery()' 2>/dev/null)" = f ]
+}
+
 pgpool_pid() {
   local pid
   pid="$(tr -dc "0-9" 2>/dev/null <"$HACHAOS_RUN/pgpool.pid")" || return 1
