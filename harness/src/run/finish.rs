@@ -47,6 +47,7 @@ pub(super) async fn finish(
     let mut teardown_ms = 0;
     // The ledger against the final primary (it may still be finishing promotion: retry briefly).
     let mut writes = WritesSummary::default();
+    let mut lost_pinned = None;
     if let Some(p) = live.probe.take() {
         live.ledger = p.stop().await;
     }
@@ -60,6 +61,7 @@ pub(super) async fn finish(
             match check_lost(&live, &observed).await {
                 Ok(l) => {
                     writes.lost = Some(l.missing);
+                    lost_pinned = Some(l.missing_pinned);
                     writes.checked_on = observed.snapshot().primary.unwrap_or_default();
                     break;
                 }
@@ -77,6 +79,7 @@ pub(super) async fn finish(
         two_vip_holders: overlaps(&samples, |s| &s.vip_holders),
         samples,
     };
+    let damage_windows = damage_windows(&live, &writes, &roles, lost_pinned.as_deref());
     let final_observed = observe(&live.cluster).await;
 
     // The pgpool.conf the nodes really run with, for the record and the budgets.
@@ -299,7 +302,8 @@ pub(super) async fn finish(
             ));
         }
         let budgets = budgets.unwrap_or_default();
-        for m in measure(timeline.events(), &live.ledger, &anchor) {
+        let windows = damage_windows.measurements();
+        for m in measure(timeline.events(), &live.ledger, &anchor).into_iter().chain(windows) {
             let budget = budgets.get(&m.kind);
             let expected = failover_expected
                 && match m.kind {
@@ -307,11 +311,14 @@ pub(super) async fn finish(
                     MeasurementKind::Recover => live.recover_time.is_some(),
                     // The VIP moves only when the fault takes its holder's pgpool down.
                     MeasurementKind::Vip => !self_detach,
+                    k if k.is_window() => false,
                     _ => true,
                 };
             let verdict = match (m.seconds, budget) {
                 (Some(s), Some(b)) if s <= b.seconds => Some(Verdict::Pass),
                 (Some(_), Some(_)) => Some(Verdict::Fail),
+                // A window the scenario bounds but this run could not measure.
+                (None, Some(_)) if m.kind.is_window() => Some(Verdict::Unknown),
                 (None, _) if expected => Some(Verdict::Fail),
                 _ => None,
             };
@@ -462,6 +469,7 @@ pub(super) async fn finish(
         checks,
         writes,
         roles,
+        damage_windows: Some(damage_windows),
         expected_damage: plan
             .expected_damage
             .iter()
@@ -557,10 +565,35 @@ fn plan_budget_overrides(plan: &Plan) -> BTreeMap<MeasurementKind, Duration> {
         (MeasurementKind::Promote, b.promote),
         (MeasurementKind::FailoverDone, b.failover_done),
         (MeasurementKind::Recover, b.recover),
+        (MeasurementKind::OldPrimaryAcks, b.old_primary_acks),
+        (MeasurementKind::TwoPrimaries, b.two_primaries),
+        (MeasurementKind::TwoVipHolders, b.two_vip_holders),
+        (MeasurementKind::VipOutage, b.vip_outage),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
     .collect()
+}
+
+/// The damage windows of this run (see [`crate::measure::measure_windows`]), from the ledger,
+/// the role samples and the first fault.
+fn damage_windows(
+    live: &Live,
+    writes: &WritesSummary,
+    roles: &RolesSummary,
+    lost_pinned: Option<&[i64]>,
+) -> crate::measure::DamageWindows {
+    crate::measure::measure_windows(&crate::measure::WindowInput {
+        ledger: &live.ledger,
+        probed: writes.probed,
+        samples: &roles.samples,
+        fault_ms: live.fault_anchor.as_ref().map(|f| f.offset_ms),
+        fault_hit_primary: live.fault_anchor.as_ref().is_some_and(|f| f.was_primary),
+        probe_period_ms: super::executor::WRITE_INTERVAL.as_millis() as u64,
+        sample_period_ms: super::executor::ROUND.as_millis() as u64,
+        lost: writes.lost.as_deref(),
+        lost_pinned,
+    })
 }
 
 /// Writes `run.json` (secrets redacted), `junit.xml` and `timeline.html` (rendered from the
