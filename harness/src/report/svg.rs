@@ -145,6 +145,7 @@ pub fn render(view: &TimelineView) -> String {
         let x1 = s.x(w.to.unwrap_or(end)).max(x0 + 3.0);
         let (class, fill) = match w.kind {
             WindowKind::Damage => ("damage", "url(#hatch)"),
+            WindowKind::Outage => ("outage", "#e3e8f7"),
             _ => ("fault", "#fbe3d6"),
         };
         // Labels sit just under the steps row, flipped left of the window near the right edge.
