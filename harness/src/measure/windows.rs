@@ -649,6 +649,100 @@ mod tests {
         assert!(w.vip_outage.evidence.contains("until the probe stopped"));
     }
 
+    /// The windows a recorded run's samples give. Records written before the ledger was kept
+    /// carry no ledger rows: the write-based windows are "not measured" there.
+    fn recorded(name: &str) -> (DamageWindows, crate::run::RunRecord) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/runs")
+            .join(name)
+            .join("run.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let r: crate::run::RunRecord = serde_json::from_str(&text).unwrap();
+        let fault_ms = r
+            .events
+            .iter()
+            .find(|e| e.kind == crate::timeline::EventKind::FaultStarted)
+            .and_then(|e| e.offset_ms);
+        let ledger = Ledger::default();
+        let w = measure_windows(&WindowInput {
+            ledger: &ledger,
+            probed: false,
+            samples: &r.roles.samples,
+            fault_ms,
+            fault_hit_primary: true,
+            probe_period_ms: 100,
+            sample_period_ms: 500,
+            lost: r.writes.lost.as_deref(),
+            lost_pinned: None,
+        });
+        (w, r)
+    }
+
+    #[test]
+    fn the_recorded_partition_shows_two_primaries_and_two_vip_holders() {
+        let (w, r) = recorded("partition");
+        // Samples show node1+node2 primary from 45.3 s to 60.3 s and the VIP on both from
+        // 36.2 s to 59.6 s; each window runs to the next sample without it.
+        assert_eq!(w.two_primaries.at_least_s, Some(15.014));
+        assert!(w.two_primaries.seconds.unwrap() > 15.014);
+        assert_eq!(w.two_primaries.nodes, vec!["node1", "node2"]);
+        assert_eq!(w.two_vip_holders.at_least_s, Some(23.383));
+        assert!(w.two_vip_holders.seconds.unwrap() > 23.383);
+        let largest = r
+            .roles
+            .samples
+            .windows(2)
+            .map(|p| p[1].offset_ms - p[0].offset_ms)
+            .max()
+            .unwrap();
+        assert_eq!(w.two_primaries.resolution_ms, Some(largest.max(500)));
+        assert_eq!(w.lost_writes.through_vip, Some(133));
+        assert_eq!(w.vip_outage.seconds, None);
+        assert_eq!(w.old_primary_acks.seconds, None);
+    }
+
+    #[test]
+    fn recorded_crashes_and_a_read_only_disk_have_no_overlap_windows() {
+        for name in [
+            "pg15-pgpool43-primary-crash",
+            "pg15-pgpool43-primary-crash-early-request",
+            "primary-crash-recover",
+            "primary-disk-readonly",
+        ] {
+            let (w, _) = recorded(name);
+            assert_eq!(w.two_primaries.seconds, Some(0.0), "{name}");
+            assert_eq!(w.two_vip_holders.seconds, Some(0.0), "{name}");
+            assert!(w.two_primaries.evidence.starts_with("never"), "{name}");
+            assert_eq!(w.lost_writes.through_vip, Some(0), "{name}");
+        }
+    }
+
+    #[test]
+    fn recorded_isolations_show_the_old_primary_writable_again_after_the_heal() {
+        // The isolated node's postgres stays primary; once the network is back both answer
+        // as primaries until the old one is stopped or rewound (declared split brain).
+        for (name, seen_ms) in [
+            ("pg15-pgpool43-primary-network-blackhole", 733),
+            ("pg17-pgpool46-blackhole-srcheck-stall", 8053),
+        ] {
+            let (w, _) = recorded(name);
+            assert_eq!(w.two_primaries.at_least_s, Some(seen_ms as f64 / 1000.0), "{name}");
+            assert!(w.two_primaries.seconds.unwrap() > 0.0, "{name}");
+            assert_eq!(w.two_vip_holders.seconds, Some(0.0), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_recorded_early_shutdown_run_shows_its_restarted_primary_for_one_sample() {
+        // An early harness's run: the restarted old primary answered as a primary in its last
+        // sample (that run failed "never two writable primaries"). One sample: at least 0 s,
+        // at most up to the sample before it (the last sample has no successor).
+        let (w, _) = recorded("primary-shutdown-first");
+        assert_eq!(w.two_primaries.at_least_s, Some(0.0));
+        assert_eq!(w.two_primaries.seconds, Some(2.771));
+        assert_eq!(w.two_primaries.spans.len(), 1);
+    }
+
     #[test]
     fn a_single_sample_with_two_primaries_is_bounded_by_its_neighbours() {
         let samples = vec![
