@@ -444,13 +444,21 @@ fn damage_window_budgets_are_read_and_a_bad_one_is_rejected_at_its_line() {
     assert_eq!(plan.budgets.vip_outage, Some(Duration::from_secs(40)));
 
     let bad = "name: x\nbudgets:\n  two_primaries: 0s\n  vip_outage: soon\nsteps:\n  - action: host-crash\n    target: primary\n";
-    let errs = load("bad.yaml", bad, &Capabilities::default()).unwrap_err().0;
+    let errs = load("bad.yaml", bad, &Capabilities::default())
+        .unwrap_err()
+        .0;
     assert_eq!(errs.len(), 1, "{errs:#?}");
     assert_eq!(errs[0].line, Some(4), "{}", errs[0]);
-    assert!(errs[0].to_string().contains("budgets.vip_outage"), "{}", errs[0]);
+    assert!(
+        errs[0].to_string().contains("budgets.vip_outage"),
+        "{}",
+        errs[0]
+    );
 
     let unknown = "name: x\nbudgets:\n  two_primary: 0s\nsteps:\n  - action: host-crash\n    target: primary\n";
-    let errs = load("unknown.yaml", unknown, &Capabilities::default()).unwrap_err().0;
+    let errs = load("unknown.yaml", unknown, &Capabilities::default())
+        .unwrap_err()
+        .0;
     assert_eq!(errs[0].line, Some(3), "{}", errs[0]);
     assert!(errs[0].to_string().contains("two_primary"), "{}", errs[0]);
 }

@@ -39,6 +39,9 @@ pub struct WindowInput<'a> {
     pub fault_ms: Option<u64>,
     /// Whether that fault hit the node that was primary then (the pinned session's node).
     pub fault_hit_primary: bool,
+    /// When the fault really took effect, if later than its injection (a graceful stop takes as
+    /// long as the servers need to shut down; they serve until then).
+    pub fault_effect_ms: Option<u64>,
     /// The write probe's period, ms.
     pub probe_period_ms: u64,
     /// The role poller's nominal period, ms.
@@ -202,36 +205,44 @@ fn old_primary_acks(input: &WindowInput) -> Window {
             ),
             ..Window::default()
         },
-        Some(last) => Window {
-            seconds: Some(secs(last.acked_ms.saturating_sub(fault_ms))),
-            resolution_ms,
-            spans: vec![WindowSpan {
-                from_ms: fault_ms,
-                to_ms: last.acked_ms,
-            }],
-            nodes: vec![pinned.node.clone()],
-            evidence: format!(
-                "{}: {} writes acknowledged after the fault at {:.1} s, the last (seq {}, \
-                 server time {}, timeline {}) at {:.1} s; session {closed}",
-                pinned.node,
-                after.len(),
-                secs(fault_ms),
-                last.seq,
-                last.server_time,
-                last.timeline,
-                secs(last.acked_ms)
-            ),
-            ..Window::default()
-        },
+        Some(last) => {
+            let effect = match input.fault_effect_ms {
+                Some(e) if e > fault_ms => {
+                    let before = after.iter().filter(|a| a.acked_ms <= e).count();
+                    format!(
+                        "; the fault took effect at {:.1} s, {before} of them before that",
+                        secs(e)
+                    )
+                }
+                _ => String::new(),
+            };
+            Window {
+                seconds: Some(secs(last.acked_ms.saturating_sub(fault_ms))),
+                resolution_ms,
+                spans: vec![WindowSpan {
+                    from_ms: fault_ms,
+                    to_ms: last.acked_ms,
+                }],
+                nodes: vec![pinned.node.clone()],
+                evidence: format!(
+                    "{}: {} writes acknowledged after the fault at {:.1} s, the last (seq {}, \
+                 server time {}, timeline {}) at {:.1} s; session {closed}{effect}",
+                    pinned.node,
+                    after.len(),
+                    secs(fault_ms),
+                    last.seq,
+                    last.server_time,
+                    last.timeline,
+                    secs(last.acked_ms)
+                ),
+                ..Window::default()
+            }
+        }
     }
 }
 
 /// Windows where `pick` lists two or more nodes, bounded by the samples around them.
-fn sampled(
-    input: &WindowInput,
-    what: &str,
-    pick: impl Fn(&RoleSample) -> &Vec<String>,
-) -> Window {
+fn sampled(input: &WindowInput, what: &str, pick: impl Fn(&RoleSample) -> &Vec<String>) -> Window {
     let s = input.samples;
     if s.is_empty() {
         return Window {
@@ -505,6 +516,7 @@ mod tests {
             samples,
             fault_ms: Some(10_000),
             fault_hit_primary: true,
+            fault_effect_ms: None,
             probe_period_ms: 100,
             sample_period_ms: 500,
             lost: Some(&[]),
@@ -610,6 +622,29 @@ mod tests {
     }
 
     #[test]
+    fn acknowledgements_before_a_graceful_stop_took_effect_are_told_apart() {
+        let mut ledger = split_ledger();
+        ledger
+            .pinned
+            .as_mut()
+            .unwrap()
+            .acks
+            .retain(|a| a.sent_ms < 11_300);
+        let w = measure_windows(&WindowInput {
+            fault_effect_ms: Some(11_300),
+            ..input(&ledger, &[])
+        });
+        assert_eq!(w.old_primary_acks.seconds, Some(1.205));
+        assert!(
+            w.old_primary_acks
+                .evidence
+                .contains("the fault took effect at 11.3 s, 13 of them before that"),
+            "{}",
+            w.old_primary_acks.evidence
+        );
+    }
+
+    #[test]
     fn a_fault_that_did_not_hit_the_primary_measures_no_old_primary_window() {
         let ledger = split_ledger();
         let w = measure_windows(&WindowInput {
@@ -617,7 +652,10 @@ mod tests {
             ..input(&ledger, &[])
         });
         assert_eq!(w.old_primary_acks.seconds, None);
-        assert!(w.old_primary_acks.evidence.contains("did not hit the primary"));
+        assert!(w
+            .old_primary_acks
+            .evidence
+            .contains("did not hit the primary"));
         assert_eq!(w.two_primaries.seconds, None);
     }
 
@@ -670,6 +708,7 @@ mod tests {
             samples: &r.roles.samples,
             fault_ms,
             fault_hit_primary: true,
+            fault_effect_ms: None,
             probe_period_ms: 100,
             sample_period_ms: 500,
             lost: r.writes.lost.as_deref(),
@@ -726,7 +765,11 @@ mod tests {
             ("pg17-pgpool46-blackhole-srcheck-stall", 8053),
         ] {
             let (w, _) = recorded(name);
-            assert_eq!(w.two_primaries.at_least_s, Some(seen_ms as f64 / 1000.0), "{name}");
+            assert_eq!(
+                w.two_primaries.at_least_s,
+                Some(seen_ms as f64 / 1000.0),
+                "{name}"
+            );
             assert!(w.two_primaries.seconds.unwrap() > 0.0, "{name}");
             assert_eq!(w.two_vip_holders.seconds, Some(0.0), "{name}");
         }

@@ -102,7 +102,10 @@ fn ack_from_row(seq: i64, sent_ms: u64, acked_ms: u64, row: &tokio_postgres::Row
         server_time: row.get(0),
         server_addr: row.get(1),
         timeline: row.get(2),
-        lsn: row.get::<_, Option<String>>(3).as_deref().and_then(parse_lsn),
+        lsn: row
+            .get::<_, Option<String>>(3)
+            .as_deref()
+            .and_then(parse_lsn),
     }
 }
 

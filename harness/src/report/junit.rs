@@ -59,7 +59,8 @@ pub(crate) fn suite(record: &RunRecord, tails: &LogTails) -> TestSuite {
             w.seconds
                 .map_or_else(|| "not measured".to_string(), |s| format!("{s:.3}"))
         };
-        let count = |n: Option<usize>| n.map_or_else(|| "not checked".to_string(), |n| n.to_string());
+        let count =
+            |n: Option<usize>| n.map_or_else(|| "not checked".to_string(), |n| n.to_string());
         let props = [
             ("damage.old_primary_acks_s", value(&d.old_primary_acks)),
             ("damage.two_primaries_s", value(&d.two_primaries)),

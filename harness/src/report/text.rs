@@ -123,9 +123,13 @@ pub(crate) fn lost_line(d: &crate::measure::DamageWindows) -> String {
         d.divergence.new_timeline,
         d.divergence.old_side_wal_bytes,
     ) {
-        (Some(o), Some(n), Some(b)) => {
-            format!("timelines {o} and {n}, old side at least {b} bytes of WAL beyond the new")
-        }
+        (Some(o), Some(n), Some(0)) => format!(
+            "timelines {o} and {n}, the old side wrote nothing beyond the new one's first write"
+        ),
+        (Some(o), Some(n), Some(b)) => format!(
+            "timelines {o} and {n}, the old side wrote at least {b} bytes of WAL beyond the new \
+             one's first write"
+        ),
         (Some(o), Some(n), None) => format!("timelines {o} and {n}"),
         _ => "no divergence measured".to_string(),
     };

@@ -196,7 +196,11 @@ impl TimelineView {
                     &d.old_primary_acks,
                     WindowKind::Damage,
                 ),
-                ("no write acknowledged through the VIP", &d.vip_outage, WindowKind::Outage),
+                (
+                    "no write acknowledged through the VIP",
+                    &d.vip_outage,
+                    WindowKind::Outage,
+                ),
             ] {
                 for sp in &w.spans {
                     windows.push(Window {
@@ -328,14 +332,8 @@ impl TimelineView {
             facts.push(("expected damage".to_string(), r.expected_damage.join(", ")));
         }
         if let Some(d) = &r.damage_windows {
-            facts.push((
-                "damage windows".to_string(),
-                super::text::windows_line(d),
-            ));
-            facts.push((
-                "lost / diverged".to_string(),
-                super::text::lost_line(d),
-            ));
+            facts.push(("damage windows".to_string(), super::text::windows_line(d)));
+            facts.push(("lost / diverged".to_string(), super::text::lost_line(d)));
         }
 
         TimelineView {

@@ -303,7 +303,10 @@ pub(super) async fn finish(
         }
         let budgets = budgets.unwrap_or_default();
         let windows = damage_windows.measurements();
-        for m in measure(timeline.events(), &live.ledger, &anchor).into_iter().chain(windows) {
+        for m in measure(timeline.events(), &live.ledger, &anchor)
+            .into_iter()
+            .chain(windows)
+        {
             let budget = budgets.get(&m.kind);
             let expected = failover_expected
                 && match m.kind {
@@ -589,6 +592,10 @@ fn damage_windows(
         samples: &roles.samples,
         fault_ms: live.fault_anchor.as_ref().map(|f| f.offset_ms),
         fault_hit_primary: live.fault_anchor.as_ref().is_some_and(|f| f.was_primary),
+        fault_effect_ms: live
+            .fault_anchor
+            .as_ref()
+            .map(|f| f.offset_ms + (f.effect_s * 1000.0) as u64),
         probe_period_ms: super::executor::WRITE_INTERVAL.as_millis() as u64,
         sample_period_ms: super::executor::ROUND.as_millis() as u64,
         lost: writes.lost.as_deref(),
