@@ -155,7 +155,7 @@ fn a_damage_window_that_opens_is_a_regression_like_a_slower_phase() {
     };
     let old = with_window(run(OLD), 0.0, "old");
     let new = with_window(run(OLD), 5.2, "new");
-    let c = compare(&[old.clone()], &[new], Threshold::default());
+    let c = compare(std::slice::from_ref(&old), &[new], Threshold::default());
     let w = c
         .measurements
         .iter()
@@ -163,6 +163,10 @@ fn a_damage_window_that_opens_is_a_regression_like_a_slower_phase() {
         .unwrap();
     assert!(!w.regressions.is_empty(), "{w:?}");
     assert!(c.regressed);
-    let same = compare(&[old.clone()], &[old], Threshold::default());
+    let same = compare(
+        std::slice::from_ref(&old),
+        std::slice::from_ref(&old),
+        Threshold::default(),
+    );
     assert!(!same.regressed);
 }
