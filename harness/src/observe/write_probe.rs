@@ -234,13 +234,23 @@ impl WriteProbe {
         }
     }
 
+    /// The node the pinned session is connected to, if one is open (its loop still running).
+    pub fn pinned_node(&self) -> Option<String> {
+        if self.pinned.as_ref()?.1.is_finished() {
+            return None;
+        }
+        let l = self.ledger.lock().expect("ledger lock");
+        l.pinned.as_ref().map(|p| p.node.clone())
+    }
+
     /// Opens a session directly to `node` at `host:port` (the database port, not pgpool's),
     /// writes once on it so it is known to work, then keeps writing every `interval` until the
-    /// probe stops. Called just before the first fault, with the node that is primary then:
-    /// its acknowledgements after the fault are the old primary still accepting writes. The
-    /// session is never reopened: a write without an answer within 3 s is a failure but the
-    /// session stays (the server may answer later, e.g. once synchronous replication is
-    /// switched off); a session the server closed ends the loop. Only one session is pinned.
+    /// probe stops. Opened with the write load, on the primary, and checked again when the
+    /// first fault fires: its acknowledgements after the fault are the old primary still
+    /// accepting writes. The session is never reopened: a write without an answer within 3 s
+    /// is a failure but the session stays (the server may answer later, e.g. once synchronous
+    /// replication is switched off); a session the server closed ends the loop. One session
+    /// is pinned at a time: pinning another node replaces it.
     #[allow(clippy::too_many_arguments)]
     pub async fn pin(
         &mut self,
@@ -252,8 +262,14 @@ impl WriteProbe {
         interval: Duration,
         max_duration: Duration,
     ) -> Result<(), String> {
-        if self.pinned.is_some() {
+        if self.pinned_node().as_deref() == Some(node) {
             return Ok(());
+        }
+        // Pinned to another node (the primary changed before the first fault): that session
+        // is not the old primary's, so it is replaced.
+        if let Some((stop, task)) = self.pinned.take() {
+            stop.notify_one();
+            let _ = task.await;
         }
         let sql = insert_sql();
         let opened_ms = epoch.elapsed().as_millis() as u64;

@@ -707,6 +707,11 @@ async fn act(
                     WRITE_INTERVAL,
                     MAX_RUN,
                 ));
+                // The session pinned to the primary, opened now so that the fault step does not
+                // wait for its connection (checked again when the first fault fires).
+                if let Err(e) = pin_primary(live, observed).await {
+                    tracing::warn!("{e}");
+                }
                 // Let a few writes land so the old primary's timeline is known before a fault.
                 tokio::time::sleep(Duration::from_millis(600)).await;
             }
@@ -752,8 +757,9 @@ async fn act(
     }
 }
 
-/// Before the first fault: a session straight to the node that is primary now, beside the probe
-/// through the VIP, so the ledger shows how long the old primary kept acknowledging writes.
+/// A session straight to the node that is primary now, beside the probe through the VIP, so the
+/// ledger shows how long the old primary kept acknowledging writes after the first fault.
+/// Opened with the write load; at the first fault it is only replaced if the primary changed.
 async fn pin_primary(live: &mut Live, observed: &Observed) -> Result<(), String> {
     let Some(primary) = observed.snapshot().primary else {
         return Ok(());
