@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 pub const LEDGER_TABLE: &str = "hachaos_ledger";
 
 /// One acknowledged write.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ack {
     /// The probe's sequence number (the row's primary key).
     pub seq: i64,
@@ -35,7 +35,7 @@ pub struct Ack {
 }
 
 /// A write that was not acknowledged.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WriteFailure {
     /// The sequence number attempted.
     pub seq: i64,
@@ -46,7 +46,7 @@ pub struct WriteFailure {
 }
 
 /// Everything the probe saw.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     /// Acknowledged writes through the VIP, in send order.
     pub acks: Vec<Ack>,
@@ -60,7 +60,7 @@ pub struct Ledger {
 /// What the session pinned to one node saw. It is the one session a client opened before the
 /// fault: it is never reopened, so a node that restarts later is not counted as still
 /// acknowledging on it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PinnedSession {
     /// The node it is connected to (directly, not through pgpool).
     pub node: String,
