@@ -192,7 +192,7 @@ i.box.fault{background:#fbe3d6}i.box.outage{background:#e3e8f7}i.box.damage{back
 svg{font:12px system-ui,sans-serif;display:block}
 svg .lane0{fill:#fff}svg .lane1{fill:#f6f8fb}svg .lane-label{font-weight:700;font-size:13px;fill:var(--ink)}svg .row-label{font-size:9px;fill:#9aa0a6}
 svg .grid{stroke:#e8eaed}svg .tick{fill:var(--muted);text-anchor:middle;font-size:11px}
-svg .fault rect{opacity:.85}svg .window-label{font-size:11px;font-weight:600;fill:#b3441e}svg .damage .window-label{fill:var(--fail)}svg .outage rect{opacity:.7}svg .outage .window-label{fill:#3b4f8f}
+svg .fault rect{opacity:.85}svg .window-label{font-size:11px;font-weight:600;fill:#b3441e}svg .damage .window-label{fill:var(--fail)}svg .outage rect{opacity:.45}svg .outage .window-label{fill:#3b4f8f}
 svg .step rect{fill:#e8f0fe;stroke:#aecbfa}svg .step text{font-size:11px;fill:#174ea6}
 svg .mark{stroke:#fff;stroke-width:1;cursor:pointer}svg .mark:hover,svg .mark.on{r:7;stroke:#000}
 .role-primary,svg .role-primary{background:#1a73e8;fill:#1a73e8}.role-vip,svg .role-vip{background:#f9ab00;fill:#f9ab00}

@@ -78,10 +78,13 @@ pub struct Window {
 pub enum WindowKind {
     /// fault_started → fault_healed.
     Fault,
-    /// Two writable primaries or two VIP holders at once, or the old primary still
-    /// acknowledging writes after the fault.
+    /// Two writable primaries or two VIP holders at once.
     Damage,
-    /// Clients writing through the VIP got no acknowledgement for a second or more.
+    /// The old primary still acknowledging writes after the fault (hatched like damage; named
+    /// by its measurement bar, not by a caption, which would cover the others).
+    OldPrimaryAcks,
+    /// Clients writing through the VIP got no acknowledgement for a second or more (a light
+    /// wash without a caption; its measurement bar names it).
     Outage,
     /// A step of the scenario.
     Step,
@@ -194,7 +197,7 @@ impl TimelineView {
                 (
                     "old primary acknowledging writes",
                     &d.old_primary_acks,
-                    WindowKind::Damage,
+                    WindowKind::OldPrimaryAcks,
                 ),
                 (
                     "no write acknowledged through the VIP",
