@@ -133,11 +133,15 @@ pub(crate) fn lost_line(d: &crate::measure::DamageWindows) -> String {
         (Some(o), Some(n), None) => format!("timelines {o} and {n}"),
         _ => "no divergence measured".to_string(),
     };
-    format!(
-        "{} acknowledged through the VIP lost, {} on the session pinned to the old primary ({} \
-         acknowledged there after the fault); {diverged}",
-        count(l.through_vip),
-        count(l.pinned),
-        l.pinned_acks_after_fault
-    )
+    let lost = match (l.through_vip, l.pinned) {
+        (None, None) => "lost writes not checked".to_string(),
+        (vip, pinned) => format!(
+            "{} acknowledged through the VIP lost, {} on the session pinned to the old primary \
+             ({} acknowledged there after the fault)",
+            count(vip),
+            count(pinned),
+            l.pinned_acks_after_fault
+        ),
+    };
+    format!("{lost}; {diverged}")
 }
