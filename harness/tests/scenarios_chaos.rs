@@ -78,7 +78,7 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
         }
         // Every run measures its damage windows (issue 12's done-when): the partition's split
         // brain opens them, the clean shutdown opens none but the outage clients wait through
-        // (its old primary acknowledges only while it shuts down, and loses none of those).
+        // (its old primary acknowledges only until its servers are down, and loses none).
         let windows = record
             .damage_windows
             .as_ref()
@@ -94,6 +94,7 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
                 assert!(open(&windows.old_primary_acks), "{windows:?}");
             }
             "primary-shutdown.yaml" => {
+                assert_eq!(windows.old_primary_acks.seconds, Some(0.0), "{windows:?}");
                 assert_eq!(windows.two_primaries.seconds, Some(0.0), "{windows:?}");
                 assert_eq!(windows.two_vip_holders.seconds, Some(0.0), "{windows:?}");
                 assert_eq!(windows.lost_writes.pinned, Some(0), "{windows:?}");

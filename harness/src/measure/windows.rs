@@ -1,9 +1,11 @@
 //! Damage windows: how much harm a fault did while it lasted, measured on every run from the
 //! write probe's server-side ledger and the role/VIP samples. A pure function of plain data.
 //!
-//! - **old_primary_acks**: from the fault to the last write the old primary acknowledged on the
-//!   session pinned to it before the fault (never reopened, so a node restarted later does not
-//!   count). Resolution: the probe's pace (one write per period, each ack timed on arrival).
+//! - **old_primary_acks**: from the moment the fault took effect (its injection; for a graceful
+//!   stop, when the container had stopped: it serves until then) to the last write the old
+//!   primary acknowledged on the session pinned to it before the fault (never reopened, so a
+//!   node restarted later does not count). Resolution: the probe's pace (one write per period,
+//!   each ack timed on arrival).
 //! - **two_primaries** / **two_vip_holders**: the time during which two nodes said they were
 //!   writable primaries (`pg_is_in_recovery()` false) or held the VIP. The samples are sparse
 //!   (a round probes every node, and a dead node makes it wait for a connect timeout), so each
@@ -191,53 +193,56 @@ fn old_primary_acks(input: &WindowInput) -> Window {
         || "still open at the end".to_string(),
         |c| format!("closed by the server at {:.1} s", secs(c)),
     );
-    match after.last() {
-        None => Window {
-            seconds: Some(0.0),
-            resolution_ms,
-            nodes: vec![pinned.node.clone()],
-            evidence: format!(
-                "{}: no write acknowledged after the fault at {:.1} s ({attempts} attempts on \
-                 the session opened at {:.1} s, {closed})",
-                pinned.node,
-                secs(fault_ms),
-                secs(pinned.opened_ms)
-            ),
-            ..Window::default()
-        },
-        Some(last) => {
-            let effect = match input.fault_effect_ms {
-                Some(e) if e > fault_ms => {
-                    let before = after.iter().filter(|a| a.acked_ms <= e).count();
-                    format!(
-                        "; the fault took effect at {:.1} s, {before} of them before that",
-                        secs(e)
-                    )
-                }
-                _ => String::new(),
-            };
-            Window {
-                seconds: Some(secs(last.acked_ms.saturating_sub(fault_ms))),
-                resolution_ms,
-                spans: vec![WindowSpan {
-                    from_ms: fault_ms,
-                    to_ms: last.acked_ms,
-                }],
-                nodes: vec![pinned.node.clone()],
-                evidence: format!(
-                    "{}: {} writes acknowledged after the fault at {:.1} s, the last (seq {}, \
-                 server time {}, timeline {}) at {:.1} s; session {closed}{effect}",
-                    pinned.node,
-                    after.len(),
-                    secs(fault_ms),
-                    last.seq,
-                    last.server_time,
-                    last.timeline,
-                    secs(last.acked_ms)
-                ),
-                ..Window::default()
-            }
-        }
+    // A graceful stop serves until the servers are down: the window opens when the fault took
+    // effect, and acknowledgements before that are told apart in the evidence.
+    let from_ms = input.fault_effect_ms.map_or(fault_ms, |e| e.max(fault_ms));
+    let effect = if from_ms > fault_ms {
+        let before = after.iter().filter(|a| a.acked_ms <= from_ms).count();
+        format!(
+            "; the fault took effect at {:.1} s, {before} of them before that",
+            secs(from_ms)
+        )
+    } else {
+        String::new()
+    };
+    let last = after.last().filter(|a| a.acked_ms > from_ms);
+    let (seconds, spans) = match last {
+        Some(l) => (
+            secs(l.acked_ms - from_ms),
+            vec![WindowSpan {
+                from_ms,
+                to_ms: l.acked_ms,
+            }],
+        ),
+        None => (0.0, Vec::new()),
+    };
+    let evidence = match after.last() {
+        None => format!(
+            "{}: no write acknowledged after the fault at {:.1} s ({attempts} attempts on the \
+             session opened at {:.1} s, {closed})",
+            pinned.node,
+            secs(fault_ms),
+            secs(pinned.opened_ms)
+        ),
+        Some(l) => format!(
+            "{}: {} writes acknowledged after the fault at {:.1} s, the last (seq {}, server \
+             time {}, timeline {}) at {:.1} s; session {closed}{effect}",
+            pinned.node,
+            after.len(),
+            secs(fault_ms),
+            l.seq,
+            l.server_time,
+            l.timeline,
+            secs(l.acked_ms)
+        ),
+    };
+    Window {
+        seconds: Some(seconds),
+        resolution_ms,
+        spans,
+        nodes: vec![pinned.node.clone()],
+        evidence,
+        ..Window::default()
     }
 }
 
@@ -634,7 +639,9 @@ mod tests {
             fault_effect_ms: Some(11_300),
             ..input(&ledger, &[])
         });
-        assert_eq!(w.old_primary_acks.seconds, Some(1.205));
+        // Every acknowledgement came while the servers were still stopping: no window.
+        assert_eq!(w.old_primary_acks.seconds, Some(0.0));
+        assert!(w.old_primary_acks.spans.is_empty());
         assert!(
             w.old_primary_acks
                 .evidence
@@ -642,6 +649,17 @@ mod tests {
             "{}",
             w.old_primary_acks.evidence
         );
+    }
+
+    #[test]
+    fn the_window_opens_when_the_fault_took_effect() {
+        let ledger = split_ledger();
+        let w = measure_windows(&WindowInput {
+            fault_effect_ms: Some(11_300),
+            ..input(&ledger, &[])
+        });
+        assert_eq!(w.old_primary_acks.seconds, Some(13.705));
+        assert_eq!(w.old_primary_acks.spans[0].from_ms, 11_300);
     }
 
     #[test]
