@@ -4,8 +4,11 @@
 //! - **old_primary_acks**: from the moment the fault took effect (its injection; for a graceful
 //!   stop, when the container had stopped: it serves until then) to the last write the old
 //!   primary acknowledged on the session pinned to it before the fault (never reopened, so a
-//!   node restarted later does not count). Resolution: the probe's pace (one write per period,
-//!   each ack timed on arrival).
+//!   node restarted later does not count). When the old primary is the only primary at the end
+//!   (the other side was rewound, or no failover happened), only its acknowledgements up to the
+//!   last sample showing another primary count: later ones are the rightful primary's.
+//!   Resolution: the probe's pace (one write per period, each ack timed on arrival); the cap,
+//!   when there is one, has the samples' resolution.
 //! - **two_primaries** / **two_vip_holders**: the time during which two nodes said they were
 //!   writable primaries (`pg_is_in_recovery()` false) or held the VIP. The samples are sparse
 //!   (a round probes every node, and a dead node makes it wait for a connect timeout), so each
@@ -205,7 +208,41 @@ fn old_primary_acks(input: &WindowInput) -> Window {
     } else {
         String::new()
     };
-    let last = after.last().filter(|a| a.acked_ms > from_ms);
+    // When the old primary is the cluster's only primary at the end (it won: the other side was
+    // rewound, or no failover happened), its acknowledgements after the last sample showing
+    // another primary are the rightful primary's, not damage.
+    let old = pinned.node.as_str();
+    let final_sole = input
+        .samples
+        .last()
+        .is_some_and(|x| x.primaries.len() == 1 && x.primaries[0] == old);
+    let until_ms = if final_sole {
+        let s = input.samples;
+        let other = s
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, x)| x.offset_ms >= fault_ms && x.primaries.iter().any(|p| p != old));
+        Some(match other {
+            Some((i, x)) => s.get(i + 1).map_or(x.offset_ms, |n| n.offset_ms),
+            None => from_ms,
+        })
+    } else {
+        None
+    };
+    let cap = match until_ms {
+        Some(u) => format!(
+            "; {old} is the only primary at the end: acknowledgements after {:.1} s (the last \
+             sample with another primary, or the fault when there was none) are the rightful \
+             primary's and not counted",
+            secs(u)
+        ),
+        None => String::new(),
+    };
+    let last = after
+        .iter()
+        .rev()
+        .find(|a| a.acked_ms > from_ms && until_ms.is_none_or(|u| a.acked_ms <= u));
     let (seconds, spans) = match last {
         Some(l) => (
             secs(l.acked_ms - from_ms),
@@ -226,7 +263,7 @@ fn old_primary_acks(input: &WindowInput) -> Window {
         ),
         Some(l) => format!(
             "{}: {} writes acknowledged after the fault at {:.1} s, the last (seq {}, server \
-             time {}, timeline {}) at {:.1} s; session {closed}{effect}",
+             time {}, timeline {}) at {:.1} s; session {closed}{effect}{cap}",
             pinned.node,
             after.len(),
             secs(fault_ms),
@@ -660,6 +697,33 @@ mod tests {
         });
         assert_eq!(w.old_primary_acks.seconds, Some(13.705));
         assert_eq!(w.old_primary_acks.spans[0].from_ms, 11_300);
+    }
+
+    #[test]
+    fn an_old_primary_that_won_counts_only_while_another_was_primary() {
+        // The other side was rewound: node1 is the only primary from 20 s on.
+        let ledger = split_ledger();
+        let samples = vec![
+            sample(9_000, &["node1"], &["node1"]),
+            sample(14_500, &["node1", "node2"], &["node1", "node2"]),
+            sample(17_000, &["node1", "node2"], &["node1", "node2"]),
+            sample(20_000, &["node1"], &["node1"]),
+            sample(26_000, &["node1"], &["node1"]),
+        ];
+        let w = measure_windows(&input(&ledger, &samples));
+        // The last ack at or before 20.0 s (sent 19.9 s, acked 19.905 s).
+        assert_eq!(w.old_primary_acks.seconds, Some(9.905));
+        assert!(w
+            .old_primary_acks
+            .evidence
+            .contains("the only primary at the end"));
+        // No failover at all: the sole primary's acknowledgements are no damage.
+        let calm = vec![
+            sample(9_000, &["node1"], &["node1"]),
+            sample(26_000, &["node1"], &["node1"]),
+        ];
+        let w = measure_windows(&input(&ledger, &calm));
+        assert_eq!(w.old_primary_acks.seconds, Some(0.0));
     }
 
     #[test]
