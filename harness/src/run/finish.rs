@@ -419,6 +419,14 @@ pub(super) async fn finish(
             ),
             None => (false, writes.checked_on.clone()),
         };
+        // The old primary's own session (see the damage windows) lost acknowledged writes too.
+        let (lost, evidence) = match damage_windows.lost_writes.pinned {
+            Some(n) if n > 0 => (
+                true,
+                format!("{evidence}; {n} acknowledged on the session pinned to the old primary missing too"),
+            ),
+            _ => (lost, evidence),
+        };
         let mut c = damage_check("no acknowledged write lost", lost, loss_declared, evidence);
         if writes.lost.is_none() {
             c.verdict = Verdict::Unknown;
