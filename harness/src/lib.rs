@@ -43,12 +43,16 @@
 //! - [`damage`]: the damage a fault can do (split brain, lost writes, panic), named once.
 //! - [`duration`]: durations as files write them (`30s`), a unit always required.
 //! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
-//! - [`observe`]: live observers: the write probe's ledger, role/VIP samples, the log tailer.
+//! - [`observe`]: live observers: the write probe's ledger (through the VIP, and a session
+//!   pinned to the primary before the first fault), role/VIP samples, the log tailer.
 //! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).
-//! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
+//! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf; the
+//!   damage windows (old primary still acknowledging, two primaries, two VIP holders, the VIP
+//!   outage), pure functions of the ledger and the role samples.
 //! - [`run`]: the executor that drives a plan on a real cluster and gathers its evidence.
-//! - [`judge`]: one pure function from a plan and a run's evidence to checks, measurements and a
-//!   verdict; unit-tested on recorded runs with no Docker daemon.
+//! - [`judge`]: one pure function from a plan and a run's evidence to checks, measurements
+//!   (the damage windows among them) and a verdict; unit-tested on recorded runs with no Docker
+//!   daemon.
 //! - [`record`]: the records written (`run.json`, the analysis), below both the executor and the
 //!   reporters.
 //! - [`suite`]: many cases side by side (slots permitting) into one suite record.

@@ -32,7 +32,8 @@
 //!
 //! Where today's judge decides differently from the one that recorded a run, on purpose, the
 //! difference is listed in `CHANGED_SINCE` with the commit that made it; checks added since are in
-//! `ADDED_SINCE` and must pass; event kinds the grammar learnt since are in `LEARNT_SINCE`.
+//! `ADDED_SINCE` and must pass; event kinds the grammar learnt since are in `LEARNT_SINCE`; the
+//! damage windows measured since are described at `WINDOWS_ADDED`.
 
 use hachaos::checks::Verdict;
 use hachaos::judge::{
@@ -50,6 +51,14 @@ const NODES: [&str; 2] = ["node1", "node2"];
 /// Checks the judge has gained since these runs were recorded; each must pass on them.
 /// (`timestamps`, `split_brain`, `vip_holders`, `primary_kept`: 0dac9f6.)
 const ADDED_SINCE: &[&str] = &["timestamps", "split_brain", "vip_holders", "primary_kept"];
+
+/// The damage windows (`damage_windows` in `run.json`, and the window measurements
+/// `old_primary_acks`, `two_primaries`, `two_vip_holders`, `vip_outage`) are measured on every
+/// run since this commit; runs recorded before it have neither. A window measurement added since
+/// is left out of the comparison only when the record has no measurement of its kind; a budget
+/// check on it would still be a difference (none of these scenarios bounds a window).
+const WINDOWS_ADDED: &str = "e069f67: damage windows measured from the ledger and the role \
+     samples on every run";
 
 /// Event kinds the grammar has learnt to recognise since these runs were recorded.
 const LEARNT_SINCE: &[&str] = &[
@@ -265,6 +274,11 @@ fn rebuild(dir: &Path) -> Rebuilt {
         recover_time,
         ledger,
         writes: recorded.writes.clone(),
+        // No session was pinned to the old primary before the damage windows (WINDOWS_ADDED).
+        lost_pinned: None,
+        // The executor's paces when these runs were recorded.
+        probe_period_ms: 100,
+        sample_period_ms: 500,
         role_samples: recorded.roles.samples.clone(),
         final_roles: final_roles_from_text(&recorded),
         settings: recorded.config.clone(),
@@ -369,6 +383,7 @@ fn ledger_cited_by_promote(
             server_time: last.as_str().to_string(),
             server_addr: "old primary (not recorded)".into(),
             timeline: timeline - 1,
+            lsn: None,
         });
     }
     acks.push(Ack {
@@ -378,11 +393,13 @@ fn ledger_cited_by_promote(
         server_time: c[4].to_string(),
         server_addr: c[2].to_string(),
         timeline,
+        lsn: None,
     });
     (
         Ledger {
             acks,
             failures: Vec::new(),
+            pinned: None,
         },
         Some(("old primary (not recorded)".into(), timeline - 1)),
     )
@@ -492,16 +509,23 @@ fn differences(r: &Rebuilt) -> Vec<(String, String)> {
             ));
         }
     }
+    // Window measurements added since the run was recorded (see WINDOWS_ADDED).
+    let judged_measurements: Vec<hachaos::record::MeasurementRecord> = judged
+        .measurements
+        .iter()
+        .filter(|m| !m.kind.is_window() || rec.measurements.iter().any(|a| a.kind == m.kind))
+        .cloned()
+        .collect();
     let kinds = |ms: &[hachaos::record::MeasurementRecord]| {
         ms.iter().map(|m| m.kind.name()).collect::<Vec<_>>()
     };
-    if kinds(&rec.measurements) != kinds(&judged.measurements) {
+    if kinds(&rec.measurements) != kinds(&judged_measurements) {
         out.push((
             "measurements".to_string(),
             format!(
                 "recorded {:?}, judged {:?}",
                 kinds(&rec.measurements),
-                kinds(&judged.measurements)
+                kinds(&judged_measurements)
             ),
         ));
     }
@@ -509,7 +533,7 @@ fn differences(r: &Rebuilt) -> Vec<(String, String)> {
         (Some(x), Some(y)) => (x - y).abs() < 0.0015,
         (x, y) => x == y,
     };
-    for (a, b) in rec.measurements.iter().zip(&judged.measurements) {
+    for (a, b) in rec.measurements.iter().zip(&judged_measurements) {
         if !close(a.seconds, b.seconds)
             || !close(a.budget_s, b.budget_s)
             || a.node != b.node
@@ -714,7 +738,75 @@ fn a_run_recorded_with_its_evidence_is_judged_again_to_exactly_its_record() {
             serde_json::to_value(record(&plan, &evidence, judge(&plan, &evidence))).unwrap();
         // The scenario file is named as the run named it; its content is the same (sha256).
         judged["scenario"]["file"] = recorded["scenario"]["file"].clone();
+        // Recorded before the damage windows (WINDOWS_ADDED): the judge measures them now, and
+        // they are the only addition.
+        if recorded.get("damage_windows").is_none() {
+            let windows = judged
+                .as_object_mut()
+                .unwrap()
+                .remove("damage_windows")
+                .unwrap_or_else(|| panic!("no damage windows judged ({WINDOWS_ADDED})"));
+            assert!(windows.is_object(), "{windows}");
+            let ms = judged["measurements"].as_array_mut().unwrap();
+            let before = ms.len();
+            ms.retain(|m| {
+                ![
+                    "old_primary_acks",
+                    "two_primaries",
+                    "two_vip_holders",
+                    "vip_outage",
+                ]
+                .contains(&m["kind"].as_str().unwrap_or_default())
+            });
+            assert_eq!(
+                before - ms.len(),
+                4,
+                "the four window measurements ({WINDOWS_ADDED})"
+            );
+        }
         assert_eq!(judged, recorded, "{}", dir.display());
     }
     assert!(seen >= 1, "no recorded run has its evidence.json");
+}
+
+/// Writes acknowledged on the session pinned to the old primary and missing at the end are lost
+/// writes too, even when every write through the VIP survived.
+#[test]
+fn writes_lost_on_the_session_pinned_to_the_old_primary_fail_the_lost_write_check() {
+    let mut r = rebuild(&runs_dir().join("pg15-pgpool43-primary-crash"));
+    let name = "no acknowledged write lost";
+    let judged = record(&r.plan, &r.evidence, judge(&r.plan, &r.evidence));
+    assert_eq!(check(&judged, name).verdict, Verdict::Pass);
+    let fault_ms = r.evidence.fault.as_ref().unwrap().offset_ms;
+    let seq = hachaos::observe::PINNED_SEQ_BASE + 3;
+    r.evidence.ledger.pinned = Some(hachaos::observe::PinnedSession {
+        node: "node1".into(),
+        opened_ms: fault_ms - 1000,
+        acks: vec![Ack {
+            seq,
+            sent_ms: fault_ms - 200,
+            acked_ms: fault_ms - 195,
+            server_time: "not recorded".into(),
+            server_addr: "node1".into(),
+            timeline: 1,
+            lsn: None,
+        }],
+        failures: Vec::new(),
+        closed_ms: Some(fault_ms + 10),
+    });
+    r.evidence.lost_pinned = Some(vec![seq]);
+    let judged = record(&r.plan, &r.evidence, judge(&r.plan, &r.evidence));
+    let c = check(&judged, name);
+    assert_eq!(c.verdict, Verdict::Fail);
+    assert!(
+        c.evidence
+            .contains("1 acknowledged on the session pinned to the old primary missing too"),
+        "{}",
+        c.evidence
+    );
+    assert_eq!(
+        judged.damage_windows.as_ref().unwrap().lost_writes.pinned,
+        Some(1)
+    );
+    assert_eq!(judged.verdict, Verdict::Fail);
 }

@@ -138,3 +138,35 @@ fn compare_exits_1_on_regression_0_without_and_2_on_bad_input() {
     assert_eq!(v["format_version"], 1);
     assert_eq!(v["regressed"], true);
 }
+
+#[test]
+fn a_damage_window_that_opens_is_a_regression_like_a_slower_phase() {
+    let with_window = |mut r: RunRecord, secs: f64, id: &str| {
+        r.measurements.push(hachaos::run::MeasurementRecord {
+            kind: MeasurementKind::TwoPrimaries,
+            seconds: Some(secs),
+            budget_s: None,
+            budget_derivation: String::new(),
+            node: None,
+            evidence: String::new(),
+        });
+        r.run_id = id.to_string();
+        r
+    };
+    let old = with_window(run(OLD), 0.0, "old");
+    let new = with_window(run(OLD), 5.2, "new");
+    let c = compare(std::slice::from_ref(&old), &[new], Threshold::default());
+    let w = c
+        .measurements
+        .iter()
+        .find(|m| m.kind == MeasurementKind::TwoPrimaries)
+        .unwrap();
+    assert!(!w.regressions.is_empty(), "{w:?}");
+    assert!(c.regressed);
+    let same = compare(
+        std::slice::from_ref(&old),
+        std::slice::from_ref(&old),
+        Threshold::default(),
+    );
+    assert!(!same.regressed);
+}

@@ -6,6 +6,7 @@ use hachaos::scenario::{
 };
 use hachaos::timeline::EventKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -504,4 +505,33 @@ fn a_scenario_names_its_release_and_the_old_profile_key_still_works_with_a_warni
     .unwrap_err()
     .0;
     assert_at(&errs[0], 2, "profile", "keep only `release`");
+}
+
+#[test]
+fn damage_window_budgets_are_read_and_a_bad_one_is_rejected_at_its_line() {
+    let ok = "name: x\nbudgets:\n  old_primary_acks: 5s\n  two_primaries: 0s\n  two_vip_holders: 0s\n  vip_outage: 40s\nsteps:\n  - action: host-crash\n    target: primary\n";
+    let plan = load("ok.yaml", ok, &Capabilities::default()).unwrap();
+    assert_eq!(plan.budgets.old_primary_acks, Some(Duration::from_secs(5)));
+    assert_eq!(plan.budgets.two_primaries, Some(Duration::ZERO));
+    assert_eq!(plan.budgets.two_vip_holders, Some(Duration::ZERO));
+    assert_eq!(plan.budgets.vip_outage, Some(Duration::from_secs(40)));
+
+    let bad = "name: x\nbudgets:\n  two_primaries: 0s\n  vip_outage: soon\nsteps:\n  - action: host-crash\n    target: primary\n";
+    let errs = load("bad.yaml", bad, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].line, Some(4), "{}", errs[0]);
+    assert!(
+        errs[0].to_string().contains("budgets.vip_outage"),
+        "{}",
+        errs[0]
+    );
+
+    let unknown = "name: x\nbudgets:\n  two_primary: 0s\nsteps:\n  - action: host-crash\n    target: primary\n";
+    let errs = load("unknown.yaml", unknown, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs[0].line, Some(3), "{}", errs[0]);
+    assert!(errs[0].to_string().contains("two_primary"), "{}", errs[0]);
 }

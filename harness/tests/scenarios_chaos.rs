@@ -79,6 +79,31 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
                 c.evidence
             );
         }
+        // Every run measures its damage windows (issue 12's done-when): the partition's split
+        // brain opens them, the clean shutdown opens none but the outage clients wait through
+        // (its old primary acknowledges only until its servers are down, and loses none).
+        let windows = record
+            .damage_windows
+            .as_ref()
+            .expect("damage windows measured");
+        if record.writes.probed {
+            assert!(windows.vip_outage.seconds.is_some(), "{windows:?}");
+        }
+        let open = |w: &hachaos::measure::Window| w.seconds.is_some_and(|s| s > 0.0);
+        match file {
+            "partition.yaml" => {
+                assert!(open(&windows.two_primaries), "{windows:?}");
+                assert!(open(&windows.two_vip_holders), "{windows:?}");
+                assert!(open(&windows.old_primary_acks), "{windows:?}");
+            }
+            "primary-shutdown.yaml" => {
+                assert_eq!(windows.old_primary_acks.seconds, Some(0.0), "{windows:?}");
+                assert_eq!(windows.two_primaries.seconds, Some(0.0), "{windows:?}");
+                assert_eq!(windows.two_vip_holders.seconds, Some(0.0), "{windows:?}");
+                assert_eq!(windows.lost_writes.pinned, Some(0), "{windows:?}");
+            }
+            _ => {}
+        }
         assert_eq!(record.verdict, Verdict::Pass, "{summary}");
     });
     let leaked = orphaned_data_disk_loops();

@@ -1,9 +1,12 @@
 //! Each failover phase measured from the one timeline and the ledger, against budgets derived
-//! from the settings the nodes ran with.
+//! from the settings the nodes ran with; the damage windows beside them, against the scenario's
+//! own budgets.
 
 use super::evidence::Evidence;
 use crate::checks::{Check, Verdict};
-use crate::measure::{derive_budgets, measure, Anchor, MeasurementKind, PgpoolSettings};
+use crate::measure::{
+    derive_budgets, measure, Anchor, DamageWindows, MeasurementKind, PgpoolSettings,
+};
 use crate::record::MeasurementRecord;
 use crate::scenario::Plan;
 use crate::timeline::{EventKind, Timeline};
@@ -13,11 +16,14 @@ use std::time::Duration;
 /// Where the settings come from, as budget evidence names it.
 pub const RENDERED_PGPOOL_CONF: &str = "/etc/pgpool2/pgpool.conf";
 
-/// The measurements and their budget checks; nothing without a fault to count from.
+/// The measurements and their budget checks; nothing without a fault to count from. The damage
+/// windows (`windows`) follow the phases: they are never required, and a window the scenario
+/// bounds but the run could not measure is Unknown.
 pub fn measurements(
     plan: &Plan,
     ev: &Evidence,
     timeline: &Timeline,
+    windows: &DamageWindows,
 ) -> (Vec<MeasurementRecord>, Vec<Check>) {
     let mut measurements = Vec::new();
     let mut checks = Vec::new();
@@ -59,7 +65,10 @@ pub fn measurements(
         ));
     }
     let budgets = budgets.unwrap_or_default();
-    for m in measure(timeline.events(), &ev.ledger, &anchor) {
+    for m in measure(timeline.events(), &ev.ledger, &anchor)
+        .into_iter()
+        .chain(windows.measurements())
+    {
         let budget = budgets.get(&m.kind);
         let expected = fault.was_primary
             && match m.kind {
@@ -67,6 +76,7 @@ pub fn measurements(
                 MeasurementKind::Recover => ev.recover_time.is_some(),
                 // The VIP moves only when the fault takes its holder's pgpool down.
                 MeasurementKind::Vip => !fault.pgpool_survives,
+                k if k.is_window() => false,
                 _ => true,
             };
         // The budgets model a failover after a node is lost. Under a fault that only degrades
@@ -76,6 +86,8 @@ pub fn measurements(
             _ if fault.degrades => None,
             (Some(s), Some(b)) if s <= b.seconds => Some(Verdict::Pass),
             (Some(_), Some(_)) => Some(Verdict::Fail),
+            // A window the scenario bounds but this run could not measure.
+            (None, Some(_)) if m.kind.is_window() => Some(Verdict::Unknown),
             (None, _) if expected => Some(Verdict::Fail),
             _ => None,
         };
@@ -119,6 +131,10 @@ fn budget_overrides(plan: &Plan) -> BTreeMap<MeasurementKind, Duration> {
         (MeasurementKind::Promote, b.promote),
         (MeasurementKind::FailoverDone, b.failover_done),
         (MeasurementKind::Recover, b.recover),
+        (MeasurementKind::OldPrimaryAcks, b.old_primary_acks),
+        (MeasurementKind::TwoPrimaries, b.two_primaries),
+        (MeasurementKind::TwoVipHolders, b.two_vip_holders),
+        (MeasurementKind::VipOutage, b.vip_outage),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))

@@ -41,7 +41,8 @@ pub fn declared_damage(plan: &Plan, checks: &mut [Check]) {
 }
 
 /// Never two writable primaries, never two VIP holders (from the samples), no acknowledged
-/// write lost (from the ledger's final check).
+/// write lost (from the ledger's final check: through the VIP, and on the session pinned to the
+/// old primary).
 pub fn damage_checks(plan: &Plan, ev: &Evidence, roles: &RolesSummary) -> Vec<Check> {
     let split_declared = plan.expected_damage.contains(&Damage::SplitBrain);
     let loss_declared = plan.expected_damage.contains(&Damage::LostWrites);
@@ -91,6 +92,18 @@ pub fn damage_checks(plan: &Plan, ev: &Evidence, roles: &RolesSummary) -> Vec<Ch
                 ),
             ),
             None => (false, writes.checked_on.clone()),
+        };
+        // The old primary's own session (see the damage windows) lost acknowledged writes too.
+        let (lost, evidence) = match ev.lost_pinned.as_deref() {
+            Some(p) if !p.is_empty() => (
+                true,
+                format!(
+                    "{evidence}; {} acknowledged on the session pinned to the old primary \
+                     missing too",
+                    p.len()
+                ),
+            ),
+            _ => (lost, evidence),
         };
         let mut c = damage_check("no acknowledged write lost", lost, loss_declared, evidence);
         if writes.lost.is_none() {

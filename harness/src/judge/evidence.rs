@@ -47,12 +47,34 @@ pub struct Evidence {
     pub ledger: Ledger,
     /// The probe's counts and the final check for acknowledged writes missing on the primary.
     pub writes: WritesSummary,
+    /// Writes the session pinned to the old primary got acknowledged that are missing on the
+    /// final primary (none: not checked, or evidence recorded before the pinned session).
+    #[serde(default)]
+    pub lost_pinned: Option<Vec<i64>>,
+    /// The write probe's period, ms: the resolution of the windows read off the ledger.
+    #[serde(default = "default_probe_period_ms")]
+    pub probe_period_ms: u64,
+    /// The role poller's nominal period, ms: the resolution of the windows read off the samples.
+    #[serde(default = "default_sample_period_ms")]
+    pub sample_period_ms: u64,
     /// Role and VIP samples taken all through the run.
     pub role_samples: Vec<RoleSample>,
     /// Who was what after the last step (none: the cluster could not be asked).
     pub final_roles: Option<FinalRoles>,
     /// The pgpool settings the nodes really ran with (the rendered `pgpool.conf`).
     pub settings: BTreeMap<String, String>,
+}
+
+/// The write probe's period when evidence did not record it yet (100 ms, the executor's pace
+/// then): evidence written since records it.
+fn default_probe_period_ms() -> u64 {
+    100
+}
+
+/// The role poller's period when evidence did not record it yet (500 ms, the executor's pace
+/// then): evidence written since records it.
+fn default_sample_period_ms() -> u64 {
+    500
 }
 
 /// Facts about a run that the record carries as they are.

@@ -6,6 +6,7 @@ use super::damage::{damage_checks, declared_damage, final_roles_check, roles_sum
 use super::evidence::Evidence;
 use super::logs::{expectations, log_checks, step_checks};
 use crate::checks::{worst, Check, Verdict};
+use crate::measure::{measure_windows, DamageWindows, WindowInput};
 use crate::record::run::{RunRecord, ScenarioRef, FORMAT_VERSION};
 use crate::record::{MeasurementRecord, RolesSummary};
 use crate::scenario::{Damage, Plan};
@@ -24,6 +25,8 @@ pub struct Judgement {
     pub measurements: Vec<MeasurementRecord>,
     /// Role and VIP samples with the spans where two nodes overlapped.
     pub roles: RolesSummary,
+    /// How much damage the fault did while it lasted (from the ledger and the role samples).
+    pub damage_windows: DamageWindows,
     /// The worst verdict of all checks; Unknown rather than Pass when the run ended in an error.
     pub verdict: Verdict,
 }
@@ -45,7 +48,8 @@ pub fn judge(plan: &Plan, ev: &Evidence) -> Judgement {
     let exp = expectations(plan, ev);
     let mut checks = log_checks(plan, ev, &timeline, &exp);
     checks.extend(step_checks(plan, ev));
-    let (measurements, budget_checks) = measurements(plan, ev, &timeline);
+    let damage_windows = damage_windows(ev);
+    let (measurements, budget_checks) = measurements(plan, ev, &timeline, &damage_windows);
     checks.extend(budget_checks);
     declared_damage(plan, &mut checks);
     let roles = roles_summary(ev);
@@ -61,8 +65,27 @@ pub fn judge(plan: &Plan, ev: &Evidence) -> Judgement {
         checks,
         measurements,
         roles,
+        damage_windows,
         verdict,
     }
+}
+
+/// The damage windows of the run (see [`crate::measure::measure_windows`]), from the ledger, the
+/// role samples and the first fault.
+fn damage_windows(ev: &Evidence) -> DamageWindows {
+    let fault = ev.fault.as_ref();
+    measure_windows(&WindowInput {
+        ledger: &ev.ledger,
+        probed: ev.writes.probed,
+        samples: &ev.role_samples,
+        fault_ms: fault.map(|f| f.offset_ms),
+        fault_hit_primary: fault.is_some_and(|f| f.was_primary),
+        fault_effect_ms: fault.map(|f| f.offset_ms + (f.effect_s * 1000.0) as u64),
+        probe_period_ms: ev.probe_period_ms,
+        sample_period_ms: ev.sample_period_ms,
+        lost: ev.writes.lost.as_deref(),
+        lost_pinned: ev.lost_pinned.as_deref(),
+    })
 }
 
 /// The run record: the evidence's facts with the judgement.
@@ -95,6 +118,7 @@ pub fn record(plan: &Plan, ev: &Evidence, judgement: Judgement) -> RunRecord {
         checks: judgement.checks,
         writes: ev.writes.clone(),
         roles: judgement.roles,
+        damage_windows: Some(judgement.damage_windows),
         expected_damage: plan
             .expected_damage
             .iter()

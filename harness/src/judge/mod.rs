@@ -10,8 +10,10 @@
 //! - [`evidence`]: what a run observed, as plain serde data.
 //! - [`logs`]: the expected sequence and the log checkers over the one timeline; the steps'
 //!   own outcomes.
-//! - [`budgets`]: measurements against budgets derived from the settings.
-//! - [`damage`]: declared and undeclared damage, the final state.
+//! - [`budgets`]: measurements against budgets derived from the settings, and the damage
+//!   windows against the scenario's own.
+//! - [`damage`]: declared and undeclared damage (lost writes through the VIP and on the session
+//!   pinned to the old primary), the final state.
 
 pub mod budgets;
 pub mod damage;

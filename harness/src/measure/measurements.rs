@@ -33,6 +33,15 @@ pub enum MeasurementKind {
     FailoverDone,
     /// The rejoined node attached again (from the recover step).
     Recover,
+    // Damage windows (`super::windows`): lengths, not offsets from the fault.
+    /// How long the old primary kept acknowledging writes on a session opened before the fault.
+    OldPrimaryAcks,
+    /// How long two nodes were writable primaries at once (role samples).
+    TwoPrimaries,
+    /// How long two nodes held the VIP at once (role samples).
+    TwoVipHolders,
+    /// The longest time a client writing through the VIP waited for an acknowledgement.
+    VipOutage,
 }
 
 impl MeasurementKind {
@@ -45,6 +54,10 @@ impl MeasurementKind {
         MeasurementKind::Promote,
         MeasurementKind::FailoverDone,
         MeasurementKind::Recover,
+        MeasurementKind::OldPrimaryAcks,
+        MeasurementKind::TwoPrimaries,
+        MeasurementKind::TwoVipHolders,
+        MeasurementKind::VipOutage,
     ];
 
     /// The snake_case name.
@@ -57,7 +70,23 @@ impl MeasurementKind {
             MeasurementKind::Promote => "promote",
             MeasurementKind::FailoverDone => "failover_done",
             MeasurementKind::Recover => "recover",
+            MeasurementKind::OldPrimaryAcks => "old_primary_acks",
+            MeasurementKind::TwoPrimaries => "two_primaries",
+            MeasurementKind::TwoVipHolders => "two_vip_holders",
+            MeasurementKind::VipOutage => "vip_outage",
         }
+    }
+
+    /// Whether it is a damage window (a length measured from the ledger and the role samples)
+    /// rather than a failover phase (an offset from the fault found in the timeline).
+    pub fn is_window(self) -> bool {
+        matches!(
+            self,
+            MeasurementKind::OldPrimaryAcks
+                | MeasurementKind::TwoPrimaries
+                | MeasurementKind::TwoVipHolders
+                | MeasurementKind::VipOutage
+        )
     }
 }
 
@@ -348,6 +377,7 @@ mod tests {
                     server_time: "12:00:09.9".into(),
                     server_addr: "10.77.1.11".into(),
                     timeline: 1,
+                    lsn: None,
                 },
                 Ack {
                     seq: 50,
@@ -356,9 +386,11 @@ mod tests {
                     server_time: "12:00:19.5".into(),
                     server_addr: "10.77.1.12".into(),
                     timeline: 2,
+                    lsn: None,
                 },
             ],
             failures: vec![],
+            pinned: None,
         };
         let anchor = Anchor {
             vip_holder_before: Some("node1".into()),

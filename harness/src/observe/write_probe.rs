@@ -29,6 +29,11 @@ pub struct Ack {
     pub server_addr: String,
     /// The WAL timeline it was written on.
     pub timeline: i32,
+    /// The server's WAL insert position right after the write (`pg_current_wal_insert_lsn()`,
+    /// as a byte position), so the two sides of a split can be compared. Absent in ledgers
+    /// recorded before it was measured.
+    #[serde(default)]
+    pub lsn: Option<u64>,
 }
 
 /// A write that was not acknowledged.
@@ -47,10 +52,69 @@ pub struct WriteFailure {
     Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
 )]
 pub struct Ledger {
-    /// Acknowledged writes, in send order.
+    /// Acknowledged writes through the VIP, in send order.
     pub acks: Vec<Ack>,
-    /// Failed attempts, in send order.
+    /// Failed attempts through the VIP, in send order.
     pub failures: Vec<WriteFailure>,
+    /// The session pinned directly to the node that was primary when the first fault fired
+    /// (opened before it), if one was opened: how long the old primary kept acknowledging.
+    /// Absent in ledgers recorded before the pinned session existed.
+    #[serde(default)]
+    pub pinned: Option<PinnedSession>,
+}
+
+/// What the session pinned to one node saw. It is the one session a client opened before the
+/// fault: it is never reopened, so a node that restarts later is not counted as still
+/// acknowledging on it.
+#[derive(
+    Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct PinnedSession {
+    /// The node it is connected to (directly, not through pgpool).
+    pub node: String,
+    /// Milliseconds since the run started when it was opened.
+    pub opened_ms: u64,
+    /// Its acknowledged writes (sequence numbers from [`PINNED_SEQ_BASE`]), in send order.
+    pub acks: Vec<Ack>,
+    /// Its failed attempts, in send order.
+    pub failures: Vec<WriteFailure>,
+    /// When the server closed it (ms since start), if it did.
+    pub closed_ms: Option<u64>,
+}
+
+/// Sequence numbers of the pinned session start here, so its rows and the VIP probe's share
+/// one table without colliding.
+pub const PINNED_SEQ_BASE: i64 = 1_000_000_000;
+
+/// The probe's insert: the row records who wrote it on which timeline and returns the server's
+/// time, address, timeline and WAL position.
+fn insert_sql() -> String {
+    format!(
+        "insert into {LEDGER_TABLE} (seq, server, tli) values ($1, inet_server_addr(), \
+         ('x' || substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8))::bit(32)::int) \
+         returning at::text, host(server), tli, pg_current_wal_insert_lsn()::text"
+    )
+}
+
+/// Parses PostgreSQL's `pg_lsn` text (`16/B374D848`) into a byte position.
+pub fn parse_lsn(text: &str) -> Option<u64> {
+    let (hi, lo) = text.split_once('/')?;
+    Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
+}
+
+fn ack_from_row(seq: i64, sent_ms: u64, acked_ms: u64, row: &tokio_postgres::Row) -> Ack {
+    Ack {
+        seq,
+        sent_ms,
+        acked_ms,
+        server_time: row.get(0),
+        server_addr: row.get(1),
+        timeline: row.get(2),
+        lsn: row
+            .get::<_, Option<String>>(3)
+            .as_deref()
+            .and_then(parse_lsn),
+    }
 }
 
 impl Ledger {
@@ -76,10 +140,13 @@ impl Ledger {
 /// Acknowledged writes missing from the surviving primary.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct LostWrites {
-    /// How many acknowledged writes were checked.
+    /// How many acknowledged writes through the VIP were checked.
     pub acknowledged: usize,
     /// Their sequence numbers that are missing.
     pub missing: Vec<i64>,
+    /// Sequence numbers the pinned session got acknowledged that are missing (kept apart from
+    /// `missing`; the lost-write damage check fails on either).
+    pub missing_pinned: Vec<i64>,
 }
 
 /// A running write probe. [`WriteProbe::stop`] ends it and returns the ledger.
@@ -87,6 +154,8 @@ pub struct WriteProbe {
     stop: Arc<tokio::sync::Notify>,
     ledger: Arc<Mutex<Ledger>>,
     task: JoinHandle<()>,
+    /// The pinned session's loop, once [`WriteProbe::pin`] opened it.
+    pinned: Option<(Arc<tokio::sync::Notify>, JoinHandle<()>)>,
 }
 
 impl WriteProbe {
@@ -121,11 +190,7 @@ impl WriteProbe {
             let deadline = Instant::now() + max_duration;
             let max_count = (max_duration.as_millis() / interval.as_millis().max(1)) as i64 + 1;
             let mut client = None;
-            let sql = format!(
-                "insert into {LEDGER_TABLE} (seq, server, tli) values ($1, inet_server_addr(), \
-                 ('x' || substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8))::bit(32)::int) \
-                 returning at::text, host(server), tli"
-            );
+            let sql = insert_sql();
             let mut seq: i64 = 0;
             while Instant::now() < deadline && seq < max_count {
                 seq += 1;
@@ -151,14 +216,7 @@ impl WriteProbe {
                 {
                     let mut l = ledger2.lock().expect("ledger lock");
                     match result {
-                        Ok(row) => l.acks.push(Ack {
-                            seq,
-                            sent_ms,
-                            acked_ms,
-                            server_time: row.get(0),
-                            server_addr: row.get(1),
-                            timeline: row.get(2),
-                        }),
+                        Ok(row) => l.acks.push(ack_from_row(seq, sent_ms, acked_ms, &row)),
                         Err(error) => {
                             // A broken session is not reused: reconnect on the next attempt.
                             client = None;
@@ -176,7 +234,116 @@ impl WriteProbe {
                 }
             }
         });
-        WriteProbe { stop, ledger, task }
+        WriteProbe {
+            stop,
+            ledger,
+            task,
+            pinned: None,
+        }
+    }
+
+    /// The node the pinned session is connected to, if one is open (its loop still running).
+    pub fn pinned_node(&self) -> Option<String> {
+        if self.pinned.as_ref()?.1.is_finished() {
+            return None;
+        }
+        let l = self.ledger.lock().expect("ledger lock");
+        l.pinned.as_ref().map(|p| p.node.clone())
+    }
+
+    /// Opens a session directly to `node` at `host:port` (the database port, not pgpool's),
+    /// writes once on it so it is known to work, then keeps writing every `interval` until the
+    /// probe stops. Opened with the write load, on the primary, and checked again when the
+    /// first fault fires: its acknowledgements after the fault are the old primary still
+    /// accepting writes. The session is never reopened: a write without an answer within 3 s
+    /// is a failure but the session stays (the server may answer later, e.g. once synchronous
+    /// replication is switched off); a session the server closed ends the loop. One session
+    /// is pinned at a time: pinning another node replaces it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn pin(
+        &mut self,
+        node: &str,
+        host: Ipv4Addr,
+        port: u16,
+        password: &str,
+        epoch: Instant,
+        interval: Duration,
+        max_duration: Duration,
+    ) -> Result<(), String> {
+        if self.pinned_node().as_deref() == Some(node) {
+            return Ok(());
+        }
+        // Pinned to another node (the primary changed before the first fault): that session
+        // is not the old primary's, so it is replaced.
+        if let Some((stop, task)) = self.pinned.take() {
+            stop.notify_one();
+            let _ = task.await;
+        }
+        let sql = insert_sql();
+        let opened_ms = epoch.elapsed().as_millis() as u64;
+        let client = tokio::time::timeout(Duration::from_secs(5), async {
+            probe_connect(host, port, password, "postgres")
+                .await
+                .map_err(|e| crate::cli_error_chain(&e))
+        })
+        .await
+        .map_err(|_| format!("no session to {node} within 5 s"))??;
+        let first = PINNED_SEQ_BASE + 1;
+        let row = tokio::time::timeout(Duration::from_secs(3), client.query_one(&sql, &[&first]))
+            .await
+            .map_err(|_| format!("the first write pinned to {node} got no answer within 3 s"))?
+            .map_err(|e| crate::cli_error_chain(&e))?;
+        let acked_ms = epoch.elapsed().as_millis() as u64;
+        self.ledger.lock().expect("ledger lock").pinned = Some(PinnedSession {
+            node: node.to_string(),
+            opened_ms,
+            acks: vec![ack_from_row(first, opened_ms, acked_ms, &row)],
+            failures: Vec::new(),
+            closed_ms: None,
+        });
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let (stop2, ledger) = (stop.clone(), self.ledger.clone());
+        let task = tokio::spawn(async move {
+            let deadline = Instant::now() + max_duration;
+            let max_count = (max_duration.as_millis() / interval.as_millis().max(1)) as i64 + 1;
+            let mut seq = first;
+            loop {
+                tokio::select! {
+                    _ = stop2.notified() => break,
+                    _ = tokio::time::sleep(interval) => {}
+                }
+                if Instant::now() >= deadline || seq - PINNED_SEQ_BASE >= max_count {
+                    break;
+                }
+                seq += 1;
+                let sent_ms = epoch.elapsed().as_millis() as u64;
+                let result =
+                    tokio::time::timeout(Duration::from_secs(3), client.query_one(&sql, &[&seq]))
+                        .await;
+                let acked_ms = epoch.elapsed().as_millis() as u64;
+                let mut l = ledger.lock().expect("ledger lock");
+                let Some(p) = l.pinned.as_mut() else { break };
+                match result {
+                    Ok(Ok(row)) => p.acks.push(ack_from_row(seq, sent_ms, acked_ms, &row)),
+                    Ok(Err(e)) => p.failures.push(WriteFailure {
+                        seq,
+                        sent_ms,
+                        error: crate::cli_error_chain(&e),
+                    }),
+                    Err(_) => p.failures.push(WriteFailure {
+                        seq,
+                        sent_ms,
+                        error: "no answer within 3 s".into(),
+                    }),
+                }
+                if client.is_closed() {
+                    p.closed_ms = Some(acked_ms);
+                    break;
+                }
+            }
+        });
+        self.pinned = Some((stop, task));
+        Ok(())
     }
 
     /// A copy of the ledger so far.
@@ -188,6 +355,10 @@ impl WriteProbe {
     pub async fn stop(self) -> Ledger {
         self.stop.notify_one();
         let _ = self.task.await;
+        if let Some((stop, task)) = self.pinned {
+            stop.notify_one();
+            let _ = task.await;
+        }
         let ledger = self.ledger.lock().expect("ledger lock").clone();
         ledger
     }
@@ -207,14 +378,20 @@ impl WriteProbe {
             .await
             .map_err(|e| crate::cli_error_chain(&e))?;
         let present: std::collections::HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
-        Ok(LostWrites {
-            acknowledged: ledger.acks.len(),
-            missing: ledger
-                .acks
-                .iter()
+        let missing = |acks: &[Ack]| -> Vec<i64> {
+            acks.iter()
                 .map(|a| a.seq)
                 .filter(|s| !present.contains(s))
-                .collect(),
+                .collect()
+        };
+        Ok(LostWrites {
+            acknowledged: ledger.acks.len(),
+            missing: missing(&ledger.acks),
+            missing_pinned: ledger
+                .pinned
+                .as_ref()
+                .map(|p| missing(&p.acks))
+                .unwrap_or_default(),
         })
     }
 }
@@ -231,7 +408,16 @@ mod tests {
             server_time: String::new(),
             server_addr: server.into(),
             timeline: tli,
+            lsn: None,
         }
+    }
+
+    #[test]
+    fn lsn_text_parses_into_a_byte_position() {
+        assert_eq!(parse_lsn("0/3000060"), Some(0x0300_0060));
+        assert_eq!(parse_lsn("16/B374D848"), Some((0x16 << 32) | 0xB374_D848));
+        assert_eq!(parse_lsn("nonsense"), None);
+        assert_eq!(parse_lsn("1/zz"), None);
     }
 
     #[test]
@@ -244,6 +430,7 @@ mod tests {
                 ack(10, 9100, "10.77.1.12", 2),
             ],
             failures: vec![],
+            pinned: None,
         };
         assert_eq!(ledger.last_ack_before(5000).unwrap().seq, 2);
         assert_eq!(

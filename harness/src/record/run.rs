@@ -46,6 +46,10 @@ pub struct RunRecord {
     pub writes: WritesSummary,
     /// Role and VIP samples with the spans where two nodes overlapped.
     pub roles: RolesSummary,
+    /// How much damage the fault did while it lasted, from the ledger and the role samples
+    /// (absent in records written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage_windows: Option<crate::measure::DamageWindows>,
     /// Damage the scenario declared as expected (`split-brain`, `lost-writes`).
     pub expected_damage: Vec<String>,
     /// The worst verdict of all checks.
@@ -134,7 +138,8 @@ pub struct ExpectationRecord {
 pub struct MeasurementRecord {
     /// Which phase.
     pub kind: MeasurementKind,
-    /// Seconds from the fault (or recover step); `None` when not observed.
+    /// Seconds from the fault (or recover step); for a damage window (`old_primary_acks`,
+    /// `two_primaries`, `two_vip_holders`, `vip_outage`) its length. `None` when not observed.
     pub seconds: Option<f64>,
     /// The budget in seconds.
     pub budget_s: Option<f64>,

@@ -99,7 +99,7 @@ pub fn render_html(view: &TimelineView) -> String {
         let _ = write!(o, r#"<span><i class="dot {class}"></i>{label}</span>"#);
     }
     o.push_str(
-        r#"<span><i class="box fault"></i>fault window</span><span><i class="box damage"></i>two primaries / two VIP holders</span><span><i class="bar role-primary"></i>writable primary</span><span><i class="bar role-vip"></i>holds VIP</span><span><i class="bar pass"></i><i class="bar fail"></i>phase within / over budget</span><span><i class="tick"></i>budget</span></div>"#,
+        r#"<span><i class="box fault"></i>fault window</span><span><i class="box damage"></i>two primaries / two VIP holders / old primary acknowledging</span><span><i class="box outage"></i>no write acknowledged through the VIP</span><span><i class="bar role-primary"></i>writable primary</span><span><i class="bar role-vip"></i>holds VIP</span><span><i class="bar pass"></i><i class="bar fail"></i>phase within / over budget</span><span><i class="tick"></i>budget</span></div>"#,
     );
     let _ = write!(
         o,
@@ -186,13 +186,13 @@ tr.fail td{background:#fdf1f0}.events td:nth-child(3){white-space:nowrap}tr.unkn
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;color:var(--muted);font-size:12px;margin-bottom:8px}
 .legend i{display:inline-block;vertical-align:middle;margin-right:5px}
 i.dot{width:10px;height:10px;border-radius:50%}i.box{width:14px;height:10px}i.bar{width:16px;height:5px;margin-right:2px}i.tick{width:0;height:12px;border-left:2px dashed var(--ink)}
-i.box.fault{background:#fbe3d6}i.box.damage{background:repeating-linear-gradient(45deg,#fde2e2 0 3px,#d93025 3px 5px)}
+i.box.fault{background:#fbe3d6}i.box.outage{background:#e3e8f7}i.box.damage{background:repeating-linear-gradient(45deg,#fde2e2 0 3px,#d93025 3px 5px)}
 .dot.watchdog,svg .watchdog{background:#7e57c2;fill:#7e57c2}.dot.failover,svg .failover{background:#ef6c00;fill:#ef6c00}
 .dot.server,svg .server{background:#1a73e8;fill:#1a73e8}.dot.harness,svg .harness{background:#202124;fill:#202124}.dot.forbidden,svg .forbidden{background:#d93025;fill:#d93025}
 svg{font:12px system-ui,sans-serif;display:block}
 svg .lane0{fill:#fff}svg .lane1{fill:#f6f8fb}svg .lane-label{font-weight:700;font-size:13px;fill:var(--ink)}svg .row-label{font-size:9px;fill:#9aa0a6}
 svg .grid{stroke:#e8eaed}svg .tick{fill:var(--muted);text-anchor:middle;font-size:11px}
-svg .fault rect{opacity:.85}svg .window-label{font-size:11px;font-weight:600;fill:#b3441e}svg .damage .window-label{fill:var(--fail)}
+svg .fault rect{opacity:.85}svg .window-label{font-size:11px;font-weight:600;fill:#b3441e}svg .damage .window-label{fill:var(--fail)}svg .outage rect{opacity:.45}svg .outage .window-label{fill:#3b4f8f}
 svg .step rect{fill:#e8f0fe;stroke:#aecbfa}svg .step text{font-size:11px;fill:#174ea6}
 svg .mark{stroke:#fff;stroke-width:1;cursor:pointer}svg .mark:hover,svg .mark.on{r:7;stroke:#000}
 .role-primary,svg .role-primary{background:#1a73e8;fill:#1a73e8}.role-vip,svg .role-vip{background:#f9ab00;fill:#f9ab00}

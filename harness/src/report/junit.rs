@@ -52,6 +52,26 @@ pub(crate) fn suite(record: &RunRecord, tails: &LogTails) -> TestSuite {
         ("verdict", verdict_name(record.verdict)),
         ("reproduce", record.reproduce.as_str()),
     ]);
+    // The damage windows as properties too, so a CI dashboard can chart them without parsing
+    // run.json (each window is also a measurement case below).
+    if let Some(d) = &record.damage_windows {
+        let value = |w: &crate::measure::Window| {
+            w.seconds
+                .map_or_else(|| "not measured".to_string(), |s| format!("{s:.3}"))
+        };
+        let count =
+            |n: Option<usize>| n.map_or_else(|| "not checked".to_string(), |n| n.to_string());
+        let props = [
+            ("damage.old_primary_acks_s", value(&d.old_primary_acks)),
+            ("damage.two_primaries_s", value(&d.two_primaries)),
+            ("damage.two_vip_holders_s", value(&d.two_vip_holders)),
+            ("damage.vip_outage_s", value(&d.vip_outage)),
+            ("damage.lost_through_vip", count(d.lost_writes.through_vip)),
+            ("damage.lost_pinned", count(d.lost_writes.pinned)),
+            ("damage.summary", super::text::windows_line(d)),
+        ];
+        suite.add_properties(props.iter().map(|(k, v)| (*k, v.as_str())));
+    }
     let ctx = Context {
         record,
         tails,

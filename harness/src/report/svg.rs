@@ -139,30 +139,58 @@ pub fn render(view: &TimelineView) -> String {
         t += step;
     }
 
-    // Windows behind the marks.
+    // Windows behind the marks: every shade first, then the captions, so that no shade covers
+    // another window's caption.
+    let mut captions = String::new();
+    // Each caption row's occupied extents; a caption goes to the first row it does not overlap.
+    let mut rows: Vec<Vec<(f64, f64)>> = Vec::new();
     for w in &view.windows {
         let x0 = s.x(w.from);
         let x1 = s.x(w.to.unwrap_or(end)).max(x0 + 3.0);
         let (class, fill) = match w.kind {
-            WindowKind::Damage => ("damage", "url(#hatch)"),
+            WindowKind::Damage | WindowKind::OldPrimaryAcks => ("damage", "url(#hatch)"),
+            WindowKind::Outage => ("outage", "#e3e8f7"),
             _ => ("fault", "#fbe3d6"),
-        };
-        // Labels sit just under the steps row, flipped left of the window near the right edge.
-        let (lx, anchor) = if x0 + text_width(&w.label) + 8.0 > WIDTH - RIGHT {
-            (x0 - 4.0, "end")
-        } else {
-            (x0 + 4.0, "start")
         };
         let _ = write!(
             o,
-            r#"<g class="{class}"><rect x="{x0:.1}" y="{AXIS_H}" width="{:.1}" height="{:.1}" fill="{fill}"><title>{}</title></rect><text class="window-label" text-anchor="{anchor}" x="{lx:.1}" y="{:.1}">{}</text></g>"#,
+            r#"<g class="{class}"><rect x="{x0:.1}" y="{AXIS_H}" width="{:.1}" height="{:.1}" fill="{fill}"><title>{}</title></rect></g>"#,
             x1 - x0,
             height - AXIS_H - 8.0,
             escape(&w.label),
-            lanes_top + 13.0,
+        );
+        // Damage windows of the ledger are named by their measurement bars: captions of windows
+        // that start close together would cover each other.
+        if matches!(w.kind, WindowKind::OldPrimaryAcks | WindowKind::Outage) {
+            continue;
+        }
+        // Captions sit just under the steps row, flipped left of the window near the right edge.
+        let width = text_width(&w.label);
+        let (lx, anchor, extent) = if x0 + width + 8.0 > WIDTH - RIGHT {
+            (x0 - 4.0, "end", (x0 - 4.0 - width, x0 - 4.0))
+        } else {
+            (x0 + 4.0, "start", (x0 + 4.0, x0 + 4.0 + width))
+        };
+        let free = |row: &Vec<(f64, f64)>| {
+            row.iter()
+                .all(|(a, b)| extent.1 + 6.0 <= *a || extent.0 >= *b + 6.0)
+        };
+        let row = match rows.iter().position(free) {
+            Some(r) => r,
+            None => {
+                rows.push(Vec::new());
+                rows.len() - 1
+            }
+        };
+        rows[row].push(extent);
+        let _ = write!(
+            captions,
+            r#"<g class="{class}"><text class="window-label" text-anchor="{anchor}" x="{lx:.1}" y="{:.1}">{}</text></g>"#,
+            lanes_top + 13.0 + 13.0 * row as f64,
             escape(&w.label)
         );
     }
+    o.push_str(&captions);
 
     // Steps.
     for (i, w) in view.steps.iter().enumerate() {

@@ -28,7 +28,7 @@ pub fn summary(r: &RunRecord, colour: bool) -> String {
     if !r.measurements.is_empty() {
         let _ = writeln!(
             o,
-            "  {:<15} {:>9} {:>9}  node",
+            "  {:<16} {:>9} {:>9}  node",
             "measurement", "seconds", "budget"
         );
         for m in &r.measurements {
@@ -37,7 +37,7 @@ pub fn summary(r: &RunRecord, colour: bool) -> String {
             let seconds = format!("{seconds:>9}");
             let _ = writeln!(
                 o,
-                "  {:<15} {} {:>9}  {}",
+                "  {:<16} {} {:>9}  {}",
                 m.kind.name(),
                 if over {
                     paint(Verdict::Fail, &seconds)
@@ -60,6 +60,10 @@ pub fn summary(r: &RunRecord, colour: bool) -> String {
                 .as_ref()
                 .map_or_else(|| "unknown".into(), |l| l.len().to_string())
         );
+    }
+    if let Some(d) = &r.damage_windows {
+        let _ = writeln!(o, "  damage windows: {}", windows_line(d));
+        let _ = writeln!(o, "  lost / diverged: {}", lost_line(d));
     }
     for c in &r.checks {
         let first = c.evidence.lines().next().unwrap_or("");
@@ -86,4 +90,58 @@ pub fn summary(r: &RunRecord, colour: bool) -> String {
         );
     }
     o
+}
+
+/// The damage windows in one line, each with its resolution.
+pub(crate) fn windows_line(d: &crate::measure::DamageWindows) -> String {
+    let one = |name: &str, w: &crate::measure::Window| -> String {
+        let value = match (w.seconds, w.at_least_s) {
+            (None, _) => "not measured".to_string(),
+            (Some(s), Some(l)) if s > 0.0 => format!("{l:.1}-{s:.1} s"),
+            (Some(s), _) => format!("{s:.1} s"),
+        };
+        match w.resolution_ms {
+            Some(ms) if w.seconds.is_some() => format!("{name} {value} (±{ms} ms)"),
+            _ => format!("{name} {value}"),
+        }
+    };
+    [
+        one("old primary acked", &d.old_primary_acks),
+        one("two primaries", &d.two_primaries),
+        one("two VIP holders", &d.two_vip_holders),
+        one("VIP outage", &d.vip_outage),
+    ]
+    .join(", ")
+}
+
+/// Lost writes and the timelines' divergence in one line.
+pub(crate) fn lost_line(d: &crate::measure::DamageWindows) -> String {
+    let count = |n: Option<usize>| n.map_or_else(|| "not checked".to_string(), |n| n.to_string());
+    let l = &d.lost_writes;
+    let diverged = match (
+        d.divergence.old_timeline,
+        d.divergence.new_timeline,
+        d.divergence.old_side_wal_bytes,
+    ) {
+        (Some(o), Some(n), Some(0)) => format!(
+            "timelines {o} and {n}, the old side wrote nothing beyond the new one's first write"
+        ),
+        (Some(o), Some(n), Some(b)) => format!(
+            "timelines {o} and {n}, the old side wrote at least {b} bytes of WAL beyond the new \
+             one's first write"
+        ),
+        (Some(o), Some(n), None) => format!("timelines {o} and {n}"),
+        _ => "no divergence measured".to_string(),
+    };
+    let lost = match (l.through_vip, l.pinned) {
+        (None, None) => "lost writes not checked".to_string(),
+        (vip, pinned) => format!(
+            "{} acknowledged through the VIP lost, {} on the session pinned to the old primary \
+             ({} acknowledged there after the fault)",
+            count(vip),
+            count(pinned),
+            l.pinned_acks_after_fault
+        ),
+    };
+    format!("{lost}; {diverged}")
 }

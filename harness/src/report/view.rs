@@ -3,6 +3,7 @@
 //! data came from, and keeps every decision (verdicts) in the records.
 
 use crate::checks::{Check, Verdict};
+use crate::measure::MeasurementKind;
 use crate::record::AnalysisRecord;
 use crate::record::RunRecord;
 use crate::timeline::{Event, EventKind, WallTime};
@@ -79,6 +80,12 @@ pub enum WindowKind {
     Fault,
     /// Two writable primaries or two VIP holders at once.
     Damage,
+    /// The old primary still acknowledging writes after the fault (hatched like damage; named
+    /// by its measurement bar, not by a caption, which would cover the others).
+    OldPrimaryAcks,
+    /// Clients writing through the VIP got no acknowledgement for a second or more (a light
+    /// wash without a caption; its measurement bar names it).
+    Outage,
     /// A step of the scenario.
     Step,
 }
@@ -185,6 +192,34 @@ impl TimelineView {
             }
         }
 
+        if let Some(d) = &r.damage_windows {
+            for (what, w, kind) in [
+                (
+                    "old primary acknowledging writes",
+                    &d.old_primary_acks,
+                    WindowKind::OldPrimaryAcks,
+                ),
+                (
+                    "no write acknowledged through the VIP",
+                    &d.vip_outage,
+                    WindowKind::Outage,
+                ),
+            ] {
+                for sp in &w.spans {
+                    windows.push(Window {
+                        from: sp.from_ms as f64 / 1000.0,
+                        to: Some(sp.to_ms as f64 / 1000.0),
+                        label: if w.nodes.is_empty() {
+                            what.to_string()
+                        } else {
+                            format!("{what}: {}", w.nodes.join(" and "))
+                        },
+                        kind,
+                    });
+                }
+            }
+        }
+
         let fault_at = windows
             .iter()
             .find(|w| w.kind == WindowKind::Fault)
@@ -199,10 +234,22 @@ impl TimelineView {
             .iter()
             .map(|m| {
                 let name = m.kind.name().to_string();
+                // A damage window is drawn where it was (its first stretch), not from the fault.
+                let window_at = r
+                    .damage_windows
+                    .as_ref()
+                    .and_then(|d| match m.kind {
+                        MeasurementKind::OldPrimaryAcks => d.old_primary_acks.spans.first(),
+                        MeasurementKind::TwoPrimaries => d.two_primaries.spans.first(),
+                        MeasurementKind::TwoVipHolders => d.two_vip_holders.spans.first(),
+                        MeasurementKind::VipOutage => d.vip_outage.spans.first(),
+                        _ => None,
+                    })
+                    .map(|sp| sp.from_ms as f64 / 1000.0);
                 let anchor = if name == "recover" {
                     recover_at
                 } else {
-                    fault_at
+                    window_at.or(fault_at)
                 };
                 Span {
                     verdict: r
@@ -286,6 +333,10 @@ impl TimelineView {
         }
         if !r.expected_damage.is_empty() {
             facts.push(("expected damage".to_string(), r.expected_damage.join(", ")));
+        }
+        if let Some(d) = &r.damage_windows {
+            facts.push(("damage windows".to_string(), super::text::windows_line(d)));
+            facts.push(("lost / diverged".to_string(), super::text::lost_line(d)));
         }
 
         TimelineView {

@@ -27,10 +27,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// How often expectations are re-judged.
-const ROUND: Duration = Duration::from_millis(500);
+/// How often expectations are re-judged (and the role poller's pace).
+pub(super) const ROUND: Duration = Duration::from_millis(500);
 /// The write probe's pace.
-const WRITE_INTERVAL: Duration = Duration::from_millis(100);
+pub(super) const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 /// Upper bound of any run (the probes stop by themselves after it).
 const MAX_RUN: Duration = Duration::from_secs(30 * 60);
 /// How long the rejoin script may take.
@@ -529,6 +529,13 @@ async fn act(
                 }
             }
             let was_primary = observed.snapshot().primary.as_deref() == Some(node.as_str());
+            if live.fault_anchor.is_none() {
+                // Without it the window is "not measured" (and a budget on it Unknown), so a
+                // session that cannot be opened does not fail the step.
+                if let Err(e) = pin_primary(live, observed).await {
+                    tracing::warn!("{e}");
+                }
+            }
             let implementation = fault.fault();
             let injected = inject_verified(implementation.as_ref(), &ctx)
                 .await
@@ -614,6 +621,11 @@ async fn act(
                     WRITE_INTERVAL,
                     MAX_RUN,
                 ));
+                // The session pinned to the primary, opened now so that the fault step does not
+                // wait for its connection (checked again when the first fault fires).
+                if let Err(e) = pin_primary(live, observed).await {
+                    tracing::warn!("{e}");
+                }
                 // Let a few writes land so the old primary's timeline is known before a fault.
                 tokio::time::sleep(Duration::from_millis(600)).await;
             }
@@ -657,6 +669,36 @@ async fn act(
             }
         }
     }
+}
+
+/// A session straight to the node that is primary now, beside the probe through the VIP, so the
+/// ledger shows how long the old primary kept acknowledging writes after the first fault.
+/// Opened with the write load; at the first fault it is only replaced if the primary changed.
+async fn pin_primary(live: &mut Live, observed: &Observed) -> Result<(), String> {
+    let Some(primary) = observed.snapshot().primary else {
+        return Ok(());
+    };
+    let Some(address) = live.node(&primary).map(|n| n.address) else {
+        return Ok(());
+    };
+    let port = live.cluster.release().ports.database;
+    let password = live.cluster.secrets().db_password.clone();
+    let epoch = live.epoch;
+    let Some(probe) = live.probe.as_mut() else {
+        return Ok(());
+    };
+    probe
+        .pin(
+            &primary,
+            address,
+            port,
+            &password,
+            epoch,
+            WRITE_INTERVAL,
+            MAX_RUN,
+        )
+        .await
+        .map_err(|e| format!("opening the write session pinned to the primary {primary}: {e}"))
 }
 
 /// For a fault that stops the container, how long after `injected` it really stopped (Docker's

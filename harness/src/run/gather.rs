@@ -46,6 +46,7 @@ pub(super) async fn gather(
     let mut teardown_ms = 0;
     // The ledger against the final primary (it may still be finishing promotion: retry briefly).
     let mut writes = WritesSummary::default();
+    let mut lost_pinned = None;
     if let Some(p) = live.probe.take() {
         live.ledger = p.stop().await;
     }
@@ -59,6 +60,7 @@ pub(super) async fn gather(
             match check_lost(&live, &observed).await {
                 Ok(l) => {
                     writes.lost = Some(l.missing);
+                    lost_pinned = Some(l.missing_pinned);
                     writes.checked_on = observed.snapshot().primary.unwrap_or_default();
                     break;
                 }
@@ -212,6 +214,9 @@ pub(super) async fn gather(
         recover_time: live.recover_time,
         ledger: std::mem::take(&mut live.ledger),
         writes,
+        lost_pinned,
+        probe_period_ms: super::executor::WRITE_INTERVAL.as_millis() as u64,
+        sample_period_ms: super::executor::ROUND.as_millis() as u64,
         role_samples,
         final_roles: Some(final_roles),
         settings,

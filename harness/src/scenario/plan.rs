@@ -66,6 +66,10 @@ pub struct Budgets {
     pub promote: Option<Duration>,
     pub failover_done: Option<Duration>,
     pub recover: Option<Duration>,
+    pub old_primary_acks: Option<Duration>,
+    pub two_primaries: Option<Duration>,
+    pub two_vip_holders: Option<Duration>,
+    pub vip_outage: Option<Duration>,
 }
 
 /// Where a step came from.

@@ -75,6 +75,14 @@ pub struct BudgetsSpec {
     pub failover_done: Option<DurationSpec>,
     /// `recover` step → old primary streaming as standby and attached.
     pub recover: Option<DurationSpec>,
+    /// Damage window: the old primary acknowledging writes after the fault.
+    pub old_primary_acks: Option<DurationSpec>,
+    /// Damage window: two writable primaries at once (upper bound from the role samples).
+    pub two_primaries: Option<DurationSpec>,
+    /// Damage window: two VIP holders at once (upper bound from the role samples).
+    pub two_vip_holders: Option<DurationSpec>,
+    /// Damage window: the longest wait of a client writing through the VIP.
+    pub vip_outage: Option<DurationSpec>,
 }
 
 pub use crate::damage::Damage;

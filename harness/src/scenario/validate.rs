@@ -245,6 +245,10 @@ impl Validator<'_> {
             promote: b.promote.map(|d| d.0),
             failover_done: b.failover_done.map(|d| d.0),
             recover: b.recover.map(|d| d.0),
+            old_primary_acks: b.old_primary_acks.map(|d| d.0),
+            two_primaries: b.two_primaries.map(|d| d.0),
+            two_vip_holders: b.two_vip_holders.map(|d| d.0),
+            vip_outage: b.vip_outage.map(|d| d.0),
         };
         let mut damage = spec.expected_damage.clone();
         damage.sort();

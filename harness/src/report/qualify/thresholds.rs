@@ -239,6 +239,18 @@ mod tests {
     }
 
     #[test]
+    fn a_damage_window_takes_a_threshold_of_its_own() {
+        let t = QualifyThresholds::from_yaml(
+            "t.yaml",
+            "measurements:\n  two_primaries: {relative: 0%, floor: 0}\n  vip_outage: {floor: 5s}\n",
+        )
+        .unwrap();
+        let two = t.for_measurement(MeasurementKind::TwoPrimaries);
+        assert_eq!((two.relative, two.floor_s), (0.0, 0.0));
+        assert_eq!(t.for_measurement(MeasurementKind::VipOutage).floor_s, 5.0);
+    }
+
+    #[test]
     fn overrides_inherit_the_top_level_values_they_do_not_set() {
         let t = QualifyThresholds::from_yaml(
             "t.yaml",
