@@ -40,6 +40,7 @@
 //! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf.
 //! - [`run`]: the executor that drives a plan on a real cluster and assembles the run record.
+//! - [`explore`]: seeded random fault schedules judged by invariants, failures shrunk.
 //! - [`suite`]: many cases side by side (slots permitting) into one suite record.
 //! - [`report`]: reporters (JUnit, HTML timeline, console summary, compare) over a run record.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
@@ -54,6 +55,7 @@ pub mod docker;
 pub mod doctor;
 pub mod duration;
 pub mod exit_code;
+pub mod explore;
 pub mod faults;
 pub mod fuzzing;
 pub mod grammar;
