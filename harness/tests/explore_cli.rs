@@ -157,5 +157,8 @@ fn an_unknown_setting_or_a_bad_value_is_bad_input() {
 
 #[test]
 fn an_unknown_release_is_bad_input() {
-    refused(&["--seed", "1", "--release", "pg99-pgpool99"], "pg99-pgpool99");
+    refused(
+        &["--seed", "1", "--release", "pg99-pgpool99"],
+        "pg99-pgpool99",
+    );
 }

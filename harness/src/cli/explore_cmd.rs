@@ -106,7 +106,12 @@ fn setup(args: &ExploreArgs, jobs: u32) -> Result<Setup, ExitCode> {
     let (drawable, excluded) = crate::explore::drawable();
     let mut kinds: Vec<FaultKind> = Vec::new();
     let mut bad = false;
-    for name in args.faults.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+    for name in args
+        .faults
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+    {
         match FaultKind::ALL.iter().find(|k| k.name() == name) {
             Some(k) if drawable.contains(k) => {
                 if !kinds.contains(k) {
@@ -296,10 +301,7 @@ pub(crate) fn run(args: ExploreArgs) -> ExitCode {
                 outln!("---");
             }
             let name = schedule_name(setup.seed, s.number);
-            out!(
-                "{}",
-                setup.render(s, &name, &format!("{name}.yaml"), &[])
-            );
+            out!("{}", setup.render(s, &name, &format!("{name}.yaml"), &[]));
         }
         return ExitCode::Pass;
     }
@@ -346,11 +348,11 @@ pub(crate) fn run(args: ExploreArgs) -> ExitCode {
             Err(e) => return super::cluster_cmds::fail(&e.into()),
         };
         let mut progress = super::output::Progress::new();
-        let image = match super::image_for(&docker, &setup.chosen.release, None, &mut progress).await
-        {
-            Ok(tag) => tag,
-            Err(code) => return code,
-        };
+        let image =
+            match super::image_for(&docker, &setup.chosen.release, None, &mut progress).await {
+                Ok(tag) => tag,
+                Err(code) => return code,
+            };
         if let Ok(r) = sweep(&docker, &SweepScope::Stale).await {
             super::cluster_cmds::report_reaped(&r);
         }
@@ -415,11 +417,25 @@ pub(crate) fn run(args: ExploreArgs) -> ExitCode {
             if cancelled() {
                 break;
             }
-            let first = &schedules[schedules.iter().position(|r| r.number == numbers[0]).unwrap()];
-            let original = drawn.iter().find(|s| s.number == numbers[0]).unwrap().clone();
+            let first = &schedules[schedules
+                .iter()
+                .position(|r| r.number == numbers[0])
+                .unwrap()];
+            let original = drawn
+                .iter()
+                .find(|s| s.number == numbers[0])
+                .unwrap()
+                .clone();
             failures.push(
                 runner
-                    .failure(*invariant, numbers.clone(), &original, first, args.shrink_runs, args.repeat)
+                    .failure(
+                        *invariant,
+                        numbers.clone(),
+                        &original,
+                        first,
+                        args.shrink_runs,
+                        args.repeat,
+                    )
                     .await,
             );
         }
@@ -431,7 +447,12 @@ pub(crate) fn run(args: ExploreArgs) -> ExitCode {
             seed: setup.seed,
             release: setup.chosen.release.name.clone(),
             config: setup.config.clone(),
-            faults: setup.gen.kinds.iter().map(|k| k.name().to_string()).collect(),
+            faults: setup
+                .gen
+                .kinds
+                .iter()
+                .map(|k| k.name().to_string())
+                .collect(),
             settle_s: setup.ctx.settle.as_secs_f64(),
             command,
             started_at: started_at.to_rfc3339(),
@@ -461,7 +482,7 @@ fn line(r: &ScheduleRecord) -> String {
             r.judgement
                 .broken
                 .first()
-                .map(|b| crate::loader::clip(&b.evidence, 200))
+                .map(|b| crate::loader::clip(b.evidence.lines().next().unwrap_or_default(), 200))
                 .unwrap_or_default()
         )
     } else if matches!(r.outcome, Outcome::Pass | Outcome::Fail | Outcome::Unknown) {
@@ -540,7 +561,9 @@ impl Runner<'_> {
         let mut out: Vec<Option<ScheduleRecord>> = vec![None; batch.len()];
         for (i, (s, name, file, comments)) in batch.iter().enumerate() {
             let path = self.dir.join(file);
-            let text = self.setup.render(s, name, &path.display().to_string(), comments);
+            let text = self
+                .setup
+                .render(s, name, &path.display().to_string(), comments);
             let plan = std::fs::write(&path, &text)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))
                 .and_then(|()| {
@@ -598,22 +621,24 @@ impl Runner<'_> {
                 .map(|r| r.checks)
                 .unwrap_or_default();
             let leftovers = match &case.run_id {
-                Some(run) => containers_labelled(
-                    self.docker,
-                    &[format!("{}={run}", crate::LABEL_RUN_ID)],
-                )
-                .await
-                .map(|v| {
-                    v.into_iter()
-                        .flat_map(|c| c.names.unwrap_or_default())
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default(),
+                Some(run) => {
+                    containers_labelled(self.docker, &[format!("{}={run}", crate::LABEL_RUN_ID)])
+                        .await
+                        .map(|v| {
+                            v.into_iter()
+                                .flat_map(|c| c.names.unwrap_or_default())
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default()
+                }
                 None => Vec::new(),
             };
             let mut r = self.record(s, file, case.run_dir.clone(), case.outcome, case.error);
             r.duration_ms = case.duration_ms;
-            if matches!(case.outcome, Outcome::Pass | Outcome::Fail | Outcome::Unknown) {
+            if matches!(
+                case.outcome,
+                Outcome::Pass | Outcome::Fail | Outcome::Unknown
+            ) {
                 r.judgement = judge(&checks, s, &leftovers);
             }
             out[i] = Some(r);
@@ -676,11 +701,21 @@ impl Runner<'_> {
                 .broken
                 .iter()
                 .find(|b| b.invariant == invariant)
-                .map(|b| format!("Evidence: {}: {}", b.check, crate::loader::clip(&b.evidence, 300)))
+                .map(|b| {
+                    format!(
+                        "Evidence: {}: {}",
+                        b.check,
+                        crate::loader::clip(&b.evidence, 300)
+                    )
+                })
                 .unwrap_or_default(),
         ];
         let original_file = format!("{folder}/original.yaml");
-        let name = format!("{}-{}-original", schedule_name(original.seed, original.number), invariant.name());
+        let name = format!(
+            "{}-{}-original",
+            schedule_name(original.seed, original.number),
+            invariant.name()
+        );
         let text = self.setup.render(
             original,
             &name,
@@ -712,7 +747,15 @@ impl Runner<'_> {
                     );
                     let file = format!("{folder}/shrink-{n:02}.yaml");
                     let r = self
-                        .run(&[(candidate, name, file, vec![format!("Shrinking candidate {n} of the {} failure.", invariant.name())])])
+                        .run(&[(
+                            candidate,
+                            name,
+                            file,
+                            vec![format!(
+                                "Shrinking candidate {n} of the {} failure.",
+                                invariant.name()
+                            )],
+                        )])
                         .await
                         .remove(0);
                     let reproduced = r.judgement.invariants().contains(&invariant);
@@ -720,7 +763,16 @@ impl Runner<'_> {
                         "  shrink {n}: {} fault(s), {} move(s): {}",
                         r.faults,
                         r.moves.len(),
-                        if reproduced { "still breaks it" } else { "does not" }
+                        if reproduced {
+                            "still breaks it"
+                        } else if matches!(
+                            r.outcome,
+                            Outcome::Pass | Outcome::Fail | Outcome::Unknown
+                        ) {
+                            "does not"
+                        } else {
+                            r.outcome.name()
+                        }
                     );
                     (reproduced, r)
                 }
@@ -730,7 +782,11 @@ impl Runner<'_> {
         .await;
         let minimal = shrunk.minimal.clone();
         let minimal_file = format!("{folder}/minimal.yaml");
-        let min_name = format!("{}-{}-minimal", schedule_name(minimal.seed, minimal.number), invariant.name());
+        let min_name = format!(
+            "{}-{}-minimal",
+            schedule_name(minimal.seed, minimal.number),
+            invariant.name()
+        );
         let mut comments = provenance.clone();
         comments.push(format!(
             "Shrunk from {} fault(s) and {} move(s) to {} and {} in {} run(s) ({} still broke it{}).",
@@ -745,7 +801,12 @@ impl Runner<'_> {
         let minimal_path = self.dir.join(&minimal_file);
         let _ = std::fs::write(
             &minimal_path,
-            self.setup.render(&minimal, &min_name, &minimal_path.display().to_string(), &comments),
+            self.setup.render(
+                &minimal,
+                &min_name,
+                &minimal_path.display().to_string(),
+                &comments,
+            ),
         );
 
         // How often the minimal one reproduces.
@@ -760,7 +821,10 @@ impl Runner<'_> {
                     minimal.clone(),
                     format!("{min_name}-repeat{k}"),
                     format!("{folder}/repeat-{k}.yaml"),
-                    vec![format!("Repeat {k} of the minimal {} scenario.", invariant.name())],
+                    vec![format!(
+                        "Repeat {k} of the minimal {} scenario.",
+                        invariant.name()
+                    )],
                 )])
                 .await
                 .remove(0);

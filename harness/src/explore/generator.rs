@@ -7,8 +7,8 @@
 //! 3 or 300 are drawn.
 //!
 //! Shape: 1 to `max_episodes` episodes, each: one fault on a role (or, when allowed, two
-//! overlapping faults on the two roles, the second a few seconds after the first, before any
-//! failover can have moved the roles), a hold, the heals in a random order with short gaps, a
+//! overlapping faults on the two roles, the second at most 2 s after the first, before a
+//! failover is likely to have moved the roles), a hold, the heals in a random order with short gaps, a
 //! short pause, and `recover` (after which the cluster must be healthy again).
 
 use super::schedule::{Move, Schedule};
@@ -93,7 +93,11 @@ pub fn generate(seed: u64, number: u32, opts: &GenOptions) -> Schedule {
             } else {
                 Role::Primary
             };
-            moves.push(Move::Wait(Duration::from_secs(d.range(1, 5))));
+            // As soon as possible: a failover moves the roles within ~6 s of a crash.
+            let gap = d.range(0, 2);
+            if gap > 0 {
+                moves.push(Move::Wait(Duration::from_secs(gap)));
+            }
             let second = d.pick(&seconds);
             moves.push(Move::Inject {
                 kind: second,

@@ -46,7 +46,7 @@ pub enum Invariant {
     FinalRoles,
     /// A PANIC or another forbidden log pattern, without a storage fault to explain it.
     Forbidden,
-    /// A fault could not be injected or healed (the harness or the node refused).
+    /// A fault could not be healed, or a wait failed (the harness or the node refused).
     StepFailed,
     /// Containers of the run were still there after it ended.
     Leftovers,
@@ -124,14 +124,15 @@ fn invariant_of(check: &str, schedule: &Schedule) -> Option<Invariant> {
         // Every expectation of an explored scenario belongs to a `recover`.
         c if c.starts_with("expect line ") => Invariant::NotSettled,
         c if c.starts_with("step ") => {
-            let n: usize = c
-                .strip_prefix("step ")?
-                .split(' ')
-                .next()?
-                .parse()
-                .ok()?;
+            let n: usize = c.strip_prefix("step ")?.split(' ').next()?.parse().ok()?;
             match n.checked_sub(2).and_then(|i| schedule.moves.get(i)) {
                 Some(Move::Recover) => Invariant::RecoverFailed,
+                // Roles are resolved when a step fires: a fault meant for "the other node" of an
+                // overlapping pair lands on the first fault's node when a failover moved the
+                // roles in between (a crash fails over in ~6 s when the survivor already leads),
+                // and a dead node cannot be faulted again. The schedule could not be applied
+                // there; that is no broken invariant (it is listed with the other checks).
+                Some(Move::Inject { .. }) => return None,
                 _ => Invariant::StepFailed,
             }
         }
@@ -247,10 +248,10 @@ mod tests {
 
     #[test]
     fn a_failed_step_is_told_apart_from_a_failed_recover() {
-        // Step 1 is write-load-start; step 2 the blackhole; step 5 the recover.
+        // Step 1 is write-load-start; step 4 the heal; step 5 the recover.
         let j = judge(
             &[
-                check("step 2 (line 7)", Verdict::Fail),
+                check("step 4 (line 10)", Verdict::Fail),
                 check("step 5 (line 14)", Verdict::Fail),
             ],
             &schedule(),
@@ -260,6 +261,14 @@ mod tests {
             j.invariants(),
             vec![Invariant::RecoverFailed, Invariant::StepFailed]
         );
+    }
+
+    #[test]
+    fn a_fault_that_could_not_be_injected_is_no_broken_invariant() {
+        // Step 2 is the blackhole's injection.
+        let j = judge(&[check("step 2 (line 7)", Verdict::Fail)], &schedule(), &[]);
+        assert!(j.broken.is_empty());
+        assert_eq!(j.other, vec!["step 2 (line 7)"]);
     }
 
     #[test]

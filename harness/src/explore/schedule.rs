@@ -107,7 +107,10 @@ impl Schedule {
             match m {
                 Move::Inject { kind, role } => {
                     let both = traits(*kind).both_nodes;
-                    if open.iter().any(|(k, r)| r == role || both || traits(*k).both_nodes) {
+                    if open
+                        .iter()
+                        .any(|(k, r)| r == role || both || traits(*k).both_nodes)
+                    {
                         return false;
                     }
                     open.push((*kind, *role));
