@@ -90,7 +90,6 @@ impl Schedule {
                 _ => None,
             })
             .flatten()
-            .copied()
             .collect();
         out.sort();
         out.dedup();

@@ -52,6 +52,12 @@ pub struct Row {
     /// Damage this kind is known to cause on its own (a scenario using it declares it in
     /// `expected_damage:` when its checks must count it instead of failing).
     pub may_cause: &'static [Damage],
+    /// The part of `may_cause` that happens only when the fault hits the primary (an isolated
+    /// standby's pgpool sees the trusted server vanish and steps down; its PostgreSQL stays a
+    /// standby): the explorer declares it only for faults fired at the primary.
+    pub only_on_primary: &'static [Damage],
+    /// Why `hachaos explore` never draws this kind, if it does not (`None`: it is drawn).
+    pub not_explored: Option<&'static str>,
 }
 
 impl Row {
@@ -69,6 +75,8 @@ impl Row {
         pgpool_survives: false,
         heal_restarts: false,
         may_cause: &[],
+        only_on_primary: &[],
+        not_explored: None,
     };
 
     /// The verb that heals this fault.
