@@ -31,6 +31,11 @@ for ((i = 1; i < ${#releases[@]}; i++)); do
   "$hachaos" qualify --baseline "${releases[i - 1]}" --candidate "${releases[i]}" "${pack[@]}" || status=1
 done
 
+# Reproducers the explorer found (faults/sets/explored.txt): each states what pgpool does under
+# the unsafe setting it exposes, so a change of that behaviour shows here.
+echo "nightly: explored reproducers (load $(cut -d' ' -f1-3 /proc/loadavg))"
+"$hachaos" run faults/sets/explored.txt --jobs 1 --keep-going || status=1
+
 # Exploration (docs/explore.md): seeded random fault schedules on the default release for
 # HACHAOS_EXPLORE_DURATION (default 30m), one cluster at a time; a new seed each night (the date),
 # printed and in exploration.json, so any night can be replayed. A schedule that breaks an
