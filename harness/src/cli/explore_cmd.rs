@@ -796,7 +796,13 @@ impl Runner<'_> {
             minimal.moves.len(),
             shrunk.attempts.len(),
             shrunk.attempts.iter().filter(|a| a.reproduced).count(),
-            if shrunk.budget_spent { "; run budget spent" } else { "" }
+            if shrunk.stopped {
+                "; interrupted"
+            } else if shrunk.budget_spent {
+                "; run budget spent"
+            } else {
+                ""
+            }
         ));
         let minimal_path = self.dir.join(&minimal_file);
         let _ = std::fs::write(
@@ -847,6 +853,7 @@ impl Runner<'_> {
             shrink_runs: shrunk.attempts.len() as u32,
             shrink_reproduced: shrunk.attempts.iter().filter(|a| a.reproduced).count() as u32,
             shrink_budget_spent: shrunk.budget_spent,
+            shrink_interrupted: shrunk.stopped,
             repeat_runs,
             repeat_reproduced,
             reproduce: format!(

@@ -110,6 +110,9 @@ pub struct FailureRecord {
     pub shrink_reproduced: u32,
     /// Whether the run budget ran out before a local minimum.
     pub shrink_budget_spent: bool,
+    /// Whether Ctrl-C / SIGTERM stopped the shrinking before a local minimum.
+    #[serde(default)]
+    pub shrink_interrupted: bool,
     /// The minimal schedule re-run `--repeat` times: runs made.
     pub repeat_runs: u32,
     /// And how many broke the invariant again.
@@ -220,7 +223,13 @@ pub fn text(r: &ExplorationRecord) -> String {
             f.schedules,
             f.shrink_runs,
             f.shrink_reproduced,
-            if f.shrink_budget_spent { ", budget spent" } else { "" },
+            if f.shrink_interrupted {
+                ", interrupted"
+            } else if f.shrink_budget_spent {
+                ", budget spent"
+            } else {
+                ""
+            },
             f.repeat_reproduced,
             f.repeat_runs
         );

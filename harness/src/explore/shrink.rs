@@ -99,6 +99,8 @@ pub struct Shrunk<T> {
     pub attempts: Vec<Attempt<T>>,
     /// Whether the budget ran out before a local minimum was reached.
     pub budget_spent: bool,
+    /// Whether it was stopped (Ctrl-C / SIGTERM) before a local minimum was reached.
+    pub stopped: bool,
 }
 
 /// Shrinks `original` with at most `budget` trials. `trial` runs one candidate and says whether it
@@ -118,11 +120,13 @@ where
     let mut attempts = Vec::new();
     'outer: loop {
         for candidate in candidates(&current) {
-            if attempts.len() as u32 >= budget || stop() {
+            let stopped = stop();
+            if attempts.len() as u32 >= budget || stopped {
                 return Shrunk {
                     minimal: current,
                     attempts,
-                    budget_spent: true,
+                    budget_spent: !stopped,
+                    stopped,
                 };
             }
             let (reproduced, detail) = trial(candidate.clone()).await;
@@ -140,6 +144,7 @@ where
             minimal: current,
             attempts,
             budget_spent: false,
+            stopped: false,
         };
     }
 }
@@ -212,6 +217,16 @@ mod tests {
         let shrunk = shrink(&original, 1000, |_| async { (false, ()) }, || false).await;
         assert_eq!(shrunk.minimal, original);
         assert_eq!(shrunk.attempts.len(), candidates(&original).len());
+        assert!(!shrunk.stopped && !shrunk.budget_spent);
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_the_shrink_at_once_and_says_so() {
+        let original = failing();
+        let shrunk = shrink(&original, 1000, |_| async { (true, ()) }, || true).await;
+        assert!(shrunk.attempts.is_empty());
+        assert!(shrunk.stopped && !shrunk.budget_spent);
+        assert_eq!(shrunk.minimal, original);
     }
 
     #[test]
