@@ -5,7 +5,8 @@
 # otherwise fails, and `qualify` reports it as `new`.
 #
 # Time on 2 cores: ~1 min per run; 2 pairs x 2 releases x 2 scenarios = 8 runs, plus the three
-# images if they are not cached (built concurrently).
+# images if they are not cached (built concurrently); then the exploration (30 min of schedules,
+# plus shrinking and repeats of whatever it finds).
 #
 # Usage: scripts/nightly.sh [release...]   (default: pg15-pgpool43 pg17-pgpool46 pg18-pgpool47)
 set -euo pipefail
@@ -29,4 +30,18 @@ for ((i = 1; i < ${#releases[@]}; i++)); do
   echo "nightly: ${releases[i - 1]} -> ${releases[i]} (load $(cut -d' ' -f1-3 /proc/loadavg))"
   "$hachaos" qualify --baseline "${releases[i - 1]}" --candidate "${releases[i]}" "${pack[@]}" || status=1
 done
+
+# Reproducers the explorer found (faults/sets/explored.txt): each states what pgpool does under
+# the unsafe setting it exposes, so a change of that behaviour shows here.
+echo "nightly: explored reproducers (load $(cut -d' ' -f1-3 /proc/loadavg))"
+"$hachaos" run faults/sets/explored.txt --jobs 1 --keep-going || status=1
+
+# Exploration (docs/explore.md): seeded random fault schedules on the default release for
+# HACHAOS_EXPLORE_DURATION (default 30m), one cluster at a time; a new seed each night (the date),
+# printed and in exploration.json, so any night can be replayed. A schedule that breaks an
+# invariant is written as a scenario file, shrunk, and its minimal scenario re-run; exit 1 then.
+seed="${HACHAOS_EXPLORE_SEED:-$(date -u +%Y%m%d)}"
+echo "nightly: explore seed $seed for ${HACHAOS_EXPLORE_DURATION:-30m} (load $(cut -d' ' -f1-3 /proc/loadavg))"
+"$hachaos" explore --seed "$seed" --duration "${HACHAOS_EXPLORE_DURATION:-30m}" --jobs 1 \
+  --shrink-runs 8 --repeat 3 --release pg17-pgpool46 || status=1
 exit $status

@@ -55,6 +55,7 @@
 //!   daemon.
 //! - [`record`]: the records written (`run.json`, the analysis), below both the executor and the
 //!   reporters.
+//! - [`explore`]: seeded random fault schedules judged by invariants, failures shrunk.
 //! - [`suite`]: many cases side by side (slots permitting) into one suite record.
 //! - [`report`]: reporters over a record, one [`report::Format`] (text, JSON, JUnit, HTML) for
 //!   run, report and analyze; storing a run's files (`run.json`, `evidence.json`, ...); compare.
@@ -70,6 +71,7 @@ pub mod docker;
 pub mod doctor;
 pub mod duration;
 pub mod exit_code;
+pub mod explore;
 pub mod faults;
 pub mod fuzzing;
 pub mod grammar;

@@ -197,6 +197,12 @@ pub fn value_from_str(file: &str, text: &str) -> Result<serde_yaml::Value, YamlE
     from_str(file, text)
 }
 
+/// Writes a value as YAML (the explorer's scenario files). Serializing plain data types (strings,
+/// integers, maps, sequences) cannot fail; a value that does is a bug, so this panics.
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> String {
+    serde_yaml::to_string(value).expect("plain data serializes to YAML")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

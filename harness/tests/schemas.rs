@@ -223,3 +223,17 @@ fn every_recorded_evidence_json_validates() {
     }
     assert!(seen >= 1, "no recorded evidence.json");
 }
+
+#[test]
+fn a_real_exploration_json_validates() {
+    // Written by `hachaos explore --seed 2 --schedules 1 --faults network-blackhole
+    // --set trusted_servers=none` (one schedule, shrunk once, repeated once).
+    let v = schema("exploration.schema.json");
+    let text =
+        std::fs::read_to_string(repo("harness/tests/data/explore/exploration.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_valid(&v, &doc, "tests/data/explore/exploration.json");
+    let record: hachaos::explore::ExplorationRecord = serde_json::from_value(doc).unwrap();
+    assert_eq!(record.totals.schedules_run, 1);
+    assert_eq!(record.failures.len(), 1);
+}

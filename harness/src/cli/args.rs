@@ -55,6 +55,9 @@ pub enum Command {
     /// Check this runner's prerequisites (engine, privileges, host tools, kernel features, subnet,
     /// disk, image), each with a one-line fix, and which fault kinds it supports.
     Doctor(super::doctor_cmd::DoctorArgs),
+    /// Run seeded random fault schedules on fresh clusters, judge invariants, shrink failures
+    /// into minimal scenario files.
+    Explore(super::explore_cmd::ExploreArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(super::completions::CompletionsArgs),
     /// Print the man page (roff) of hachaos and its commands.

@@ -7,6 +7,7 @@ mod cluster_cmds;
 mod compare_cmd;
 mod completions;
 mod doctor_cmd;
+mod explore_cmd;
 mod image;
 mod jobs_arg;
 mod list_faults;
@@ -53,6 +54,7 @@ pub fn main() -> i32 {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Doctor(args) => doctor_cmd::run(args),
+        Command::Explore(args) => explore_cmd::run(args),
     };
     output::finish(code)
 }

@@ -67,6 +67,12 @@ pub struct Row {
     pub needs_running: &'static [Service],
     /// The node's services this fault kills or freezes while it is open.
     pub stops: &'static [Service],
+    /// The part of `may_cause` that happens only when the fault hits the primary (an isolated
+    /// standby's pgpool sees the trusted server vanish and steps down; its PostgreSQL stays a
+    /// standby): the explorer declares it only for faults fired at the primary.
+    pub only_on_primary: &'static [Damage],
+    /// Why `hachaos explore` never draws this kind, if it does not (`None`: it is drawn).
+    pub not_explored: Option<&'static str>,
 }
 
 /// A service of a node, as the process faults see it.
@@ -111,6 +117,8 @@ impl Row {
         may_cause: &[],
         needs_running: &[],
         stops: &[],
+        only_on_primary: &[],
+        not_explored: None,
     };
 
     /// The verb that heals this fault.

@@ -47,6 +47,7 @@ impl Catalogued for DiskReadonly {
         // PostgreSQL PANICs at its next WAL write; the VIP may sit on both nodes for a few seconds
         // after the repair (6 of 7 runs, faults/primary-disk-readonly.yaml).
         may_cause: &[Damage::Panic, Damage::SplitBrain],
+        only_on_primary: &[Damage::SplitBrain],
         ..Row::BASE
     };
 }

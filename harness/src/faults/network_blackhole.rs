@@ -26,6 +26,7 @@ impl Catalogued for NetworkBlackhole {
         needs: &[HostNeed::NetnsIptables],
         // The isolated primary stays primary until `recover` rewinds it (faults/primary-*.yaml).
         may_cause: &[Damage::SplitBrain],
+        only_on_primary: &[Damage::SplitBrain],
         ..Row::BASE
     };
 }

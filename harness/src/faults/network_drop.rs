@@ -29,6 +29,7 @@ impl Catalogued for NetworkDrop {
         peer_sees: PeerSees::Silence,
         // The isolated primary stays primary until `recover` rewinds it (faults/primary-*.yaml).
         may_cause: &[Damage::SplitBrain],
+        only_on_primary: &[Damage::SplitBrain],
         ..Row::BASE
     };
 }

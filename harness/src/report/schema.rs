@@ -62,5 +62,13 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                 "Old runs against new runs; format_version 1.",
             ),
         ),
+        (
+            "exploration.schema.json",
+            doc(
+                schemars::schema_for!(crate::explore::ExplorationRecord),
+                "hachaos exploration (exploration.json, explore --format json)",
+                "Seeded random schedules, their invariants, the shrunk failures; format_version 1.",
+            ),
+        ),
     ]
 }
