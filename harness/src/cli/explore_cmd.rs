@@ -360,6 +360,7 @@ pub(crate) fn run(args: ExploreArgs) -> ExitCode {
         }
         let cancel = super::runtime::cancel_on_signal();
         let target = Target {
+            label: setup.chosen.release.name.clone(),
             release: setup.chosen.release.clone(),
             grammar: setup.chosen.grammar.clone(),
             image,

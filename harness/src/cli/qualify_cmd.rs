@@ -20,7 +20,7 @@ pub const DEFAULT_SET: &str = include_str!("../../../faults/sets/qualify.txt");
 /// Arguments of `hachaos qualify`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Runs every scenario (default: the set in faults/sets/qualify.txt) --repeat times on each\nrelease, alternating baseline and candidate so that a slow spell of the machine hits both, then\nwrites qualification.{txt,json,xml,html} and keeps every run directory under\n<reports-dir>/qualify/<id>/<release>/.\n\nExit codes: 0 no regression, 1 regression, 2 bad input, 3 environment, 130 interrupted.\n\nExamples:\n  hachaos qualify --baseline pg15-pgpool43 --candidate pg17-pgpool46\n  hachaos qualify --baseline pg15-pgpool43 --candidate pg17-pgpool46 --repeat 3 --threshold 30%\n  hachaos qualify --baseline pg17-pgpool46 --candidate-file vendor/release.yaml faults/primary-crash.yaml"
+    after_help = "Runs every scenario (default: the set in faults/sets/qualify.txt) --repeat times on each\nrelease, alternating baseline and candidates so that a slow spell of the machine hits all, then\nwrites qualification.{txt,json,xml,html} (several candidates: one vs-<candidate>/ folder each, and\n--format json prints an array) and keeps every run directory under\n<reports-dir>/qualify/<id>/<release>/. A release against itself names its sides\n<release>-baseline and <release>-candidate: it shows how far identical runs differ here.\n\nExit codes: 0 no regression, 1 regression, 2 bad input, 3 environment, 130 interrupted.\n\nExamples:\n  hachaos qualify --baseline pg15-pgpool43 --candidate pg17-pgpool46\n  hachaos qualify --baseline pg15-pgpool43 --candidate pg17-pgpool46 --repeat 3 --threshold 30%\n  hachaos qualify --baseline pg17-pgpool46 --candidate-file vendor/release.yaml faults/primary-crash.yaml\n  hachaos qualify --baseline pg17-pgpool46 --candidate pg18-pgpool47 --candidate pg15-pgpool43\n  hachaos qualify --baseline pg17-pgpool46 --candidate pg17-pgpool46 --repeat 5"
 )]
 pub struct QualifyArgs {
     /// The baseline release (a folder of images/).
@@ -29,12 +29,14 @@ pub struct QualifyArgs {
     /// ... or a release file of your own for the baseline.
     #[arg(long, conflicts_with = "baseline")]
     pub baseline_file: Option<PathBuf>,
-    /// The candidate release.
+    /// A candidate release; repeat the flag to qualify several candidates against one baseline
+    /// (each gets its own report). The baseline's own name is allowed: a release against itself
+    /// shows how much the phases move between identical runs on this machine.
     #[arg(long, required_unless_present = "candidate_file")]
-    pub candidate: Option<String>,
-    /// ... or a release file of your own for the candidate.
-    #[arg(long, conflicts_with = "candidate")]
-    pub candidate_file: Option<PathBuf>,
+    pub candidate: Vec<String>,
+    /// ... or a release file of your own for a candidate (repeatable, after the named ones).
+    #[arg(long)]
+    pub candidate_file: Vec<PathBuf>,
     /// Scenario files (default: faults/sets/qualify.txt).
     pub scenarios: Vec<PathBuf>,
     /// Runs per scenario and release, each on a fresh cluster.
@@ -66,32 +68,28 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             return ExitCode::BadInput;
         }
     };
-    // clap requires a name or a file for each side.
-    let sides = [
-        ReleaseArgs {
-            release: args.baseline.clone(),
-            release_file: args.baseline_file.clone(),
-        },
-        ReleaseArgs {
-            release: args.candidate.clone(),
-            release_file: args.candidate_file.clone(),
-        },
-    ];
-    let baseline = match sides[0].choose(crate::release::DEFAULT_RELEASE) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let candidate = match sides[1].choose(crate::release::DEFAULT_RELEASE) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    if baseline.release.name == candidate.release.name {
-        errln!(
-            "error: baseline and candidate are both `{}`: qualify compares two releases (to compare two runs of one, use `hachaos run --repeat` and `hachaos compare`)",
-            baseline.release.name
-        );
-        return ExitCode::BadInput;
+    // clap requires a name or a file for the baseline and at least one candidate.
+    let mut sides = vec![ReleaseArgs {
+        release: args.baseline.clone(),
+        release_file: args.baseline_file.clone(),
+    }];
+    sides.extend(args.candidate.iter().map(|c| ReleaseArgs {
+        release: Some(c.clone()),
+        release_file: None,
+    }));
+    sides.extend(args.candidate_file.iter().map(|f| ReleaseArgs {
+        release: None,
+        release_file: Some(f.clone()),
+    }));
+    let mut chosen = Vec::with_capacity(sides.len());
+    for side in &sides {
+        match side.choose(crate::release::DEFAULT_RELEASE) {
+            Ok(c) => chosen.push(c),
+            Err(code) => return code,
+        }
     }
+    let names: Vec<&str> = chosen.iter().map(|c| c.release.name.as_str()).collect();
+    let labels = side_labels(&names);
     let files = match scenario_files(&args.scenarios) {
         Ok(f) => f,
         Err(e) => {
@@ -129,7 +127,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         let mut runners = Vec::new();
         // Ctrl-C / SIGTERM stop the current run in order (faults healed, cluster removed).
         let cancel_rx = super::runtime::cancel_on_signal();
-        for (chosen, side) in [baseline, candidate].into_iter().zip(&sides) {
+        for ((chosen, side), label) in chosen.into_iter().zip(&sides).zip(&labels) {
             let image = match super::image_for(&docker, &chosen.release, None, &mut progress).await
             {
                 Ok(tag) => tag,
@@ -142,7 +140,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             runners.push(CaseRunner {
                 docker: &docker,
                 image,
-                reports_dir: root.join(&chosen.release.name),
+                reports_dir: root.join(label),
                 chosen,
                 reproduce,
                 cancel: cancel_rx.clone(),
@@ -156,7 +154,9 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         // in the order baseline, candidate, baseline, ... so a slow spell hits both.
         let targets: Vec<crate::suite::Target> = runners
             .iter()
-            .map(|r| crate::suite::Target {
+            .zip(&labels)
+            .map(|(r, label)| crate::suite::Target {
+                label: label.clone(),
                 release: r.chosen.release.clone(),
                 grammar: r.chosen.grammar.clone(),
                 image: r.image.clone(),
@@ -170,7 +170,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                     jobs.push(crate::suite::Job {
                         case: crate::suite::Case {
                             scenario: plan.name.clone(),
-                            release: t.release.name.clone(),
+                            release: t.label.clone(),
                             repeat: i + 1,
                         },
                         plan: plan.clone(),
@@ -198,10 +198,13 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         if runners[0].cancelled() {
             return ExitCode::Interrupted;
         }
-        let mut records = [Vec::new(), Vec::new()];
+        let mut records: Vec<Vec<_>> = vec![Vec::new(); targets.len()];
         let mut environment = false;
         for case in &cases {
-            let side = usize::from(case.case.release != targets[0].release.name);
+            let side = labels
+                .iter()
+                .position(|l| *l == case.case.release)
+                .unwrap_or_default();
             match case
                 .run_dir
                 .as_ref()
@@ -213,7 +216,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                     environment = true;
                 }
                 None => {
-                    eprintln!(
+                    errln!(
                         "error: {}: {}",
                         case.name,
                         case.error.as_deref().unwrap_or("did not run")
@@ -225,33 +228,93 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         if environment {
             return ExitCode::Environment;
         }
-        let [b, c] = records;
-        let baseline = Side::new(&runners[0].chosen.release.name, b);
-        let candidate = Side::new(&runners[1].chosen.release.name, c);
-        let q = Qualification::new(&baseline, &candidate, &thresholds);
-        match args.format {
-            super::qualify_report_cmd::QualifyFormat::Text => out!("{}", render_text(&q)),
-            super::qualify_report_cmd::QualifyFormat::Json => {
-                super::output::outln!("{}", crate::report::qualify::render_json(&q))
+        let mut records = records.into_iter();
+        let baseline = Side::new(&labels[0], records.next().unwrap_or_default());
+        let several = labels.len() > 2;
+        let mut regressed = false;
+        let mut json = Vec::new();
+        for (label, runs) in labels[1..].iter().zip(records) {
+            let candidate = Side::new(label, runs);
+            let q = Qualification::new(&baseline, &candidate, &thresholds);
+            regressed |= q.regressed;
+            match args.format {
+                super::qualify_report_cmd::QualifyFormat::Text => {
+                    if several {
+                        super::output::outln!("== {} against {} ==", label, labels[0]);
+                    }
+                    out!("{}", render_text(&q))
+                }
+                super::qualify_report_cmd::QualifyFormat::Json => json.push(q.clone()),
             }
-        }
-        match write_qualification(&root, &q, baseline.runs(), candidate.runs()) {
-            Ok(files) => {
-                for f in files {
-                    errln!("wrote {}", f.display());
+            // One candidate: the reports at the top of the qualification's folder (as always);
+            // several: one folder per candidate, so no report overwrites another.
+            let dir = if several {
+                root.join(format!("vs-{label}"))
+            } else {
+                root.clone()
+            };
+            match write_qualification(&dir, &q, baseline.runs(), candidate.runs()) {
+                Ok(files) => {
+                    for f in files {
+                        errln!("wrote {}", f.display());
+                    }
+                }
+                Err(e) => {
+                    super::report_error(&e);
+                    return ExitCode::Environment;
                 }
             }
-            Err(e) => {
-                super::report_error(&e);
-                return ExitCode::Environment;
-            }
         }
-        if q.regressed {
+        if let super::qualify_report_cmd::QualifyFormat::Json = args.format {
+            // One candidate: the qualification itself (unchanged); several: a JSON array of them,
+            // in the order the candidates were named.
+            let text = if several {
+                let docs: Vec<String> = json
+                    .iter()
+                    .map(crate::report::qualify::render_json)
+                    .collect();
+                format!("[{}]", docs.join(","))
+            } else {
+                json.first()
+                    .map(crate::report::qualify::render_json)
+                    .unwrap_or_default()
+            };
+            super::output::outln!("{text}");
+        }
+        if regressed {
             ExitCode::ScenarioFailed
         } else {
             ExitCode::Pass
         }
     })
+}
+
+/// How reports and run folders name each side: its release name, unless another side runs the
+/// same release (a release against itself), where each gets `<release>-baseline` or
+/// `<release>-candidate` (numbered when the same release is named as several candidates).
+pub fn side_labels(names: &[&str]) -> Vec<String> {
+    let count = |n: &str| names.iter().filter(|m| **m == n).count();
+    let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if count(n) == 1 {
+                return (*n).to_string();
+            }
+            if i == 0 {
+                return format!("{n}-baseline");
+            }
+            let k = seen.entry(n).or_default();
+            *k += 1;
+            let dup_candidates = names[1..].iter().filter(|m| *m == n).count();
+            if dup_candidates == 1 {
+                format!("{n}-candidate")
+            } else {
+                format!("{n}-candidate{k}")
+            }
+        })
+        .collect()
 }
 
 /// The scenario files: the ones given, else the default set (relative to `faults/`, found from
@@ -283,6 +346,22 @@ pub fn default_set_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sides_are_named_after_their_release_unless_a_release_is_named_twice() {
+        assert_eq!(
+            side_labels(&["pg17-pgpool46", "pg18-pgpool47", "pg15-pgpool43"]),
+            ["pg17-pgpool46", "pg18-pgpool47", "pg15-pgpool43"]
+        );
+        assert_eq!(
+            side_labels(&["pg17-pgpool46", "pg17-pgpool46"]),
+            ["pg17-pgpool46-baseline", "pg17-pgpool46-candidate"]
+        );
+        assert_eq!(
+            side_labels(&["a", "b", "a", "a"]),
+            ["a-baseline", "b", "a-candidate1", "a-candidate2"]
+        );
+    }
 
     #[test]
     fn the_default_set_names_existing_scenarios_that_validate() {

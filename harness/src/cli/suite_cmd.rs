@@ -87,6 +87,7 @@ pub(crate) fn run(args: RunArgs, jobs: u32) -> ExitCode {
             Some(i) => i,
             None => {
                 targets.push(Target {
+                    label: chosen.release.name.clone(),
                     reproduce: format!(
                         "hachaos run {} {{scenario}}",
                         match &args.release.release_file {

@@ -17,6 +17,9 @@ use tokio::sync::{mpsc, watch};
 /// A release the suite runs on, with its image ready.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// How cases and run folders name this target: the release's name, unless two targets run
+    /// the same release (a qualification of a release against itself), where each gets its own.
+    pub label: String,
     /// The release.
     pub release: Release,
     /// Its grammar.
@@ -47,7 +50,7 @@ pub struct SuiteOptions {
     pub keep_going: bool,
     /// The suite's folder (case records name run directories relative to it).
     pub dir: PathBuf,
-    /// Runs go to `<runs_dir>/<release>/<scenario>/<run-id>/` (a suite: `<dir>/runs`).
+    /// Runs go to `<runs_dir>/<target label>/<scenario>/<run-id>/` (a suite: `<dir>/runs`).
     pub runs_dir: PathBuf,
     /// Becomes `true` on Ctrl-C / SIGTERM: running cases heal and tear down, no new one starts.
     pub cancel: watch::Receiver<bool>,
@@ -172,7 +175,7 @@ async fn run_one(
         image: target.image.clone(),
         release: target.release.clone(),
         grammar: target.grammar.clone(),
-        reports_dir: opts.runs_dir.join(&target.release.name),
+        reports_dir: opts.runs_dir.join(&target.label),
         keep: false,
         reproduce: reproduce.clone(),
         cancel: opts.cancel.clone(),
