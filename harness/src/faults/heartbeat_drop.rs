@@ -22,7 +22,7 @@
 use super::context::{FaultContext, NodeHandle};
 use super::counters;
 use super::error::FaultError;
-use super::fault::{Fault, Injected, Undo};
+use super::fault::{Fault, Injected};
 use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
 use super::host::{self, Chains};
 use super::network_partition::Direction;
@@ -141,25 +141,6 @@ pub(crate) fn chains(
     (on_target, on_peer)
 }
 
-struct RemoveRules {
-    target_pid: i64,
-    peer_pid: i64,
-}
-
-#[async_trait::async_trait]
-impl Undo for RemoveRules {
-    async fn undo(self: Box<Self>, _ctx: &FaultContext) -> Result<(), FaultError> {
-        let empty = Chains {
-            prefix: PREFIX,
-            input: vec![],
-            output: vec![],
-        };
-        let a = empty.remove(self.target_pid).await;
-        let b = empty.remove(self.peer_pid).await;
-        a.and(b)
-    }
-}
-
 impl HeartbeatDrop {
     fn peer<'a>(&self, ctx: &'a FaultContext) -> Result<&'a NodeHandle, FaultError> {
         ctx.peer.as_ref().ok_or(FaultError::Missing {
@@ -208,19 +189,8 @@ impl Fault for HeartbeatDrop {
         let peer_pid = host::pid(&ctx.docker, self.kind(), &peer.name, &peer.container).await?;
         let ports = self.ports(ctx, target_pid).await?;
         let (on_target, on_peer) = chains(self.direction, ports, t, peer);
-        on_target.install(target_pid).await?;
-        if let Err(e) = on_peer.install(peer_pid).await {
-            let _ = on_target.remove(target_pid).await;
-            return Err(e);
-        }
-        Ok(Injected::new(
-            self.kind(),
-            ctx,
-            Box::new(RemoveRules {
-                target_pid,
-                peer_pid,
-            }),
-        ))
+        let undo = host::install_pair(&on_target, target_pid, &on_peer, Some(peer_pid)).await?;
+        Ok(Injected::new(self.kind(), ctx, Box::new(undo)))
     }
 
     async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {

@@ -278,3 +278,49 @@ pub(crate) async fn kill(docker: &Docker, container: &str) -> Result<(), FaultEr
             source,
         })
 }
+
+/// Installs `on_target` in the target's namespace and then, when there is one, `on_peer` in the
+/// peer's; if the peer's fails, the target's is removed again, so nothing is left half done.
+/// Returns the undo that removes the chains from every namespace that got them.
+pub(crate) async fn install_pair(
+    on_target: &Chains,
+    target_pid: i64,
+    on_peer: &Chains,
+    peer_pid: Option<i64>,
+) -> Result<RemoveChains, FaultError> {
+    on_target.install(target_pid).await?;
+    if let Some(pid) = peer_pid {
+        if let Err(e) = on_peer.install(pid).await {
+            let _ = on_target.remove(target_pid).await;
+            return Err(e);
+        }
+    }
+    Ok(RemoveChains {
+        prefix: on_target.prefix,
+        pids: std::iter::once(target_pid).chain(peer_pid).collect(),
+    })
+}
+
+/// Undoes [`install_pair`]: removes the `<prefix>-in/-out` chains (hooked into INPUT and OUTPUT
+/// whether they hold rules or not) from each namespace, trying every one even if one fails.
+pub(crate) struct RemoveChains {
+    prefix: &'static str,
+    pids: Vec<i64>,
+}
+
+#[async_trait::async_trait]
+impl super::fault::Undo for RemoveChains {
+    async fn undo(self: Box<Self>, _ctx: &super::context::FaultContext) -> Result<(), FaultError> {
+        let empty = Chains {
+            prefix: self.prefix,
+            input: vec![],
+            output: vec![],
+        };
+        let mut result = Ok(());
+        for pid in self.pids {
+            let r = empty.remove(pid).await;
+            result = result.and(r);
+        }
+        result
+    }
+}

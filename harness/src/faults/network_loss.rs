@@ -22,7 +22,7 @@
 use super::context::{FaultContext, NodeHandle};
 use super::counters;
 use super::error::FaultError;
-use super::fault::{Fault, Injected, Undo};
+use super::fault::{Fault, Injected};
 use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
 use super::host::{self, Chains};
 use super::network_partition::Direction;
@@ -210,24 +210,6 @@ pub(crate) fn chains(
     (on_target, on_peer)
 }
 
-struct RemoveRules {
-    target_pid: i64,
-    peer_pid: Option<i64>,
-}
-
-#[async_trait::async_trait]
-impl Undo for RemoveRules {
-    async fn undo(self: Box<Self>, _ctx: &FaultContext) -> Result<(), FaultError> {
-        // `install` hooks both chains (empty or not) into every namespace it was given.
-        let a = empty().remove(self.target_pid).await;
-        let b = match self.peer_pid {
-            Some(pid) => empty().remove(pid).await,
-            None => Ok(()),
-        };
-        a.and(b)
-    }
-}
-
 impl NetworkLoss {
     /// The peer the loss is narrowed to: only one the scenario named.
     fn peer<'a>(&self, ctx: &'a FaultContext) -> Result<Option<&'a NodeHandle>, FaultError> {
@@ -272,21 +254,8 @@ impl Fault for NetworkLoss {
             None => None,
         };
         let (on_target, on_peer) = chains(self.loss, self.direction, t, peer);
-        on_target.install(target_pid).await?;
-        if let Some(pid) = peer_pid {
-            if let Err(e) = on_peer.install(pid).await {
-                let _ = on_target.remove(target_pid).await;
-                return Err(e);
-            }
-        }
-        Ok(Injected::new(
-            self.kind(),
-            ctx,
-            Box::new(RemoveRules {
-                target_pid,
-                peer_pid,
-            }),
-        ))
+        let undo = host::install_pair(&on_target, target_pid, &on_peer, peer_pid).await?;
+        Ok(Injected::new(self.kind(), ctx, Box::new(undo)))
     }
 
     async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
