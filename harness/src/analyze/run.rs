@@ -221,8 +221,8 @@ pub fn analyze(
             .timeline
             .events()
             .iter()
-            .filter(|e| e.kind == crate::timeline::EventKind::Forbidden)
-            .all(|e| e.attrs.get("pattern").and_then(|v| v.as_str()) == Some("PANIC"));
+            .filter(|e| e.is_forbidden())
+            .all(|e| e.forbidden_pattern() == Some("PANIC"));
         for c in &mut record.checks {
             if c.name == "forbidden_patterns" && c.verdict == Verdict::Fail && only_panics {
                 c.verdict = Verdict::Pass;

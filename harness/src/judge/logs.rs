@@ -146,7 +146,7 @@ pub fn step_checks(plan: &Plan, ev: &Evidence) -> Vec<Check> {
 
 /// Whether no database failover is due at all: the fault spares PostgreSQL (only pgpool died or
 /// hung), or the scenario's known bug keeps pgpool from noticing the fault on this release.
-fn no_failover_due(plan: &Plan, ev: &Evidence) -> bool {
+pub(super) fn no_failover_due(plan: &Plan, ev: &Evidence) -> bool {
     ev.fault.as_ref().is_some_and(|f| f.postgres_survives)
         || plan
             .known_bug

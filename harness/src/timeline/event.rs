@@ -368,6 +368,25 @@ pub struct Event {
     pub text: String,
 }
 
+impl Event {
+    /// A forbidden line (PANIC, segfault, "please report"): a `forbidden` event, or an event of
+    /// another kind whose rule also marked it forbidden (a PANIC on the read-only filesystem is
+    /// both that filesystem event and a PANIC).
+    pub fn is_forbidden(&self) -> bool {
+        self.kind == EventKind::Forbidden || self.attrs.contains_key("forbidden")
+    }
+
+    /// What made it forbidden (`PANIC`, `segfault`, ...), when it is.
+    pub fn forbidden_pattern(&self) -> Option<&str> {
+        let key = if self.kind == EventKind::Forbidden {
+            "pattern"
+        } else {
+            "forbidden"
+        };
+        self.attrs.get(key).and_then(|v| v.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
