@@ -10,7 +10,7 @@ use hachaos::faults::Direction;
 use hachaos::faults::{
     inject_verified, DiskFull, DiskReadonly, DiskStall, FaultContext, FaultError, FaultKind,
     FaultSpec, HeartbeatDrop, HostCrash, HostHang, HostPoweroff, HostShutdown, NetworkBlackhole,
-    NetworkDrop, NetworkLoss, NetworkPartition, NodeHandle,
+    NetworkDelay, NetworkDrop, NetworkLoss, NetworkPartition, NodeHandle,
 };
 use hachaos::timeline::EventKind;
 use std::process::Command;
@@ -307,9 +307,14 @@ async fn disk_readonly_refuses_a_node_without_loop_backed_pgdata_and_changes_not
 /// The hachaos chains in a node's filter table (`iptables -S` in its network namespace, from
 /// the host: the sleeping node has no NET_ADMIN of its own).
 fn hachaos_rules(n: &NodeHandle) -> String {
+    hachaos_rules_in(n, "filter")
+}
+
+/// The hachaos chains in one table of a node.
+fn hachaos_rules_in(n: &NodeHandle, table: &str) -> String {
     let pid = docker(&["inspect", "-f", "{{.State.Pid}}", &n.container]);
     let out = Command::new("nsenter")
-        .args(["-t", &pid, "-n", "iptables", "-w", "-S"])
+        .args(["-t", &pid, "-n", "iptables", "-w", "-t", table, "-S"])
         .output()
         .expect("nsenter");
     assert!(
@@ -447,4 +452,137 @@ async fn heartbeat_drop_refuses_a_node_whose_pgpool_has_no_heartbeat_life_check(
     );
     assert_eq!(hachaos_rules(&lab.a), "");
     assert_eq!(hachaos_rules(&lab.b), "");
+}
+
+/// Round trips (ms) of `ping -U` (user-to-user time: plain ping times a reply by its receive
+/// timestamp, before the INPUT hook holds it) from `from` to `to`.
+fn ping_ms(from: &NodeHandle, to: &str) -> Vec<f64> {
+    let out = Command::new("docker")
+        .args([
+            "exec",
+            &from.container,
+            "ping",
+            "-U",
+            "-n",
+            "-c",
+            "3",
+            "-i",
+            "0.2",
+            "-w",
+            "5",
+            to,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("time="))
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
+/// PIDs of the delayers working in the namespace of `n`'s container.
+fn delayers(n: &NodeHandle) -> Vec<String> {
+    let pid = docker(&["inspect", "-f", "{{.State.Pid}}", &n.container]);
+    let out = Command::new("ps")
+        .args(["-eo", "pid=,args="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("__net-delayer") && l.contains(&format!("--netns-pid {pid} ")))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn network_delay_holds_every_packet_and_its_heal_leaves_no_rule_and_no_delayer() {
+    let lab = Lab::new("delay", 212);
+    let gw = lab.gateway.to_string();
+    let spec = FaultSpec::NetworkDelay(NetworkDelay {
+        delay: Duration::from_millis(150),
+        jitter: Duration::ZERO,
+        direction: Direction::Both,
+    });
+    inject_and_heal(&lab, spec, |l| {
+        let rules = hachaos_rules_in(&l.a, "mangle");
+        assert!(
+            rules
+                .contains("-A hachaos-delay-in ! -i lo -j NFQUEUE --queue-num 4242 --queue-bypass"),
+            "{rules}"
+        );
+        assert!(
+            rules.contains("-A hachaos-delay-out ! -o lo -j NFQUEUE"),
+            "{rules}"
+        );
+        assert_eq!(delayers(&l.a).len(), 1);
+        // Held once each way: a round trip takes at least twice the delay.
+        let rtt = ping_ms(&l.a, &gw);
+        assert!(rtt.len() == 3 && rtt.iter().all(|t| *t >= 300.0), "{rtt:?}");
+        // The other node is not delayed on its own links (only by node1's rules).
+        let rtt = ping_ms(&l.b, &gw);
+        assert!(rtt.iter().all(|t| *t < 150.0), "{rtt:?}");
+    })
+    .await;
+    assert_eq!(hachaos_rules_in(&lab.a, "mangle"), "");
+    assert!(delayers(&lab.a).is_empty());
+    let rtt = ping_ms(&lab.a, &gw);
+    assert!(rtt.len() == 3 && rtt.iter().all(|t| *t < 150.0), "{rtt:?}");
+}
+
+#[tokio::test]
+async fn network_delay_with_a_named_peer_delays_only_that_link_and_one_way() {
+    let lab = Lab::new("delaypeer", 213);
+    let mut ctx = lab.ctx().await;
+    ctx.peer_named = true;
+    let fault = FaultSpec::NetworkDelay(NetworkDelay {
+        delay: Duration::from_millis(200),
+        jitter: Duration::from_millis(20),
+        direction: Direction::Outbound,
+    })
+    .fault();
+    let injected = inject_verified(fault.as_ref(), &ctx).await.expect("inject");
+    let rules = hachaos_rules_in(&lab.a, "mangle");
+    assert!(
+        rules.contains(&format!(
+            "-A hachaos-delay-out -d {}/32 -j NFQUEUE",
+            lab.b.address
+        )),
+        "{rules}"
+    );
+    assert!(!rules.contains("-A hachaos-delay-in "), "{rules}");
+    let to_peer = ping_ms(&lab.a, &lab.b.address.to_string());
+    assert!(
+        to_peer.len() == 3 && to_peer.iter().all(|t| *t >= 180.0 && *t < 380.0),
+        "{to_peer:?}"
+    );
+    let to_gw = ping_ms(&lab.a, &lab.gateway.to_string());
+    assert!(to_gw.iter().all(|t| *t < 150.0), "{to_gw:?}");
+    injected.heal(&ctx).await.expect("heal");
+    assert_eq!(hachaos_rules_in(&lab.a, "mangle"), "");
+    assert!(delayers(&lab.a).is_empty());
+}
+
+#[tokio::test]
+async fn a_killed_delayer_lets_traffic_pass_and_the_heal_still_cleans_up() {
+    let lab = Lab::new("delaykill", 214);
+    let ctx = lab.ctx().await;
+    let fault = FaultSpec::NetworkDelay(NetworkDelay::default()).fault();
+    let injected = inject_verified(fault.as_ref(), &ctx).await.expect("inject");
+    let pids = delayers(&lab.a);
+    assert_eq!(pids.len(), 1);
+    docker_free_kill(&pids[0]);
+    // --queue-bypass: with no listener the rules let packets through, undelayed.
+    let rtt = ping_ms(&lab.a, &lab.gateway.to_string());
+    assert!(rtt.len() == 3 && rtt.iter().all(|t| *t < 150.0), "{rtt:?}");
+    assert!(hachaos_rules_in(&lab.a, "mangle").contains("NFQUEUE"));
+    injected.heal(&ctx).await.expect("heal");
+    assert_eq!(hachaos_rules_in(&lab.a, "mangle"), "");
+}
+
+/// SIGKILLs a host process by PID.
+fn docker_free_kill(pid: &str) {
+    let st = Command::new("kill").args(["-9", pid]).status().unwrap();
+    assert!(st.success());
+    std::thread::sleep(Duration::from_millis(300));
 }

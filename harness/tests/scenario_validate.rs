@@ -208,8 +208,8 @@ fn an_option_that_does_not_apply_to_the_action_is_rejected() {
         &errs[0],
         4,
         "steps[0].peer",
-        "`peer` does not apply to `host-crash` (only to network-partition, network-loss and \
-         heartbeat-drop)",
+        "`peer` does not apply to `host-crash` (only to network-partition, network-loss, \
+         heartbeat-drop and network-delay)",
     );
 }
 

@@ -62,4 +62,7 @@ pub enum Command {
     Completions(super::completions::CompletionsArgs),
     /// Print the man page (roff) of hachaos and its commands.
     Man(super::completions::ManArgs),
+    /// Internal: the packet delayer of `network-delay`, started by the fault itself.
+    #[command(name = "__net-delayer", hide = true)]
+    NetDelayer(super::net_delayer::NetDelayerArgs),
 }

@@ -11,6 +11,7 @@ mod explore_cmd;
 mod image;
 mod jobs_arg;
 mod list_faults;
+mod net_delayer;
 mod output;
 mod qualify_cmd;
 mod qualify_report_cmd;
@@ -55,6 +56,7 @@ pub fn main() -> i32 {
         Command::Man(args) => completions::man(args),
         Command::Doctor(args) => doctor_cmd::run(args),
         Command::Explore(args) => explore_cmd::run(args),
+        Command::NetDelayer(args) => net_delayer::run(args),
     };
     output::finish(code)
 }

@@ -139,6 +139,8 @@ pub enum PeerSees {
     Answers,
     /// Some packets vanish, the rest arrive: retransmissions and occasional timeouts.
     Lossy,
+    /// Every packet arrives, late: slow answers, and timeouts where a timeout is shorter.
+    Late,
 }
 
 impl PeerSees {
@@ -149,6 +151,7 @@ impl PeerSees {
             PeerSees::Silence => "silence (timeouts only)",
             PeerSees::Answers => "tcp answers, application does not",
             PeerSees::Lossy => "some packets vanish, the rest arrive",
+            PeerSees::Late => "every packet arrives, late",
         }
     }
 }

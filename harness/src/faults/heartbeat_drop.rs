@@ -124,6 +124,7 @@ pub(crate) fn chains(
 ) -> (Chains, Chains) {
     let mut on_target = Chains {
         prefix: PREFIX,
+        table: "filter",
         input: vec![],
         output: vec![],
     };

@@ -134,14 +134,17 @@ pub(crate) async fn run(program: &str, args: &[String]) -> Result<(), FaultError
 pub(crate) struct Chains {
     /// Prefix such as `hachaos-blackhole`; chains are `<prefix>-in` / `<prefix>-out`.
     pub prefix: &'static str,
+    /// The iptables table (`filter` for drops; `mangle` for `network-delay`, whose queue runs
+    /// before every filter rule so that a drop still drops a delayed packet).
+    pub table: &'static str,
     /// Rule specs (without `-A chain`) for the input chain.
     pub input: Vec<Vec<String>>,
     /// Rule specs for the output chain.
     pub output: Vec<Vec<String>>,
 }
 
-fn ipt(pid: i64, rest: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = ["-t", &pid.to_string(), "-n", "iptables", "-w"]
+fn ipt(pid: i64, table: &str, rest: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["-t", &pid.to_string(), "-n", "iptables", "-w", "-t", table]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -155,6 +158,7 @@ impl Chains {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         Chains {
             prefix,
+            table: "filter",
             input: vec![s(&["!", "-i", "lo", "-j", "DROP"])],
             output: vec![s(&["!", "-o", "lo", "-j", "DROP"])],
         }
@@ -182,13 +186,17 @@ impl Chains {
             (&cin, "INPUT", &self.input),
             (&cout, "OUTPUT", &self.output),
         ] {
-            run("nsenter", &ipt(pid, &["-N", chain])).await?;
+            run("nsenter", &ipt(pid, self.table, &["-N", chain])).await?;
             for rule in rules {
-                let mut args = ipt(pid, &["-A", chain]);
+                let mut args = ipt(pid, self.table, &["-A", chain]);
                 args.extend(rule.iter().cloned());
                 run("nsenter", &args).await?;
             }
-            run("nsenter", &ipt(pid, &["-I", hook, "1", "-j", chain])).await?;
+            run(
+                "nsenter",
+                &ipt(pid, self.table, &["-I", hook, "1", "-j", chain]),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -199,9 +207,9 @@ impl Chains {
         let mut first = None;
         for (chain, hook) in [(&cin, "INPUT"), (&cout, "OUTPUT")] {
             for args in [
-                ipt(pid, &["-D", hook, "-j", chain]),
-                ipt(pid, &["-F", chain]),
-                ipt(pid, &["-X", chain]),
+                ipt(pid, self.table, &["-D", hook, "-j", chain]),
+                ipt(pid, self.table, &["-F", chain]),
+                ipt(pid, self.table, &["-X", chain]),
             ] {
                 if let Err(e) = run("nsenter", &args).await {
                     first.get_or_insert(e);
@@ -297,6 +305,7 @@ pub(crate) async fn install_pair(
     }
     Ok(RemoveChains {
         prefix: on_target.prefix,
+        table: on_target.table,
         pids: std::iter::once(target_pid).chain(peer_pid).collect(),
     })
 }
@@ -305,6 +314,7 @@ pub(crate) async fn install_pair(
 /// whether they hold rules or not) from each namespace, trying every one even if one fails.
 pub(crate) struct RemoveChains {
     prefix: &'static str,
+    table: &'static str,
     pids: Vec<i64>,
 }
 
@@ -313,6 +323,7 @@ impl super::fault::Undo for RemoveChains {
     async fn undo(self: Box<Self>, _ctx: &super::context::FaultContext) -> Result<(), FaultError> {
         let empty = Chains {
             prefix: self.prefix,
+            table: self.table,
             input: vec![],
             output: vec![],
         };

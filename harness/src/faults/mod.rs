@@ -11,6 +11,8 @@
 mod catalogue;
 mod context;
 mod counters;
+#[doc(hidden)]
+pub mod delayer;
 mod error;
 mod fault;
 mod host;
@@ -30,6 +32,7 @@ catalogue::catalogue! {
     DiskFull => disk_full::DiskFull,
     NetworkLoss => network_loss::NetworkLoss,
     HeartbeatDrop => heartbeat_drop::HeartbeatDrop,
+    NetworkDelay => network_delay::NetworkDelay,
     PostgresCrash => postgres_crash::PostgresCrash,
     PostgresHang => postgres_hang::PostgresHang,
     PgpoolCrash => pgpool_crash::PgpoolCrash,

@@ -13,7 +13,8 @@
 //!   The outbound half is then not silent for datagrams: a dropped UDP or ICMP send fails with
 //!   EPERM in the sender (pgpool logs `failed to send watchdog heartbeat, sendto failed`); TCP
 //!   treats it as a lost segment and retransmits, as on a real link. This kernel has no `netem`
-//!   and no tc `gact`, so there is no silent egress drop; name a `peer` to get one.
+//!   and no tc `gact`, so there is no silent egress drop; name a `peer` to get one. Latency is
+//!   `network-delay` (NFQUEUE and a userspace delayer).
 //!
 //! Each chain counts every packet its selector matches (a rule without target) before the
 //! random DROP, so `verify` proves the rules see traffic and drop part of it: both counters
@@ -136,8 +137,8 @@ impl Catalogued for NetworkLoss {
                     direction: both|inbound|outbound). With `peer`, only traffic with that node, \
                     dropped at each receiver (silent, like a lossy wire); without, all but \
                     loopback in the node's INPUT/OUTPUT (a dropped outbound UDP/ICMP send fails \
-                    with EPERM in the sender; TCP retransmits). Loss only: this kernel has no \
-                    netem, so no delay",
+                    with EPERM in the sender; TCP retransmits). Loss only; latency is \
+                    network-delay",
         heal_mechanism: "delete the hachaos-loss chains (on both nodes with a peer)",
         peer_sees: PeerSees::Lossy,
         peer: PeerUse::Optional,
@@ -173,6 +174,7 @@ fn pair(selector: &[&str], loss: Loss) -> Vec<Vec<String>> {
 fn empty() -> Chains {
     Chains {
         prefix: PREFIX,
+        table: "filter",
         input: vec![],
         output: vec![],
     }

@@ -69,11 +69,13 @@ pub(crate) fn chains(
     let cut_in = matches!(direction, Direction::Both | Direction::Inbound); // peer → target
     let mut on_target = Chains {
         prefix: PREFIX,
+        table: "filter",
         input: vec![],
         output: vec![],
     };
     let mut on_peer = Chains {
         prefix: PREFIX,
+        table: "filter",
         input: vec![],
         output: vec![],
     };

@@ -423,8 +423,8 @@ mod tests {
         let crash = ActionName::parse("host-crash").unwrap();
         assert_eq!(
             crash.refuse("peer"),
-            "`peer` does not apply to `host-crash` (only to network-partition, network-loss and \
-             heartbeat-drop); it takes: target"
+            "`peer` does not apply to `host-crash` (only to network-partition, network-loss, \
+             heartbeat-drop and network-delay); it takes: target"
         );
         let wait = ActionName::Wait;
         assert_eq!(
