@@ -26,7 +26,8 @@ pub(super) struct Background {
     /// When the step fired (log events before it are not its own).
     pub(super) fired_at: WallTime,
     pub(super) started: Instant,
-    task: JoinHandle<Result<ExecOutput, String>>,
+    /// The exec's result and when it ended (the script's own run time, not when it was collected).
+    task: JoinHandle<(Result<ExecOutput, String>, Instant)>,
 }
 
 /// How a background `recover` ended.
@@ -57,9 +58,10 @@ impl Background {
         let command = argv.join(" ");
         let task = tokio::spawn(async move {
             let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-            exec(&docker, &container, &args, limit)
+            let out = exec(&docker, &container, &args, limit)
                 .await
-                .map_err(|e| crate::cli_error_chain(&e))
+                .map_err(|e| crate::cli_error_chain(&e));
+            (out, Instant::now())
         });
         Ok(Background {
             step,
@@ -81,14 +83,15 @@ impl Background {
             ..
         } = self;
         let joined = tokio::time::timeout(timeout, &mut task).await;
-        let ran = started.elapsed().as_secs_f64();
+        let ran = |end: Instant| end.duration_since(started).as_secs_f64();
         match joined {
             Err(_) => {
                 task.abort();
                 Ended {
                     outcome: None,
                     summary: format!(
-                        "`{command}` on {node} had not ended {ran:.1} s after it started (awaited {:.0} s)",
+                        "`{command}` on {node} had not ended {:.1} s after it started (awaited {:.0} s)",
+                        ran(Instant::now()),
                         timeout.as_secs_f64()
                     ),
                 }
@@ -97,11 +100,11 @@ impl Background {
                 outcome: Some(RecoverOutcome::Failed),
                 summary: format!("`{command}` on {node}: the task running it failed: {join}"),
             },
-            Ok(Ok(Err(e))) => Ended {
+            Ok(Ok((Err(e), _))) => Ended {
                 outcome: Some(RecoverOutcome::Failed),
                 summary: format!("`{command}` on {node} could not run: {e}"),
             },
-            Ok(Ok(Ok(out))) => {
+            Ok(Ok((Ok(out), end))) => {
                 let outcome = if out.success() {
                     RecoverOutcome::Succeeded
                 } else {
@@ -114,7 +117,8 @@ impl Background {
                 Ended {
                     outcome: Some(outcome),
                     summary: format!(
-                        "`{command}` on {node} exited {status} after {ran:.1} s ({})",
+                        "`{command}` on {node} exited {status} after {:.1} s ({})",
+                        ran(end),
                         outcome.name()
                     ),
                 }
