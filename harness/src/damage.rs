@@ -15,6 +15,10 @@ pub enum Damage {
     /// A server PANICs on purpose (PostgreSQL PANICs when it cannot write WAL, e.g. on a
     /// read-only disk): the forbidden-pattern check then counts it instead of failing.
     Panic,
+    /// A failover found no node to promote and left pgpool without a primary (`set new primary
+    /// node: -1`): both servers were down or detached at once, e.g. the new primary crashed while
+    /// the old one was being recovered. The primary-kept check then counts it instead of failing.
+    NoPrimary,
 }
 
 impl Damage {
@@ -24,6 +28,7 @@ impl Damage {
             Damage::SplitBrain => "split-brain",
             Damage::LostWrites => "lost-writes",
             Damage::Panic => "panic",
+            Damage::NoPrimary => "no-primary",
         }
     }
 }
@@ -40,7 +45,12 @@ mod tests {
 
     #[test]
     fn names_match_their_serde_form() {
-        for d in [Damage::SplitBrain, Damage::LostWrites, Damage::Panic] {
+        for d in [
+            Damage::SplitBrain,
+            Damage::LostWrites,
+            Damage::Panic,
+            Damage::NoPrimary,
+        ] {
             assert_eq!(
                 serde_json::to_value(d).unwrap(),
                 serde_json::json!(d.name())

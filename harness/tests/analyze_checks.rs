@@ -241,6 +241,28 @@ fn a_vip_holder_that_crashed_or_restarted_is_not_a_second_holder() {
 }
 
 #[test]
+fn a_crashed_vip_holder_whose_postgres_or_rejoin_logs_before_its_pgpool_restarts_is_not_a_second_holder(
+) {
+    use EventKind::*;
+    // Seen in primary-crash-during-recovery (pg17-pgpool46, run rbc1a2124): node2 held the VIP,
+    // its host crashed, node1 took the VIP; restarted, node2's postgres said "ready to accept
+    // connections" before its pgpool logged the watchdog starting from DEAD.
+    let mut ready = ev("node2", 25, ReadyForConnections, &[]);
+    ready.file = "postgresql.log".into();
+    let mut rejoin = ev("node2", 26, RwCheck, &[]);
+    rejoin.file = "recovery.log".into();
+    let t = Timeline::from_unsorted(vec![
+        ev("node2", 1, VipAcquired, &[]),
+        ev("node1", 20, VipAcquired, &[]),
+        ready,
+        rejoin,
+        restarted("node2", 30),
+    ]);
+    let c = check("vip_holders", &t, &Expectations::default());
+    assert_eq!(c.verdict, Verdict::Pass, "{}", c.evidence);
+}
+
+#[test]
 fn mutual_failovers_are_split_brain_unless_the_node_was_reattached_between() {
     let mut events = failover("node1", 1, 1, 0);
     events.extend(failover("node2", 20, 0, 1));

@@ -50,6 +50,19 @@ fn validate_reports_file_line_and_path_and_exits_2_on_bad_input() {
 }
 
 #[test]
+fn validate_refuses_a_background_recover_that_is_never_awaited_with_file_line_and_key() {
+    hachaos()
+        .arg("validate")
+        .arg(data("background-recover-never-awaited.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "background-recover-never-awaited.yaml:7: steps[2].background: the background \
+             `recover` of line 6 is never awaited",
+        ));
+}
+
+#[test]
 fn validate_warns_about_an_unhealed_fault_but_passes() {
     hachaos()
         .arg("validate")

@@ -245,6 +245,107 @@ fn recover_while_a_fault_is_open_is_rejected() {
     );
 }
 
+const CRASHED_AND_BACK: &str =
+    "steps:\n  - action: host-crash\n    target: primary\n  - action: host-start\n";
+
+#[test]
+fn a_background_recover_is_watched_by_wait_until_and_collected_by_await_recover() {
+    let text = format!(
+        "{CRASHED_AND_BACK}  - action: recover\n    background: true\n  - action: wait\n    until: rewind_started\n    duration: 30s\n  - action: host-crash\n    target: node2\n  - action: await-recover\n    outcome: failed\n  - action: host-start\n"
+    );
+    let plan = load("f.yaml", &text, &Capabilities::default()).unwrap();
+    assert!(matches!(
+        plan.steps[2].action,
+        Action::Recover {
+            background: true,
+            ..
+        }
+    ));
+    match &plan.steps[3].action {
+        Action::Wait {
+            duration,
+            until: Some((2, EventKind::RewindStarted)),
+        } => assert_eq!(*duration, Duration::from_secs(30)),
+        other => panic!("{other:?}"),
+    }
+    match &plan.steps[5].action {
+        Action::AwaitRecover {
+            recover_step: 2,
+            timeout,
+            outcome: Some(hachaos::scenario::RecoverOutcome::Failed),
+        } => assert_eq!(*timeout, hachaos::scenario::RECOVER_TIMEOUT),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn two_recovers_at_once_are_rejected() {
+    let text = format!(
+        "{CRASHED_AND_BACK}  - action: recover\n    background: true\n  - action: recover\n  - action: await-recover\n"
+    );
+    let errs = load("f.yaml", &text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_at(
+        &errs[0],
+        7,
+        "steps[3]",
+        "`recover` while the background `recover` of line 5 is still running",
+    );
+}
+
+#[test]
+fn a_background_recover_never_awaited_is_rejected_at_its_background_key() {
+    let text = format!("{CRASHED_AND_BACK}  - action: recover\n    background: true\n");
+    let errs = load("f.yaml", &text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_at(&errs[0], 6, "steps[2].background", "is never awaited");
+}
+
+#[test]
+fn await_recover_and_wait_until_need_a_running_background_recover() {
+    let text = format!(
+        "{CRASHED_AND_BACK}  - action: wait\n    until: rewind_started\n    duration: 5s\n  - action: recover\n  - action: await-recover\n"
+    );
+    let errs = load("f.yaml", &text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert_at(&errs[0], 6, "steps[2].until", "none is running");
+    assert_at(
+        &errs[1],
+        9,
+        "steps[4]",
+        "`await-recover` needs a `recover` with `background: true`",
+    );
+}
+
+#[test]
+fn wait_until_takes_only_a_line_of_recovery_log_and_needs_a_duration() {
+    let text = format!(
+        "{CRASHED_AND_BACK}  - action: recover\n    background: true\n  - action: wait\n    until: failover_done\n    duration: 5s\n  - action: wait\n    until: rewind_done\n  - action: await-recover\n"
+    );
+    let errs = load("f.yaml", &text, &Capabilities::default())
+        .unwrap_err()
+        .0;
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert_at(
+        &errs[0],
+        8,
+        "steps[3].until",
+        "one of recovery_started, rw_check, rewind_started",
+    );
+    assert_at(
+        &errs[1],
+        10,
+        "steps[4]",
+        "`wait` with `until` needs a `duration`",
+    );
+}
+
 #[test]
 fn a_process_fault_on_a_node_whose_service_an_open_fault_stops_is_rejected() {
     // The whole node is down: there is no postgres to freeze.
@@ -390,7 +491,7 @@ fn an_unknown_option_of_an_action_says_which_options_the_action_takes() {
         &errs[0],
         4,
         "steps[0].colour",
-        "unknown option `colour` for `wait` (it takes: duration)",
+        "unknown option `colour` for `wait` (it takes: duration, until)",
     );
 }
 

@@ -52,8 +52,8 @@ pub fn check_split_brain(timeline: &Timeline) -> Check {
 ///
 /// A node holds the VIP from "successfully acquired" until it logs a release, its watchdog
 /// leaves the leader state, or it restarts. When another node acquires the VIP, the first is
-/// counted as a second holder only if its log goes on afterwards without a restart: a node
-/// that crashed or lost power logs nothing more, and its address went with it.
+/// counted as a second holder only if its pgpool log goes on afterwards without a restart: a
+/// node that crashed or lost power logs nothing more there, and its address went with it.
 pub fn vip_overlaps(timeline: &Timeline) -> Vec<(usize, usize)> {
     let events = timeline.events();
     // Per node: the index of its current acquisition, if it holds the VIP.
@@ -69,9 +69,12 @@ pub fn vip_overlaps(timeline: &Timeline) -> Vec<(usize, usize)> {
         let node = e.node.as_str();
         let restarted = e.kind == EventKind::WatchdogState
             && e.attrs.get("from").and_then(|v| v.as_str()) == Some("DEAD");
-        // Any later line of an earlier holder confirms (or, for a restart, refutes) an overlap.
+        // Any later line of an earlier holder's pgpool (the file it logged the acquisition in)
+        // confirms (or, for a restart, refutes) an overlap. Its PostgreSQL or the rejoin script
+        // say nothing about it: a crashed host restarted without its VIP (a new network
+        // namespace) may start postgres, or be rewound, before its pgpool logs the restart.
         pending.retain(|&(a, b, holder)| {
-            if holder != node {
+            if holder != node || events[a].file != e.file {
                 return true;
             }
             if !restarted {

@@ -22,15 +22,16 @@ pub fn roles_summary(ev: &Evidence) -> RolesSummary {
 /// are that damage, reported with their evidence rather than as a surprise. So is a failover to
 /// no primary on the losing side: its pgpool already detached the healthy peer, so when its own
 /// backend goes down (the rewind that repairs it) it has none left ("failover: no valid backend
-/// node found", new primary -1; seen in a partition run).
+/// node found", new primary -1; seen in a partition run). A scenario that takes both servers down
+/// at once (`no-primary`) declares that failover to no primary alone.
 pub fn declared_damage(plan: &Plan, checks: &mut [Check]) {
     let split_declared = plan.expected_damage.contains(&Damage::SplitBrain);
     let panic_declared = plan.expected_damage.contains(&Damage::Panic);
+    let no_primary_declared = plan.expected_damage.contains(&Damage::NoPrimary);
     for c in checks.iter_mut() {
         let declared = match c.name.as_str() {
-            "single_executor" | "ids_agree" | "split_brain" | "vip_holders" | "primary_kept" => {
-                split_declared
-            }
+            "single_executor" | "ids_agree" | "split_brain" | "vip_holders" => split_declared,
+            "primary_kept" => split_declared || no_primary_declared,
             "forbidden_patterns" => panic_declared,
             _ => false,
         };

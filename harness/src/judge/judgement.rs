@@ -9,7 +9,7 @@ use crate::checks::{worst, Check, Verdict};
 use crate::measure::{measure_windows, DamageWindows, WindowInput};
 use crate::record::run::{RunRecord, ScenarioRef, FORMAT_VERSION};
 use crate::record::{MeasurementRecord, RolesSummary};
-use crate::scenario::{Damage, Plan};
+use crate::scenario::Plan;
 use crate::timeline::{Event, Timeline};
 use std::collections::BTreeMap;
 
@@ -122,11 +122,7 @@ pub fn record(plan: &Plan, ev: &Evidence, judgement: Judgement) -> RunRecord {
         expected_damage: plan
             .expected_damage
             .iter()
-            .map(|d| match d {
-                Damage::SplitBrain => "split-brain".to_string(),
-                Damage::LostWrites => "lost-writes".to_string(),
-                Damage::Panic => "panic".to_string(),
-            })
+            .map(|d| d.name().to_string())
             .collect(),
         verdict: judgement.verdict,
         error: ev.error.clone(),

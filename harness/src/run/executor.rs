@@ -7,6 +7,7 @@
 //! are copied out and it is removed. The copied logs then go through the same grammar and
 //! checkers as `hachaos analyze`, so a live run and an offline analysis judge the same timeline.
 
+use super::background::{recovery_tail, wait_until, Background};
 use super::expect::{resolve, Pending, Round};
 use super::gather::{gather, Finished};
 use super::live::{check_lost, FaultAnchor, Live};
@@ -19,7 +20,9 @@ use crate::grammar::{Grammar, Profile};
 use crate::observe::{Ledger, LogTailer, RolePoller, WriteProbe};
 use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
-use crate::scenario::{resolution_event, Action, Plan, Resolved, Target};
+use crate::scenario::{
+    resolution_event, Action, Plan, RecoverOutcome, Resolved, Target, RECOVER_TIMEOUT,
+};
 use crate::timeline::WallTime;
 use bollard::Docker;
 use std::collections::BTreeMap;
@@ -33,8 +36,6 @@ pub(super) const ROUND: Duration = Duration::from_millis(500);
 pub(super) const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 /// Upper bound of any run (the probes stop by themselves after it).
 const MAX_RUN: Duration = Duration::from_secs(30 * 60);
-/// How long the rejoin script may take.
-const RECOVER_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// What the executor needs besides the plan.
 pub struct RunOptions {
@@ -199,6 +200,7 @@ pub async fn execute(
         fault_anchor: None,
         recover_time: None,
         injected: BTreeMap::new(),
+        background: None,
         cancel: opts.cancel.clone(),
     };
 
@@ -215,6 +217,33 @@ pub async fn execute(
         if let Some(e) = failed {
             error = Some(format!("step {} (line {}): {e}", step.index + 1, step.line));
             break;
+        }
+    }
+
+    // A background recover left running by a failed step ends before anything is healed (its
+    // node is being rewound from the other one): waited for like `await-recover`, shorter when
+    // the run was interrupted.
+    if let Some(b) = live.background.take() {
+        let (node, step) = (b.node.clone(), b.step);
+        let timeout = if live.cancelled() {
+            Duration::from_secs(10)
+        } else {
+            RECOVER_TIMEOUT
+        };
+        progress(&format!(
+            "waiting for the background recover of step {} on {node}",
+            step + 1
+        ));
+        let ended = b.collect(timeout).await;
+        progress(&ended.summary);
+        if ended.outcome.is_none() {
+            let msg = format!(
+                "the background recover of step {}: {}; last lines of recovery.log:\n{}",
+                step + 1,
+                ended.summary,
+                recovery_tail(&live, &node, 10).await
+            );
+            error.get_or_insert(msg);
         }
     }
 
@@ -272,14 +301,38 @@ fn describe_action(action: &Action, resolved: &BTreeMap<String, String>) -> Stri
             None => format!("{} on {}", fault.kind(), on(target)),
         },
         Action::Heal { verb, kind, .. } => format!("{} (heals {kind})", verb.name()),
-        Action::Recover { target } => format!(
-            "recover {}",
+        Action::Recover { target, background } => format!(
+            "recover {}{}",
             target
                 .as_ref()
                 .map(on)
-                .unwrap_or_else(|| "the old primary".into())
+                .unwrap_or_else(|| "the old primary".into()),
+            if *background { " (background)" } else { "" }
         ),
-        Action::Wait { duration } => format!("wait {:.1} s", duration.as_secs_f64()),
+        Action::AwaitRecover {
+            recover_step,
+            timeout,
+            outcome,
+        } => format!(
+            "await-recover of step {} (at most {:.0} s{})",
+            recover_step + 1,
+            timeout.as_secs_f64(),
+            outcome
+                .map(|o| format!(", must have {}", o.name()))
+                .unwrap_or_default()
+        ),
+        Action::Wait {
+            duration,
+            until: None,
+        } => format!("wait {:.1} s", duration.as_secs_f64()),
+        Action::Wait {
+            duration,
+            until: Some((step, kind)),
+        } => format!(
+            "wait until {kind} of the recover of step {} (at most {:.0} s)",
+            step + 1,
+            duration.as_secs_f64()
+        ),
         Action::WriteLoadStart => "write-load start".into(),
         Action::WriteLoadStop => "write-load stop".into(),
         Action::Sql {
@@ -295,7 +348,13 @@ async fn run_step(
 ) -> StepRecord {
     let fired_ms = live.now_ms();
     let fired_at = WallTime::now();
-    let observed = observe(&live.cluster).await;
+    // The role probes take seconds on a loaded machine (one docker exec per node each); a step
+    // that resolves no role skips them, so that a step after `wait until` lands at once.
+    let observed = if needs_roles(live, step) {
+        observe(&live.cluster).await
+    } else {
+        Observed::default()
+    };
     let snapshot = observed.snapshot();
 
     // The node this step acts on (for `target` in expectations).
@@ -308,11 +367,14 @@ async fn run_step(
             .injected
             .get(fault_step)
             .map(|(i, _)| i.target().to_string()),
-        Action::Recover { target: Some(t) } => match t.resolve(&snapshot, None) {
+        Action::Recover {
+            target: Some(t), ..
+        } => match t.resolve(&snapshot, None) {
             Ok(Resolved::Node(n)) => Some(n),
             _ => None,
         },
-        Action::Recover { target: None } => {
+        Action::AwaitRecover { .. } => live.background.as_ref().map(|b| b.node.clone()),
+        Action::Recover { target: None, .. } => {
             // Ask pgpool who the primary is; the other node is rejoined.
             let primary = observed.pgpool_primary.clone().or(snapshot.primary.clone());
             primary.and_then(|p| {
@@ -363,7 +425,7 @@ async fn run_step(
     if resolve_error.is_some() {
         return record;
     }
-    if let Err(e) = act(
+    match act(
         live,
         step,
         &resolved,
@@ -373,10 +435,17 @@ async fn run_step(
     )
     .await
     {
-        progress(&format!("step {} failed: {e}", step.index + 1));
-        record.error = Some(e);
-        record.finished_ms = live.now_ms();
-        return record;
+        Ok(None) => {}
+        Ok(Some(note)) => {
+            progress(&format!("  {note}"));
+            record.action = format!("{}: {note}", record.action);
+        }
+        Err(e) => {
+            progress(&format!("step {} failed: {e}", step.index + 1));
+            record.error = Some(e);
+            record.finished_ms = live.now_ms();
+            return record;
+        }
     }
 
     // Expectations, resolved with the same snapshot the step fired with.
@@ -402,13 +471,19 @@ async fn run_step(
             }),
         }
     }
-    let wait_until = match &step.action {
-        Action::Wait { duration } => Some(Instant::now() + *duration),
+    // A `wait until` has already waited, in its action.
+    let wait_for = match &step.action {
+        Action::Wait {
+            duration,
+            until: None,
+        } => Some(Instant::now() + *duration),
         _ => None,
     };
     let acted_ms = live.now_ms();
     let fired = live.epoch + Duration::from_millis(fired_ms);
-    watch_expectations(live, &mut pending, fired, fired_at, acted_ms, wait_until).await;
+    if !pending.is_empty() || wait_for.is_some() {
+        watch_expectations(live, &mut pending, fired, fired_at, acted_ms, wait_for).await;
+    }
     for p in pending {
         let (verdict, after) = p
             .settled
@@ -443,6 +518,19 @@ async fn run_step(
     }
     record.finished_ms = live.now_ms();
     record
+}
+
+/// Whether `step` needs a role observation when it fires: it names a role (in its action or an
+/// expectation), lets pgpool pick the node to recover, is the first fault (it anchors what the
+/// old primary was) or starts the write load (which pins a session to the primary).
+fn needs_roles(live: &Live, step: &crate::scenario::Step) -> bool {
+    step.targets().iter().any(|t| matches!(t, Target::Role(_)))
+        || match &step.action {
+            Action::Recover { target, .. } => target.is_none(),
+            Action::Inject { .. } => live.fault_anchor.is_none(),
+            Action::WriteLoadStart => true,
+            _ => false,
+        }
 }
 
 /// Judges `pending` every round until all are settled (and, for `wait`, the wait is over).
@@ -501,7 +589,7 @@ async fn act(
     step_node: Option<&str>,
     observed: &Observed,
     fired_at: WallTime,
-) -> Result<(), String> {
+) -> Result<Option<String>, String> {
     match &step.action {
         Action::Inject {
             fault,
@@ -558,7 +646,7 @@ async fn act(
             }
             live.harness_events.push(started);
             live.injected.insert(step.index, (injected, ctx));
-            Ok(())
+            Ok(None)
         }
         Action::Heal { fault_step, .. } => {
             let (injected, ctx) = live
@@ -570,9 +658,9 @@ async fn act(
                 .await
                 .map_err(|e| crate::cli_error_chain(&e))?;
             live.harness_events.push(ev);
-            Ok(())
+            Ok(None)
         }
-        Action::Recover { .. } => {
+        Action::Recover { background, .. } => {
             let node = step_node.ok_or("no node to recover (is there a primary?)")?;
             let handle = live.node(node).ok_or("unknown node")?.clone();
             // The node to follow is the other one; the harness names it, since after a split
@@ -586,6 +674,12 @@ async fn act(
                 .ok_or("no other node to follow")?;
             live.recover_time = Some(fired_at);
             let argv = live.cluster.release().rejoin_argv(&primary);
+            if *background {
+                let b = Background::start(live, step.index, node, argv, fired_at, RECOVER_TIMEOUT)?;
+                let note = format!("`{}` started on {node}", b.command);
+                live.background = Some(b);
+                return Ok(Some(note));
+            }
             let args: Vec<&str> = argv.iter().map(String::as_str).collect();
             let out = exec(
                 live.cluster.docker(),
@@ -596,7 +690,7 @@ async fn act(
             .await
             .map_err(|e| crate::cli_error_chain(&e))?;
             if out.success() {
-                Ok(())
+                Ok(None)
             } else {
                 Err(format!(
                     "{} on {node} exited {:?}: {}",
@@ -606,7 +700,40 @@ async fn act(
                 ))
             }
         }
-        Action::Wait { .. } => Ok(()),
+        Action::AwaitRecover {
+            timeout, outcome, ..
+        } => {
+            let b = live
+                .background
+                .take()
+                .ok_or("no background recover is running (validation should have caught this)")?;
+            let node = b.node.clone();
+            let ended = b.collect(*timeout).await;
+            let tail = recovery_tail(live, &node, 10).await;
+            match (ended.outcome, outcome) {
+                (None, _) => Err(format!(
+                    "awaited the end of the background recover on {node}: {}; last lines of recovery.log:\n{tail}",
+                    ended.summary
+                )),
+                (Some(got), Some(want)) if got != *want => Err(format!(
+                    "the background recover on {node} was to end {}: {}; last lines of recovery.log:\n{tail}",
+                    want.name(),
+                    ended.summary
+                )),
+                (Some(RecoverOutcome::Failed), _) => Ok(Some(format!(
+                    "{}; last lines of recovery.log:\n{tail}",
+                    ended.summary
+                ))),
+                (Some(RecoverOutcome::Succeeded), _) => Ok(Some(ended.summary)),
+            }
+        }
+        Action::Wait {
+            duration,
+            until: Some((_, kind)),
+        } => wait_until(live, *kind, *duration)
+            .await
+            .map(|seen| Some(format!("seen: {seen}"))),
+        Action::Wait { until: None, .. } => Ok(None),
         Action::WriteLoadStart => {
             if live.probe.is_none() {
                 let vip = live.cluster.topology().vip;
@@ -629,13 +756,13 @@ async fn act(
                 // Let a few writes land so the old primary's timeline is known before a fault.
                 tokio::time::sleep(Duration::from_millis(600)).await;
             }
-            Ok(())
+            Ok(None)
         }
         Action::WriteLoadStop => {
             if let Some(p) = live.probe.take() {
                 live.ledger = p.stop().await;
             }
-            Ok(())
+            Ok(None)
         }
         Action::Sql {
             statement,
@@ -665,7 +792,7 @@ async fn act(
             .await;
             match result {
                 Err(e) if !allow_error => Err(e),
-                _ => Ok(()),
+                _ => Ok(None),
             }
         }
     }

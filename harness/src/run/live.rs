@@ -48,6 +48,8 @@ pub(super) struct Live {
     pub(super) fault_anchor: Option<FaultAnchor>,
     pub(super) recover_time: Option<WallTime>,
     pub(super) injected: BTreeMap<usize, (Injected, FaultContext)>,
+    /// The `recover` running in the background, if any (at most one: the validator says so).
+    pub(super) background: Option<super::background::Background>,
     pub(super) cancel: watch::Receiver<bool>,
 }
 

@@ -1,6 +1,7 @@
 //! Running a scenario: the executor drives a validated [`crate::scenario::Plan`] against a real
 //! cluster, observers feed one timeline, and the result is a [`RunRecord`].
 
+mod background;
 mod executor;
 mod expect;
 pub mod gather;

@@ -19,9 +19,12 @@ mod validate;
 
 pub use crate::duration::{render as render_duration, DurationSpec};
 pub use error::{PlanError, PlanErrors};
-pub use plan::{Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin};
+pub use plan::{
+    Action, Budgets, Expectation, Observation, Plan, Step, StepOrigin, RECOVERY_EVENTS,
+    RECOVER_TIMEOUT,
+};
 pub use spec::{Damage, NodeRole, ScenarioSpec, WriteOutcome};
-pub use step::{ActionName, ActionSpec, StepSpec};
+pub use step::{ActionName, ActionSpec, RecoverOutcome, StepSpec};
 pub use target::{
     resolution_event, ResolveError, Resolved, Role, RoleSnapshot, Target, TargetError,
 };

@@ -124,11 +124,27 @@ pub enum Action {
     Recover {
         /// The node to rejoin; `None`: ask pgpool who the primary is and rejoin the other node.
         target: Option<Target>,
+        /// Started and left running; the `await-recover` at `AwaitRecover::recover_step`
+        /// collects its end (the validator makes sure there is one).
+        background: bool,
+    },
+    /// Wait for the background `recover` of step `recover_step` to end.
+    AwaitRecover {
+        /// Index of the background `recover` step.
+        recover_step: usize,
+        /// How long it may still take; past it the step fails with the last lines of
+        /// recovery.log.
+        timeout: Duration,
+        /// How it must end (`None`: either way).
+        outcome: Option<super::step::RecoverOutcome>,
     },
     /// Let time pass (expectations of this step are still matched during it).
     Wait {
-        /// How long.
+        /// How long; with `until`, the most it may take (past it the step fails).
         duration: Duration,
+        /// End as soon as the node of the background `recover` of this step index logs this
+        /// event.
+        until: Option<(usize, EventKind)>,
     },
     /// Start the bounded write probe through the VIP.
     WriteLoadStart,
@@ -144,6 +160,21 @@ pub enum Action {
         allow_error: bool,
     },
 }
+
+/// How long the rejoin script may take (a foreground `recover`, and an `await-recover` that names
+/// no `duration`).
+pub const RECOVER_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The events a `wait` with `until` can wait for: the rejoin script's own lines in the recovering
+/// node's recovery.log, in the order it logs them.
+pub const RECOVERY_EVENTS: [EventKind; 6] = [
+    EventKind::RecoveryStarted,
+    EventKind::RwCheck,
+    EventKind::RewindStarted,
+    EventKind::RewindDone,
+    EventKind::StandbyStarted,
+    EventKind::NodeAttached,
+];
 
 /// Something that must (or, with `absent`, must not) be observed after a step fires.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -261,9 +292,12 @@ impl Step {
                 out.push(target);
                 out.extend(peer.iter());
             }
-            Action::Recover { target } => out.extend(target.iter()),
+            Action::Recover { target, .. } => out.extend(target.iter()),
             Action::Sql { target, .. } => out.push(target),
-            Action::Heal { .. } | Action::Wait { .. } | Action::WriteLoadStart => {}
+            Action::Heal { .. }
+            | Action::Wait { .. }
+            | Action::AwaitRecover { .. }
+            | Action::WriteLoadStart => {}
             Action::WriteLoadStop => {}
         }
         for e in &self.expect {

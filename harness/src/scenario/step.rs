@@ -10,6 +10,7 @@ use super::spec::ExpectSpec;
 use super::target::Target;
 use crate::duration::DurationSpec;
 use crate::faults::{option_names, FaultKind, FaultSpec, HealVerb, PeerUse};
+use crate::timeline::EventKind;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -49,11 +50,25 @@ pub enum ActionSpec {
     Recover {
         /// The node (default: whichever is not the primary).
         target: Option<Target>,
+        /// Start the rejoin and return at once; a later `await-recover` waits for its end, so
+        /// that faults can land while it runs.
+        background: Option<bool>,
+    },
+    /// Wait for a background `recover` to end.
+    AwaitRecover {
+        /// How long it may still take (default: the bound of a foreground `recover`).
+        duration: Option<DurationSpec>,
+        /// How it must end; another outcome fails the step.
+        outcome: Option<RecoverOutcome>,
     },
     /// Let time pass.
     Wait {
-        /// How long (required; the validator says so with the line).
+        /// How long (required; the validator says so with the line). With `until`: the most
+        /// it may take.
         duration: Option<DurationSpec>,
+        /// End the wait as soon as the node of the running background `recover` logs this event
+        /// (e.g. `rewind_started`), so that the next step lands inside that phase.
+        until: Option<EventKind>,
     },
     /// Start the write probe.
     WriteLoadStart,
@@ -79,6 +94,8 @@ pub enum ActionName {
     Heal(HealVerb),
     /// `recover`.
     Recover,
+    /// `await-recover`.
+    AwaitRecover,
     /// `wait`.
     Wait,
     /// `write-load-start`.
@@ -90,8 +107,9 @@ pub enum ActionName {
 }
 
 /// The harness's own actions (everything that is neither a fault nor a heal).
-const OWN: [(&str, ActionName); 5] = [
+const OWN: [(&str, ActionName); 6] = [
     ("recover", ActionName::Recover),
+    ("await-recover", ActionName::AwaitRecover),
     ("wait", ActionName::Wait),
     ("write-load-start", ActionName::WriteLoadStart),
     ("write-load-stop", ActionName::WriteLoadStop),
@@ -106,7 +124,7 @@ struct FaultTarget {
     peer: Option<Target>,
 }
 
-/// Options of heals and `recover`.
+/// Options of heals.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TargetOnly {
@@ -115,8 +133,43 @@ struct TargetOnly {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RecoverOptions {
+    target: Option<Target>,
+    background: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwaitRecoverOptions {
+    duration: Option<DurationSpec>,
+    outcome: Option<RecoverOutcome>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct WaitOptions {
     duration: Option<DurationSpec>,
+    until: Option<EventKind>,
+}
+
+/// How a background `recover` ended (the rejoin script's exit status: 0, or anything else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecoverOutcome {
+    /// It exited 0: the node streams and is attached.
+    Succeeded,
+    /// It exited non-zero or could not be run.
+    Failed,
+}
+
+impl RecoverOutcome {
+    /// The name scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecoverOutcome::Succeeded => "succeeded",
+            RecoverOutcome::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -179,7 +232,9 @@ impl ActionName {
                 out.extend(k.option_names());
                 out
             }
-            ActionName::Heal(_) | ActionName::Recover => option_names::<TargetOnly>().to_vec(),
+            ActionName::Heal(_) => option_names::<TargetOnly>().to_vec(),
+            ActionName::Recover => option_names::<RecoverOptions>().to_vec(),
+            ActionName::AwaitRecover => option_names::<AwaitRecoverOptions>().to_vec(),
             ActionName::Wait => option_names::<WaitOptions>().to_vec(),
             ActionName::Sql => option_names::<SqlOptions>().to_vec(),
             ActionName::WriteLoadStart | ActionName::WriteLoadStop => Vec::new(),
@@ -256,12 +311,16 @@ impl ActionName {
                 ActionSpec::Heal { verb, target }
             }
             ActionName::Recover => {
-                let TargetOnly { target } = pick(&options)?;
-                ActionSpec::Recover { target }
+                let RecoverOptions { target, background } = pick(&options)?;
+                ActionSpec::Recover { target, background }
+            }
+            ActionName::AwaitRecover => {
+                let AwaitRecoverOptions { duration, outcome } = pick(&options)?;
+                ActionSpec::AwaitRecover { duration, outcome }
             }
             ActionName::Wait => {
-                let WaitOptions { duration } = pick(&options)?;
-                ActionSpec::Wait { duration }
+                let WaitOptions { duration, until } = pick(&options)?;
+                ActionSpec::Wait { duration, until }
             }
             ActionName::Sql => {
                 let SqlOptions {
@@ -305,6 +364,7 @@ impl ActionSpec {
             ActionSpec::Fault { fault, .. } => ActionName::Fault(fault.kind()),
             ActionSpec::Heal { verb, .. } => ActionName::Heal(*verb),
             ActionSpec::Recover { .. } => ActionName::Recover,
+            ActionSpec::AwaitRecover { .. } => ActionName::AwaitRecover,
             ActionSpec::Wait { .. } => ActionName::Wait,
             ActionSpec::WriteLoadStart => ActionName::WriteLoadStart,
             ActionSpec::WriteLoadStop => ActionName::WriteLoadStop,
@@ -430,7 +490,7 @@ mod tests {
         assert_eq!(
             wait.refuse("target"),
             "`target` does not apply to `wait` (only to faults, heals, recover and sql); \
-             it takes: duration"
+             it takes: duration, until"
         );
         assert_eq!(
             ActionName::WriteLoadStart.refuse("colour"),

@@ -138,6 +138,14 @@ struct Validator<'a> {
     warnings: Vec<String>,
 }
 
+/// A background `recover` not yet awaited, while walking the steps.
+struct Running {
+    /// Its index among the plan's steps.
+    step: usize,
+    line: usize,
+    path: YamlPath,
+}
+
 /// A fault injected and not yet healed, while walking the steps.
 struct Open {
     step: usize,
@@ -444,14 +452,23 @@ impl Validator<'_> {
         let mut open: Vec<Open> = Vec::new();
         let mut load_running = false;
         let mut load_ever = false;
+        let mut running: Option<Running> = None;
         for (i, s) in spec.steps.iter().enumerate() {
             let path = steps_path.index(i);
             let line = self.line(&path);
             self.step_has_target = false;
-            let action = self.action(&path, i, line, s, &mut open, &mut load_running);
+            let action = match self.recovery(&path, out.len(), line, s, &mut running) {
+                Some(checked) => checked,
+                None => self.action(&path, i, line, s, &mut open, &mut load_running),
+            };
             self.step_has_target = matches!(
                 action,
-                Some(Action::Inject { .. } | Action::Heal { .. } | Action::Recover { .. })
+                Some(
+                    Action::Inject { .. }
+                        | Action::Heal { .. }
+                        | Action::Recover { .. }
+                        | Action::AwaitRecover { .. }
+                )
             );
             load_ever |= load_running;
             let expect = s
@@ -471,6 +488,16 @@ impl Validator<'_> {
                     expect,
                 });
             }
+        }
+        if let Some(r) = running {
+            self.err(
+                &r.path,
+                Some("background".into()),
+                format!(
+                    "the background `recover` of line {} is never awaited: add an `await-recover` step after the faults meant to land during it",
+                    r.line
+                ),
+            );
         }
         // Unwind whatever the file left open, last injected first.
         while let Some(o) = open.pop() {
@@ -663,7 +690,7 @@ impl Validator<'_> {
                     }
                 }
             }
-            ActionSpec::Recover { target } => {
+            ActionSpec::Recover { target, background } => {
                 if let Some(t) = target {
                     if !self.target(&path.key("target"), t, false, false) {
                         return None;
@@ -682,14 +709,20 @@ impl Validator<'_> {
                 }
                 Some(Action::Recover {
                     target: target.clone(),
+                    background: background.unwrap_or(false),
                 })
             }
-            ActionSpec::Wait { duration } => match duration {
+            // Checked with the running background `recover` (see `recovery`).
+            ActionSpec::AwaitRecover { .. } => None,
+            ActionSpec::Wait { duration, .. } => match duration {
                 Some(d) if d.0.is_zero() => {
                     self.err(&path.key("duration"), Some("0s".into()), "a wait of zero");
                     None
                 }
-                Some(d) => Some(Action::Wait { duration: d.0 }),
+                Some(d) => Some(Action::Wait {
+                    duration: d.0,
+                    until: None,
+                }),
                 None => {
                     self.err(
                         path,
@@ -736,6 +769,108 @@ impl Validator<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// The steps that start, watch or collect a background `recover`: at most one runs at a time
+    /// (two rejoins of one node would rewind the same data directory at once, and which node a
+    /// second one picks depends on roles the first is changing), each is awaited, and `until` /
+    /// `await-recover` need one running. `Some(action)` for the steps it decides (`Some(None)`:
+    /// refused, the error recorded), `None` for the rest, which [`Validator::action`] checks
+    /// (a `recover` goes on there once it may start). `index` is the step's index in the plan.
+    fn recovery(
+        &mut self,
+        path: &YamlPath,
+        index: usize,
+        line: usize,
+        s: &StepSpec,
+        running: &mut Option<Running>,
+    ) -> Option<Option<Action>> {
+        match &s.action {
+            ActionSpec::Recover { background, .. } => {
+                if let Some(r) = running {
+                    let msg = format!(
+                        "`recover` while the background `recover` of line {} is still running (two rejoins at once): await it first with `await-recover`",
+                        r.line
+                    );
+                    self.err(path, None, msg);
+                    return Some(None);
+                }
+                if *background == Some(true) {
+                    *running = Some(Running {
+                        step: index,
+                        line,
+                        path: path.key("background"),
+                    });
+                }
+                None
+            }
+            ActionSpec::AwaitRecover { duration, outcome } => {
+                let Some(r) = running.take() else {
+                    self.err(
+                        path,
+                        None,
+                        "`await-recover` needs a `recover` with `background: true` before it (none is running)",
+                    );
+                    return Some(None);
+                };
+                if duration.is_some_and(|d| d.0.is_zero()) {
+                    self.err(
+                        &path.key("duration"),
+                        Some("0s".into()),
+                        "a timeout of zero",
+                    );
+                    return Some(None);
+                }
+                Some(Some(Action::AwaitRecover {
+                    recover_step: r.step,
+                    timeout: duration
+                        .map(|d| d.0)
+                        .unwrap_or(super::plan::RECOVER_TIMEOUT),
+                    outcome: *outcome,
+                }))
+            }
+            ActionSpec::Wait {
+                duration,
+                until: Some(kind),
+            } => {
+                let Some(r) = running.as_ref() else {
+                    self.err(
+                        &path.key("until"),
+                        Some(kind.name().to_string()),
+                        "`until` waits for an event of a background `recover`, and none is running (start one with `recover` and `background: true`)",
+                    );
+                    return Some(None);
+                };
+                if !super::plan::RECOVERY_EVENTS.contains(kind) {
+                    let names: Vec<&str> = super::plan::RECOVERY_EVENTS
+                        .iter()
+                        .map(|k| k.name())
+                        .collect();
+                    self.err(
+                        &path.key("until"),
+                        Some(kind.name().to_string()),
+                        format!(
+                            "`until` waits for a line of the recovering node's recovery.log: one of {}",
+                            names.join(", ")
+                        ),
+                    );
+                    return Some(None);
+                }
+                let Some(d) = duration.filter(|d| !d.0.is_zero()) else {
+                    self.err(
+                        path,
+                        None,
+                        "`wait` with `until` needs a `duration`: the most it may take (e.g. `duration: 30s`)",
+                    );
+                    return Some(None);
+                };
+                Some(Some(Action::Wait {
+                    duration: d.0,
+                    until: Some((r.step, *kind)),
+                }))
+            }
+            _ => None,
         }
     }
 

@@ -132,6 +132,11 @@ pub enum EventKind {
     /// peer is noticed within the heartbeat deadtime. It starts only once every peer's
     /// heartbeat has arrived, so a receiver that hears nothing never logs it.
     LifecheckStarted,
+    /// A recovery whose base backup failed left the node's data directory as it was (the backup
+    /// went to a sibling directory, swapped in only once complete); attr `pgdata`. Before that
+    /// fix the fallback emptied the directory first, so a source lost mid-recovery left the
+    /// node with no data at all.
+    DataKept,
 }
 
 impl EventKind {
@@ -185,6 +190,7 @@ impl EventKind {
         EventKind::PgpoolExit,
         EventKind::HeartbeatLost,
         EventKind::LifecheckStarted,
+        EventKind::DataKept,
     ];
 
     /// Whether the harness itself records this kind (a fault injected or healed, a role
@@ -262,6 +268,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "pgpool_exit",
     "heartbeat_lost",
     "lifecheck_started",
+    "data_kept",
 ];
 
 impl std::fmt::Display for EventKind {

@@ -16,6 +16,14 @@ DATA_DIR="$(dirname "$PGDATA")"
 DATA_DISK="$DATA_DIR/disk.img"
 # shellcheck disable=SC2034 # used by the entrypoint
 DATA_DISK_SIZE="${HACHAOS_DATA_DISK_SIZE:-1G}"
+# REWIND_MARK exists while hachaos-rejoin's pg_rewind runs; it lives beside PGDATA, not in it,
+# since pg_rewind removes the files its source lacks. Left behind, it says a pg_rewind was
+# interrupted (its source crashed, say): PGDATA may then be a mix of both servers' files, which
+# PostgreSQL's documentation calls likely unrecoverable. Nothing starts such a directory (the
+# entrypoint and hachaos-start keep postgres down), and the next hachaos-rejoin takes a fresh base
+# backup instead of rewinding it again.
+# shellcheck disable=SC2034 # used by the entrypoint, hachaos-start and hachaos-rejoin
+REWIND_MARK="$DATA_DIR/hachaos-rewind-incomplete"
 # Ports, used by the scripts that source this file.
 : "${PG_PORT:=5432}" "${PGPOOL_PORT:=9999}" "${PCP_PORT:=9898}" "${WD_PORT:=9000}" "${HB_PORT:=9694}"
 # Every client call gets a connect timeout: against a dropped host, libpq otherwise waits for the
