@@ -170,7 +170,12 @@ pub fn read_logs(
             parsed: scan.stats.parsed,
             unparsed: scan.stats.unparsed,
         });
-        events.extend(scan.events);
+        // Moved, not copied, when it is the first: a copy would hold every event twice.
+        if events.is_empty() {
+            events = scan.events;
+        } else {
+            events.extend(scan.events);
+        }
     }
     // Timestamped lines alone do not make a log of this product (a dpkg log that mentions
     // pgpool once has them too): at least one file must hold an event.

@@ -5,7 +5,6 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::FaultKind;
 use crate::timeline::{Event, EventKind, WallTime};
-use std::collections::BTreeMap;
 
 /// A fault kind. Implementations live one per file; each undoes itself through the
 /// [`Injected`] handle its `inject` returns.
@@ -130,12 +129,12 @@ pub async fn inject_verified(
 
 /// A `fault_started` / `fault_healed` event: node = target, file = `harness`.
 pub fn fault_event(kind: EventKind, fault: FaultKind, ctx: &FaultContext) -> Event {
-    let mut attrs = BTreeMap::new();
-    attrs.insert("fault".to_string(), serde_json::json!(fault.name()));
-    attrs.insert("target".to_string(), serde_json::json!(ctx.target.name));
+    let mut attrs = crate::timeline::Attrs::new();
+    attrs.insert("fault".into(), serde_json::json!(fault.name()));
+    attrs.insert("target".into(), serde_json::json!(ctx.target.name));
     if let Some(peer) = &ctx.peer {
         if fault.row().peer != super::PeerUse::None {
-            attrs.insert("peer".to_string(), serde_json::json!(peer.name));
+            attrs.insert("peer".into(), serde_json::json!(peer.name));
         }
     }
     let verb = if kind == EventKind::FaultStarted {

@@ -335,7 +335,7 @@ mod tests {
             time: Some(at(time)),
             offset_ms: None,
             kind,
-            attrs: BTreeMap::new(),
+            attrs: crate::timeline::Attrs::new(),
             pid: None,
             text: kind.name().into(),
         }

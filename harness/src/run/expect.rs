@@ -266,7 +266,6 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn exp(within: u64, absent: bool) -> Expectation {
         Expectation {
@@ -293,7 +292,7 @@ mod tests {
             time: Some(wall(t)),
             offset_ms: None,
             kind,
-            attrs: BTreeMap::new(),
+            attrs: crate::timeline::Attrs::new(),
             pid: None,
             text: "x".into(),
         }

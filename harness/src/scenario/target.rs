@@ -3,7 +3,6 @@
 use crate::timeline::{Event, EventKind, WallTime};
 use serde::de::{self, Deserialize, Deserializer};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// A role a node plays at some moment. Scenario files name roles, not nodes, so that
 /// `target: primary` means "whoever is primary when this step fires".
@@ -215,10 +214,10 @@ fn show(n: &Option<String>) -> &str {
 /// The `target_resolved` event the executor appends when a step resolves a role, so the timeline
 /// records who `primary` was at that moment.
 pub fn resolution_event(step: usize, role: Role, node: &str) -> Event {
-    let mut attrs = BTreeMap::new();
-    attrs.insert("role".to_string(), serde_json::json!(role.name()));
-    attrs.insert("node".to_string(), serde_json::json!(node));
-    attrs.insert("step".to_string(), serde_json::json!(step));
+    let mut attrs = crate::timeline::Attrs::new();
+    attrs.insert("role".into(), serde_json::json!(role.name()));
+    attrs.insert("node".into(), serde_json::json!(node));
+    attrs.insert("step".into(), serde_json::json!(step));
     Event {
         node: node.to_string(),
         file: "harness".into(),

@@ -1,5 +1,6 @@
 //! The event vocabulary shared by the log grammar, live observers, checkers and reporters.
 
+use super::Attrs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -367,7 +368,8 @@ pub struct Event {
     /// What happened.
     pub kind: EventKind,
     /// Typed details (`node_id`, `round`, `from`/`to`, `command`, ...).
-    pub attrs: BTreeMap<String, serde_json::Value>,
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub attrs: Attrs,
     /// The process id the log line names, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,

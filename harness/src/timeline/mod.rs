@@ -1,9 +1,11 @@
 //! The timeline: one append-only, time-ordered list of typed [`Event`]s, the single source of truth
 //! that live observers and the offline analyser both produce and that checkers and measurements read.
 
+mod attrs;
 mod event;
 #[allow(clippy::module_inception)]
 mod timeline;
 
+pub use attrs::Attrs;
 pub use event::{Event, EventKind, WallTime, EVENT_NAMES};
 pub use timeline::{seconds_between, Timeline};
