@@ -32,7 +32,7 @@ async fn a_booted_cluster_replicates_a_write_through_the_vip_and_leaves_nothing_
         .map(|n| {
             (
                 n.name.as_str(),
-                n.role.as_str(),
+                n.role.name(),
                 n.backend_status.as_deref(),
             )
         })

@@ -197,12 +197,17 @@ pub(crate) fn print_status(s: &ClusterStatus) {
         if s.vip.holders.is_empty() {
             "nobody".to_string()
         } else {
-            s.vip.holders.join(" and ")
+            s.vip
+                .holders
+                .iter()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
         }
     );
     outln!(
         "  watchdog leader {}; replication lag {}",
-        s.watchdog_leader.as_deref().unwrap_or("unknown"),
+        s.watchdog_leader.as_ref().map_or("unknown", |l| l.as_str()),
         s.replication_lag_bytes
             .map(|b| format!("{b} bytes"))
             .unwrap_or_else(|| "unknown".into())

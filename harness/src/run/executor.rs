@@ -10,8 +10,8 @@
 use super::expect::{resolve, Pending, Round};
 use super::gather::{gather, Finished};
 use super::live::{check_lost, FaultAnchor, Live};
-use super::roles::{observe, Observed};
 use crate::checks::Verdict;
+use crate::cluster::roles::{observe, RoleObservation};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
 use crate::faults::inject_verified;
@@ -178,10 +178,8 @@ pub async fn execute(
     );
     let poller = RolePoller::start(
         docker.clone(),
-        &opts.release,
+        crate::cluster::roles::ProbeTarget::of(&cluster),
         cluster.nodes().to_vec(),
-        cluster.topology().vip,
-        cluster.secrets().db_password.clone(),
         epoch,
         ROUND,
         MAX_RUN,
@@ -314,7 +312,11 @@ async fn run_step(
         },
         Action::Recover { target: None } => {
             // Ask pgpool who the primary is; the other node is rejoined.
-            let primary = observed.pgpool_primary.clone().or(snapshot.primary.clone());
+            let primary = observed
+                .pgpool_primary
+                .as_ref()
+                .map(|p| p.to_string())
+                .or(snapshot.primary.clone());
             primary.and_then(|p| {
                 live.cluster
                     .nodes()
@@ -499,7 +501,7 @@ async fn act(
     step: &crate::scenario::Step,
     resolved: &BTreeMap<String, String>,
     step_node: Option<&str>,
-    observed: &Observed,
+    observed: &RoleObservation,
     fired_at: WallTime,
 ) -> Result<(), String> {
     match &step.action {
@@ -674,7 +676,7 @@ async fn act(
 /// A session straight to the node that is primary now, beside the probe through the VIP, so the
 /// ledger shows how long the old primary kept acknowledging writes after the first fault.
 /// Opened with the write load; at the first fault it is only replaced if the primary changed.
-async fn pin_primary(live: &mut Live, observed: &Observed) -> Result<(), String> {
+async fn pin_primary(live: &mut Live, observed: &RoleObservation) -> Result<(), String> {
     let Some(primary) = observed.snapshot().primary else {
         return Ok(());
     };

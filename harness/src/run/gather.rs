@@ -4,9 +4,9 @@
 //! (`crate::judge`) reads what this returns.
 
 use super::live::{check_lost, Live};
-use super::roles::{observe, Observed};
 use crate::analyze::{read_logs, Input, ProfileChoice};
 use crate::cluster::copy_logs;
+use crate::cluster::roles::{observe, RoleObservation};
 use crate::docker::exec;
 use crate::faults::{FaultKind, PeerSees};
 use crate::judge::{
@@ -262,11 +262,17 @@ pub fn traits(kind: FaultKind) -> (bool, bool, bool) {
     )
 }
 
-fn final_roles(o: &Observed) -> FinalRoles {
+fn final_roles(o: &RoleObservation) -> FinalRoles {
     FinalRoles {
-        node_roles: o.node_roles.clone(),
-        vip_holders: o.vip_holders.clone(),
-        leader: o.leader.clone(),
-        pgpool_primary: o.pgpool_primary.clone(),
+        // An unreadable answer is no role the record's vocabulary has: such a node is left out
+        // (it is no primary, which is all the final-roles check counts).
+        node_roles: o
+            .node_roles
+            .iter()
+            .filter_map(|(n, r)| Some((n.to_string(), r.as_node_role()?)))
+            .collect(),
+        vip_holders: o.vip_holders.iter().map(|n| n.to_string()).collect(),
+        leader: o.leader.as_ref().map(|n| n.to_string()),
+        pgpool_primary: o.pgpool_primary.as_ref().map(|n| n.to_string()),
     }
 }

@@ -1,7 +1,7 @@
 //! The state one run's steps share: the cluster, the observers, the open faults, and what the
 //! first fault anchored.
 
-use super::roles::Observed;
+use crate::cluster::roles::RoleObservation;
 use crate::cluster::Cluster;
 use crate::faults::{FaultContext, Injected};
 use crate::grammar::{Grammar, Profile};
@@ -126,7 +126,10 @@ pub(super) fn live_events(grammar: &Grammar, lines: &[LogLine]) -> Vec<Event> {
 }
 
 /// Compares the ledger with the current primary's table.
-pub(super) async fn check_lost(live: &Live, observed: &Observed) -> Result<LostWrites, String> {
+pub(super) async fn check_lost(
+    live: &Live,
+    observed: &RoleObservation,
+) -> Result<LostWrites, String> {
     let primary = observed
         .snapshot()
         .primary

@@ -5,8 +5,8 @@ mod executor;
 mod expect;
 pub mod gather;
 mod live;
-mod roles;
 
+pub use crate::cluster::roles::{observe, RoleObservation};
 pub use crate::judge::RENDERED_PGPOOL_CONF;
 pub use crate::provenance::{Provenance, HARNESS_COMMIT};
 pub use crate::record::run::{
@@ -15,4 +15,3 @@ pub use crate::record::run::{
 };
 pub use crate::record::RunTimings;
 pub use executor::{execute, Executed, RunError, RunOptions};
-pub use roles::{observe, Observed};
