@@ -90,17 +90,23 @@ pub mod slots;
 pub mod suite;
 pub mod timeline;
 
-/// Joins an error and its sources into one line of lowercase fragments (`a: b: c`), the way every
-/// command reports errors.
-pub fn cli_error_chain(err: &dyn std::error::Error) -> String {
-    let mut msg = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
+/// An error and its sources as one line of lowercase fragments (`a: b: c`).
+///
+/// Library code keeps errors typed, with their sources; this is for the places where an error
+/// becomes text: a record's `error` field (a failed write in the ledger, a step that could not
+/// run), and the CLI printing it.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
     }
-    msg
 }
 
 /// The label every Docker object hachaos creates carries, with value [`MANAGED_BY_VALUE`].

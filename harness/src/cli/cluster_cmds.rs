@@ -57,7 +57,7 @@ pub struct SelectArgs {
 
 /// Maps a cluster error to the documented exit code and prints it.
 pub(crate) fn fail(err: &ClusterError) -> ExitCode {
-    errln!("error: {}", crate::cli_error_chain(err));
+    errln!("error: {}", crate::ErrorChain(err));
     match err {
         ClusterError::NotFound { .. } | ClusterError::Ambiguous(_) => ExitCode::BadInput,
         _ => ExitCode::Environment,

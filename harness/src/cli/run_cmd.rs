@@ -187,7 +187,7 @@ impl CaseRunner<'_> {
                 }
             })?;
         if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
-            errln!("warning: {}", crate::cli_error_chain(&e));
+            errln!("warning: {}", crate::ErrorChain(&e));
         }
         Ok(done.record)
     }

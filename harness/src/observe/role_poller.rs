@@ -80,6 +80,9 @@ pub fn overlaps(
 #[derive(Clone, Copy, Debug)]
 struct Answer<T> {
     value: T,
+    /// When it was asked: the answer describes the node at some instant between asking and
+    /// answering, so its age counts from the asking (an engine exec can take most of a period
+    /// on a loaded machine).
     at: Instant,
 }
 
@@ -133,9 +136,10 @@ pub struct RolePoller {
 }
 
 impl RolePoller {
-    /// How many periods an answer stays usable: a live node answers every period, so two
-    /// periods tolerate one late answer on a loaded machine; a node that has not answered for
-    /// longer counts as neither primary nor holder.
+    /// How many periods an answer stays usable, counted from its asking. A live node is asked
+    /// every period (or as soon as a slow answer came back), so two periods tolerate one slow
+    /// answer; longer would let a killed primary's last answer stand beside its successor's.
+    /// A node without a usable answer counts as neither primary nor holder.
     pub const FRESH_FOR: u32 = 2;
 
     /// Samples `nodes` every `interval` for at most `max_duration`, each node asked by its own
@@ -166,10 +170,11 @@ impl RolePoller {
                 move || {
                     let (node, t, l) = (n.clone(), t.clone(), l.clone());
                     async move {
+                        let asked = Instant::now();
                         let role = roles::server_role(node.address, &t, ROLE_PROBE_TIMEOUT).await;
                         l.lock().expect("latest lock").role[i] = Some(Answer {
                             value: role,
-                            at: Instant::now(),
+                            at: asked,
                         });
                     }
                 },
@@ -182,10 +187,11 @@ impl RolePoller {
                 move || {
                     let (node, docker, l) = (n.clone(), d.clone(), l.clone());
                     async move {
+                        let asked = Instant::now();
                         let holds = roles::holds_vip(&docker, &node, vip).await;
                         l.lock().expect("latest lock").vip[i] = Some(Answer {
                             value: holds,
-                            at: Instant::now(),
+                            at: asked,
                         });
                     }
                 },

@@ -7,6 +7,7 @@
 //! are copied out and it is removed. The copied logs then go through the same grammar and
 //! checkers as `hachaos analyze`, so a live run and an offline analysis judge the same timeline.
 
+use super::error::{PinError, StepError};
 use super::expect::{resolve, Pending, Round};
 use super::gather::{gather, Finished};
 use super::live::{check_lost, FaultAnchor, Live};
@@ -19,7 +20,7 @@ use crate::grammar::{Grammar, Profile};
 use crate::observe::{Ledger, LogTailer, RolePoller, WriteProbe};
 use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
-use crate::scenario::{resolution_event, Action, Plan, Resolved, Target};
+use crate::scenario::{resolution_event, Action, Plan, ResolveError, Resolved, Target};
 use crate::timeline::WallTime;
 use bollard::Docker;
 use std::collections::BTreeMap;
@@ -61,8 +62,16 @@ pub enum RunError {
     #[error("cluster setup failed")]
     Setup(#[from] ClusterError),
     /// The release's grammar does not compile.
-    #[error("{0}")]
-    Grammar(String),
+    #[error("grammar `{grammar}` of release `{release}`")]
+    Grammar {
+        /// The grammar's name.
+        grammar: String,
+        /// The release's name.
+        release: String,
+        /// Why.
+        #[source]
+        source: crate::grammar::ProfileError,
+    },
     /// The run directory could not be written.
     #[error("cannot write the run directory {path}")]
     RunDir {
@@ -153,17 +162,14 @@ pub async fn execute(
         ..Default::default()
     };
 
-    let grammar = match Grammar::new(opts.grammar.clone(), &cluster.secrets().all()) {
-        Ok(g) => g,
-        Err(e) => {
-            return Err(RunError::Grammar(format!(
-                "grammar `{}` of release `{}`: {}",
-                opts.grammar.name,
-                opts.release.name,
-                crate::cli_error_chain(&e)
-            )))
-        }
-    };
+    let grammar =
+        Grammar::new(opts.grammar.clone(), &cluster.secrets().all()).map_err(|source| {
+            RunError::Grammar {
+                grammar: opts.grammar.name.clone(),
+                release: opts.release.name.clone(),
+                source,
+            }
+        })?;
     let tailer_files = opts.release.logs.files.clone();
     let tailer_dir = opts.release.logs.dir.clone();
     let tailer = LogTailer::new(
@@ -375,6 +381,7 @@ async fn run_step(
     )
     .await
     {
+        let e = crate::ErrorChain(&e).to_string();
         progress(&format!("step {} failed: {e}", step.index + 1));
         record.error = Some(e);
         record.finished_ms = live.now_ms();
@@ -382,11 +389,11 @@ async fn run_step(
     }
 
     // Expectations, resolved with the same snapshot the step fired with.
-    let lookup = |t: &Target| -> Result<Option<String>, String> {
+    let lookup = |t: &Target| -> Result<Option<String>, ResolveError> {
         match t.resolve(&snapshot, step_node.as_deref()) {
             Ok(Resolved::Node(n)) => Ok(Some(n)),
             Ok(_) => Ok(None),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     };
     let mut pending: Vec<Pending> = Vec::new();
@@ -503,7 +510,7 @@ async fn act(
     step_node: Option<&str>,
     observed: &RoleObservation,
     fired_at: WallTime,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     match &step.action {
         Action::Inject {
             fault,
@@ -513,7 +520,9 @@ async fn act(
             let node = resolved
                 .get(&target.to_string())
                 .cloned()
-                .ok_or("the fault's target did not resolve")?;
+                .ok_or(StepError::Unresolved {
+                    what: "fault's target",
+                })?;
             let peer = peer
                 .as_ref()
                 .and_then(|p| resolved.get(&p.to_string()).cloned());
@@ -535,13 +544,11 @@ async fn act(
                 // Without it the window is "not measured" (and a budget on it Unknown), so a
                 // session that cannot be opened does not fail the step.
                 if let Err(e) = pin_primary(live, observed).await {
-                    tracing::warn!("{e}");
+                    tracing::warn!("{}", crate::ErrorChain(&e));
                 }
             }
             let implementation = fault.fault();
-            let injected = inject_verified(implementation.as_ref(), &ctx)
-                .await
-                .map_err(|e| crate::cli_error_chain(&e))?;
+            let injected = inject_verified(implementation.as_ref(), &ctx).await?;
             let started = injected.started_event().clone();
             if live.fault_anchor.is_none() {
                 let at = started.time.unwrap_or(fired_at);
@@ -566,17 +573,17 @@ async fn act(
             let (injected, ctx) = live
                 .injected
                 .remove(fault_step)
-                .ok_or("no open fault to heal (validation should have caught this)")?;
-            let ev = injected
-                .heal(&ctx)
-                .await
-                .map_err(|e| crate::cli_error_chain(&e))?;
+                .ok_or(StepError::NoOpenFault)?;
+            let ev = injected.heal(&ctx).await?;
             live.harness_events.push(ev);
             Ok(())
         }
         Action::Recover { .. } => {
-            let node = step_node.ok_or("no node to recover (is there a primary?)")?;
-            let handle = live.node(node).ok_or("unknown node")?.clone();
+            let node = step_node.ok_or(StepError::NothingToRecover)?;
+            let handle = live
+                .node(node)
+                .ok_or_else(|| StepError::UnknownNode(node.to_string()))?
+                .clone();
             // The node to follow is the other one; the harness names it, since after a split
             // brain the VIP answers differently from each side.
             let primary = live
@@ -585,7 +592,7 @@ async fn act(
                 .iter()
                 .find(|n| n.name != node)
                 .map(|n| n.name.clone())
-                .ok_or("no other node to follow")?;
+                .ok_or(StepError::NoNodeToFollow)?;
             live.recover_time = Some(fired_at);
             let argv = live.cluster.release().rejoin_argv(&primary);
             let args: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -595,17 +602,16 @@ async fn act(
                 &args,
                 RECOVER_TIMEOUT,
             )
-            .await
-            .map_err(|e| crate::cli_error_chain(&e))?;
+            .await?;
             if out.success() {
                 Ok(())
             } else {
-                Err(format!(
-                    "{} on {node} exited {:?}: {}",
-                    argv.join(" "),
-                    out.exit_code,
-                    tail(&format!("{}{}", out.stdout, out.stderr), 10)
-                ))
+                Err(StepError::Rejoin {
+                    command: argv.join(" "),
+                    node: node.to_string(),
+                    code: out.exit_code,
+                    output: tail(&format!("{}{}", out.stdout, out.stderr), 10),
+                })
             }
         }
         Action::Wait { .. } => Ok(()),
@@ -626,7 +632,7 @@ async fn act(
                 // The session pinned to the primary, opened now so that the fault step does not
                 // wait for its connection (checked again when the first fault fires).
                 if let Err(e) = pin_primary(live, observed).await {
-                    tracing::warn!("{e}");
+                    tracing::warn!("{}", crate::ErrorChain(&e));
                 }
                 // Let a few writes land so the old primary's timeline is known before a fault.
                 tokio::time::sleep(Duration::from_millis(600)).await;
@@ -649,20 +655,31 @@ async fn act(
             let (host, port) = match target {
                 Target::Vip => (live.cluster.topology().vip, ports.pool),
                 t => {
-                    let n = resolved
-                        .get(&t.to_string())
-                        .ok_or("the statement's target did not resolve")?;
-                    (live.node(n).ok_or("unknown node")?.address, ports.database)
+                    let n = resolved.get(&t.to_string()).ok_or(StepError::Unresolved {
+                        what: "statement's target",
+                    })?;
+                    let node = live
+                        .node(n)
+                        .ok_or_else(|| StepError::UnknownNode(n.clone()))?;
+                    (node.address, ports.database)
                 }
+            };
+            let target = format!("{host}:{port}");
+            let sql_err = |source| StepError::Sql {
+                target: target.clone(),
+                source,
             };
             let result = async {
                 let c = crate::cluster::probe_connect(host, port, &pw, "postgres")
                     .await
-                    .map_err(|e| crate::cli_error_chain(&e))?;
+                    .map_err(sql_err)?;
                 tokio::time::timeout(Duration::from_secs(30), c.batch_execute(statement))
                     .await
-                    .map_err(|_| "no answer within 30 s".to_string())?
-                    .map_err(|e| crate::cli_error_chain(&e))
+                    .map_err(|_| StepError::SqlTimeout {
+                        target: target.clone(),
+                        secs: 30,
+                    })?
+                    .map_err(sql_err)
             }
             .await;
             match result {
@@ -676,7 +693,7 @@ async fn act(
 /// A session straight to the node that is primary now, beside the probe through the VIP, so the
 /// ledger shows how long the old primary kept acknowledging writes after the first fault.
 /// Opened with the write load; at the first fault it is only replaced if the primary changed.
-async fn pin_primary(live: &mut Live, observed: &RoleObservation) -> Result<(), String> {
+async fn pin_primary(live: &mut Live, observed: &RoleObservation) -> Result<(), PinError> {
     let Some(primary) = observed.snapshot().primary else {
         return Ok(());
     };
@@ -700,7 +717,7 @@ async fn pin_primary(live: &mut Live, observed: &RoleObservation) -> Result<(), 
             MAX_RUN,
         )
         .await
-        .map_err(|e| format!("opening the write session pinned to the primary {primary}: {e}"))
+        .map_err(|source| PinError { primary, source })
 }
 
 /// For a fault that stops the container, how long after `injected` it really stopped (Docker's

@@ -4,10 +4,11 @@
 //! write probe's ledger; each pending expectation is judged on them. An expectation is met the
 //! first time it holds; an `absent` one fails the first time it holds and passes at its deadline.
 
+use super::error::LostCheckError;
 use crate::checks::Verdict;
 use crate::cluster::roles::RoleObservation;
 use crate::observe::{Ledger, LostWrites};
-use crate::scenario::{Expectation, NodeRole, Observation, WriteOutcome};
+use crate::scenario::{Expectation, NodeRole, Observation, ResolveError, WriteOutcome};
 use crate::timeline::{Event, EventKind, WallTime};
 use std::time::Duration;
 
@@ -97,7 +98,7 @@ pub struct Round<'a> {
     /// The ledger now.
     pub ledger: &'a Ledger,
     /// The lost-writes check now, if one was needed and possible.
-    pub lost: Option<&'a Result<LostWrites, String>>,
+    pub lost: Option<&'a Result<LostWrites, LostCheckError>>,
 }
 
 impl Pending {
@@ -239,7 +240,7 @@ impl Pending {
                         .then_some(round.elapsed)
                 }
                 Some(Err(e)) => {
-                    self.seen = format!("cannot check: {e}");
+                    self.seen = format!("cannot check: {}", crate::ErrorChain(e));
                     None
                 }
                 None => None,
@@ -248,11 +249,22 @@ impl Pending {
     }
 }
 
+/// Why an expectation could not be watched.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpectError {
+    /// A role it names has no node now.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// It names `vip` or `any` where one node is needed.
+    #[error("`{0}` names no single node")]
+    NotOneNode(String),
+}
+
 /// Resolves a plan observation with a name resolver (role/target → node name).
 pub fn resolve(
     what: &Observation,
-    resolve_node: &dyn Fn(&crate::scenario::Target) -> Result<Option<String>, String>,
-) -> Result<Awaited, String> {
+    resolve_node: &dyn Fn(&crate::scenario::Target) -> Result<Option<String>, ResolveError>,
+) -> Result<Awaited, ExpectError> {
     Ok(match what {
         Observation::Log { node, event } => Awaited::Log(resolve_node(node)?, *event),
         Observation::Roles(list) => Awaited::Roles(
@@ -260,13 +272,13 @@ pub fn resolve(
                 .map(|(t, r)| {
                     resolve_node(t)?
                         .map(|n| (n, *r))
-                        .ok_or_else(|| format!("`{t}` names no single node"))
+                        .ok_or_else(|| ExpectError::NotOneNode(t.to_string()))
                 })
                 .collect::<Result<_, _>>()?,
         ),
         Observation::Vip(list) => Awaited::Vip(
             list.iter()
-                .map(|t| resolve_node(t)?.ok_or_else(|| format!("`{t}` names no single node")))
+                .map(|t| resolve_node(t)?.ok_or_else(|| ExpectError::NotOneNode(t.to_string())))
                 .collect::<Result<_, _>>()?,
         ),
         Observation::Writes(WriteOutcome::Accepted) => Awaited::WritesAccepted,

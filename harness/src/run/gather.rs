@@ -65,7 +65,7 @@ pub(super) async fn gather(
                     break;
                 }
                 Err(e) if Instant::now() > deadline => {
-                    writes.checked_on = format!("not checked: {e}");
+                    writes.checked_on = format!("not checked: {}", crate::ErrorChain(&e));
                     break;
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
@@ -119,7 +119,7 @@ pub(super) async fn gather(
                 }
             }
             Err(e) => {
-                error.get_or_insert(format!("teardown: {}", crate::cli_error_chain(&e)));
+                error.get_or_insert(format!("teardown: {}", crate::ErrorChain(&e)));
             }
         }
     }
@@ -243,7 +243,7 @@ pub fn read_copied_logs(
             error: None,
         },
         Err(e) => LogEvidence {
-            error: Some(crate::cli_error_chain(&e)),
+            error: Some(crate::ErrorChain(&e).to_string()),
             ..LogEvidence::default()
         },
     }

@@ -1,6 +1,7 @@
 //! The state one run's steps share: the cluster, the observers, the open faults, and what the
 //! first fault anchored.
 
+use super::error::{LostCheckError, StepError};
 use crate::cluster::roles::RoleObservation;
 use crate::cluster::Cluster;
 use crate::faults::{FaultContext, Injected};
@@ -74,10 +75,10 @@ impl Live {
         &self,
         target: &str,
         peer: Option<&str>,
-    ) -> Result<FaultContext, String> {
+    ) -> Result<FaultContext, StepError> {
         let node = self
             .node(target)
-            .ok_or_else(|| format!("no node {target}"))?
+            .ok_or_else(|| StepError::UnknownNode(target.to_string()))?
             .clone();
         let mut ctx = FaultContext::new(
             self.cluster.docker().clone(),
@@ -129,17 +130,19 @@ pub(super) fn live_events(grammar: &Grammar, lines: &[LogLine]) -> Vec<Event> {
 pub(super) async fn check_lost(
     live: &Live,
     observed: &RoleObservation,
-) -> Result<LostWrites, String> {
+) -> Result<LostWrites, LostCheckError> {
     let primary = observed
         .snapshot()
         .primary
-        .ok_or("no primary to check the ledger on")?;
-    let node = live.node(&primary).ok_or("primary is not a cluster node")?;
-    WriteProbe::lost_writes(
+        .ok_or(LostCheckError::NoPrimary)?;
+    let node = live
+        .node(&primary)
+        .ok_or_else(|| LostCheckError::NotANode(primary.clone()))?;
+    Ok(WriteProbe::lost_writes(
         &live.ledger,
         node.address,
         live.cluster.release().ports.database,
         &live.cluster.secrets().db_password,
     )
-    .await
+    .await?)
 }

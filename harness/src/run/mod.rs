@@ -1,6 +1,7 @@
 //! Running a scenario: the executor drives a validated [`crate::scenario::Plan`] against a real
 //! cluster, observers feed one timeline, and the result is a [`RunRecord`].
 
+mod error;
 mod executor;
 mod expect;
 pub mod gather;
@@ -14,4 +15,5 @@ pub use crate::record::run::{
     WritesSummary, FORMAT_VERSION,
 };
 pub use crate::record::RunTimings;
+pub use error::{LostCheckError, PinError, StepError};
 pub use executor::{execute, Executed, RunError, RunOptions};
