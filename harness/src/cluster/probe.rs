@@ -63,6 +63,18 @@ pub async fn connect(
     password: &str,
     dbname: &str,
 ) -> Result<Client, tokio_postgres::Error> {
+    connect_within(host, port, password, dbname, CONNECT_TIMEOUT).await
+}
+
+/// [`connect`] with its own socket-level connect timeout (the TCP handshake only: a live
+/// server's kernel completes it at once even on a loaded machine, a dropped host never does).
+pub async fn connect_within(
+    host: Ipv4Addr,
+    port: u16,
+    password: &str,
+    dbname: &str,
+    connect_timeout: Duration,
+) -> Result<Client, tokio_postgres::Error> {
     let mut config = tokio_postgres::Config::new();
     config
         .host(host.to_string())
@@ -71,7 +83,7 @@ pub async fn connect(
         .password(password)
         .dbname(dbname)
         .application_name("hachaos-probe")
-        .connect_timeout(CONNECT_TIMEOUT);
+        .connect_timeout(connect_timeout);
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         let _ = connection.await;

@@ -16,10 +16,17 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-/// How long one role probe (connect + `pg_is_in_recovery()`) may take before the node counts as
-/// down. Short on purpose: on the cluster's bridge network a live server answers in milliseconds,
-/// and a dropped host would otherwise hold the probe for the driver's whole connect timeout.
-pub const ROLE_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a role probe waits for the TCP handshake. Short on purpose: on the cluster's bridge
+/// network a live server's kernel completes it at once, even on a loaded machine; a dropped or
+/// removed host never does, and the driver's default would hold the probe for seconds.
+pub const ROLE_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a role probe may take in all (handshake, authentication, `pg_is_in_recovery()`)
+/// before the node counts as down. Not short: authentication forks a backend and hashes the
+/// password, which takes over a second on a machine running three clusters (runs at load 25
+/// saw healthy nodes miss a 1 s deadline and count as down); a hung server still counts as down
+/// after it.
+pub const ROLE_PROBE_TIMEOUT: Duration = probe::QUERY_TIMEOUT;
 
 /// How long asking a container whether it holds the VIP (`ip addr` through `docker exec`) may
 /// take. Longer than the role probe: an exec goes through the engine, which is slow on a loaded
@@ -117,7 +124,8 @@ pub enum ServerRole {
     Primary,
     /// Answers and is in recovery.
     Standby,
-    /// Gave no answer within [`ROLE_PROBE_TIMEOUT`] (refused, unreachable, hung, stopped).
+    /// Gave no answer: refused, no handshake within [`ROLE_CONNECT_TIMEOUT`], or nothing within
+    /// [`ROLE_PROBE_TIMEOUT`] (hung, stopped).
     Down,
     /// Not known: it answered something unreadable, or no answer is recent enough to count.
     Unknown,
@@ -192,20 +200,83 @@ impl ProbeTarget {
     }
 }
 
-/// Asks one server its role, within `timeout` (connect and query together).
+/// Asks one server its role: [`ROLE_CONNECT_TIMEOUT`] for the handshake, `timeout` in all.
 pub async fn server_role(address: Ipv4Addr, target: &ProbeTarget, timeout: Duration) -> ServerRole {
-    let query = probe::simple_query(
-        address,
-        target.database_port,
-        &target.password,
-        &target.role_query,
-    );
-    match tokio::time::timeout(timeout, query).await {
+    let ask = async {
+        let client = probe::connect_within(
+            address,
+            target.database_port,
+            &target.password,
+            "postgres",
+            ROLE_CONNECT_TIMEOUT,
+        )
+        .await?;
+        client.simple_query(&target.role_query).await
+    };
+    match tokio::time::timeout(timeout, ask).await {
         Ok(Ok(rows)) => ServerRole::from_in_recovery(rows.iter().find_map(|m| match m {
             tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0),
             _ => None,
         })),
         Ok(Err(_)) | Err(_) => ServerRole::Down,
+    }
+}
+
+/// How long a question on an open [`RoleSession`] may take before the node counts as down (and
+/// the session is dropped): no backend is forked and no password hashed, so a live server
+/// answers in milliseconds even on a loaded machine.
+pub const SESSION_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A session kept open to one server for asking its role again and again (the role poller): a
+/// fresh connection per question costs a forked backend and a password hash, over a second on
+/// a loaded machine, which would age every answer. Reconnects after any failure.
+pub struct RoleSession {
+    address: Ipv4Addr,
+    client: Option<tokio_postgres::Client>,
+}
+
+impl RoleSession {
+    /// A session to the server at `address`, opened on the first question.
+    pub fn new(address: Ipv4Addr) -> RoleSession {
+        RoleSession {
+            address,
+            client: None,
+        }
+    }
+
+    /// The server's role now: [`ServerRole::Down`] when it cannot be reached within
+    /// [`ROLE_CONNECT_TIMEOUT`] / [`ROLE_PROBE_TIMEOUT`] or the open session gets no answer
+    /// within [`SESSION_QUERY_TIMEOUT`].
+    pub async fn ask(&mut self, target: &ProbeTarget) -> ServerRole {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            let connect = probe::connect_within(
+                self.address,
+                target.database_port,
+                &target.password,
+                "postgres",
+                ROLE_CONNECT_TIMEOUT,
+            );
+            self.client = match tokio::time::timeout(ROLE_PROBE_TIMEOUT, connect).await {
+                Ok(Ok(c)) => Some(c),
+                _ => return ServerRole::Down,
+            };
+        }
+        let client = self.client.as_ref().expect("connected");
+        match tokio::time::timeout(
+            SESSION_QUERY_TIMEOUT,
+            client.simple_query(&target.role_query),
+        )
+        .await
+        {
+            Ok(Ok(rows)) => ServerRole::from_in_recovery(rows.iter().find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0),
+                _ => None,
+            })),
+            _ => {
+                self.client = None;
+                ServerRole::Down
+            }
+        }
     }
 }
 

@@ -2,8 +2,9 @@
 //! the VIP, so "never two writable primaries or two VIP holders at the same time" is judged from
 //! probes, not only from logs.
 //!
-//! Every node is probed by its own tasks (one for its role, one for the VIP), each with its own
-//! short deadline ([`ROLE_PROBE_TIMEOUT`], [`roles::VIP_PROBE_TIMEOUT`]), and keeps its latest answer. A
+//! Every node is probed by its own tasks (one asking its role on a session kept open, one asking
+//! whether it holds the VIP), each with its own deadlines ([`RoleSession::ask`],
+//! [`roles::VIP_PROBE_TIMEOUT`]), and keeps its latest answer. A
 //! sampler reads the latest answers at a fixed pace and writes one [`RoleSample`]: a dead node
 //! only ages its own answer and never delays what the other node says (one sequential round used
 //! to wait for the dead node's connect timeout, 2.6 s between samples instead of 0.5 s). An
@@ -11,7 +12,7 @@
 //! nor holder in that sample), and each sample states the age of the oldest answer it rests on,
 //! so the windows' stated resolution is the real one.
 
-use crate::cluster::roles::{self, NodeName, ProbeTarget, ServerRole, ROLE_PROBE_TIMEOUT};
+use crate::cluster::roles::{self, NodeName, ProbeTarget, RoleSession, ServerRole};
 use crate::cluster::NodeHandle;
 use bollard::Docker;
 use std::sync::{Arc, Mutex};
@@ -137,10 +138,13 @@ pub struct RolePoller {
 
 impl RolePoller {
     /// How many periods an answer stays usable, counted from its asking. A live node is asked
-    /// every period (or as soon as a slow answer came back), so two periods tolerate one slow
-    /// answer; longer would let a killed primary's last answer stand beside its successor's.
-    /// A node without a usable answer counts as neither primary nor holder.
-    pub const FRESH_FOR: u32 = 2;
+    /// every period, or as soon as a slow answer came back (a reconnect authenticates, which
+    /// takes over a second on a loaded machine). A killed or removed node's next answer
+    /// (refused, no handshake in 1 s, no answer on the open session in 2 s) replaces its last
+    /// one within this; a hung node's last answer stands at most this long. A node without a
+    /// usable answer counts as neither primary nor holder; the age in each sample says how
+    /// old the answers were.
+    pub const FRESH_FOR: u32 = 4;
 
     /// Samples `nodes` every `interval` for at most `max_duration`, each node asked by its own
     /// tasks at the same pace.
@@ -162,16 +166,17 @@ impl RolePoller {
         let target = Arc::new(target);
         let mut tasks = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
-            let (n, t, l) = (node.clone(), target.clone(), latest.clone());
+            let session = Arc::new(tokio::sync::Mutex::new(RoleSession::new(node.address)));
+            let (t, l) = (target.clone(), latest.clone());
             tasks.push(tokio::spawn(every(
                 interval,
                 deadline,
                 stopped.clone(),
                 move || {
-                    let (node, t, l) = (n.clone(), t.clone(), l.clone());
+                    let (session, t, l) = (session.clone(), t.clone(), l.clone());
                     async move {
                         let asked = Instant::now();
-                        let role = roles::server_role(node.address, &t, ROLE_PROBE_TIMEOUT).await;
+                        let role = session.lock().await.ask(&t).await;
                         l.lock().expect("latest lock").role[i] = Some(Answer {
                             value: role,
                             at: asked,
