@@ -34,7 +34,10 @@
 //! - [`image`]: building node images from Debian packages, cached by content hash. Depends on
 //!   `release`, never the reverse.
 //! - [`slots`]: how many clusters may be up at once, across processes (flock'd slot files).
-//! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
+//! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown, and
+//!   [`cluster::roles`], the one answer to "who is primary, who holds the VIP" (typed
+//!   [`cluster::NodeName`] and [`cluster::ServerRole`]) that readiness, `hachaos status`, the
+//!   role poller and target resolution all use.
 //! - [`scenario`]: scenario files (a step is an envelope around one `action:`-tagged action
 //!   with its own options), validation into a plan.
 //! - [`faults`]: the fault catalogue: one file per kind (options, catalogue row, `Fault`), one
@@ -44,7 +47,8 @@
 //! - [`duration`]: durations as files write them (`30s`), a unit always required.
 //! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
 //! - [`observe`]: live observers: the write probe's ledger (through the VIP, and a session
-//!   pinned to the primary before the first fault), role/VIP samples, the log tailer.
+//!   pinned to the primary before the first fault), role/VIP samples (each node asked by its
+//!   own tasks, so a dead node never delays the others), the log tailer.
 //! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf; the
 //!   damage windows (old primary still acknowledging, two primaries, two VIP holders, the VIP
@@ -61,6 +65,10 @@
 //!   run, report and analyze; storing a run's files (`run.json`, `evidence.json`, ...); compare.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
+//!
+//! Errors are `thiserror` enums per boundary that keep their causes (`#[source]`); an error
+//! becomes one line of text (`a: b: c`, [`ErrorChain`]) only where it is data in a record or
+//! printed by the CLI.
 
 pub mod analyze;
 pub mod checks;
