@@ -5,7 +5,7 @@ use super::output::{errln, outln};
 use super::runtime::{runtime, until_interrupted};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec, ClusterStatus};
 use crate::docker::{connect, sweep, RunId, SweepReport, SweepScope};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -58,10 +58,7 @@ pub struct SelectArgs {
 /// Maps a cluster error to the documented exit code and prints it.
 pub(crate) fn fail(err: &ClusterError) -> ExitCode {
     errln!("error: {}", crate::ErrorChain(err));
-    match err {
-        ClusterError::NotFound { .. } | ClusterError::Ambiguous(_) => ExitCode::BadInput,
-        _ => ExitCode::Environment,
-    }
+    err.exit_code()
 }
 
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {

@@ -5,7 +5,7 @@ use super::output::{errln, out, outln};
 use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{sweep, SweepScope};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::Format;
 use crate::run::{execute, RunOptions, RunRecord};
 use crate::scenario::{load_path, Capabilities};
@@ -183,7 +183,7 @@ impl CaseRunner<'_> {
                 if self.cancelled() {
                     ExitCode::Interrupted
                 } else {
-                    ExitCode::Environment
+                    e.exit_code()
                 }
             })?;
         if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
