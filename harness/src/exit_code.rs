@@ -35,3 +35,59 @@ impl ExitCode {
         self as i32
     }
 }
+
+/// An error at a command's boundary that knows which exit code it means, so the commands do not
+/// decide codes one by one. Implemented next to this trait for each boundary error type.
+pub trait ExitStatus: std::error::Error {
+    /// The exit code a command that fails with this error returns.
+    fn exit_code(&self) -> ExitCode;
+}
+
+/// The engine is the environment.
+impl ExitStatus for crate::docker::DockerError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Environment
+    }
+}
+
+/// Naming no cluster, or an ambiguous one, is the caller's mistake; everything else is the
+/// environment (engine, image, subnet, readiness).
+impl ExitStatus for crate::cluster::ClusterError {
+    fn exit_code(&self) -> ExitCode {
+        use crate::cluster::ClusterError;
+        match self {
+            ClusterError::NotFound { .. } | ClusterError::Ambiguous(_) => ExitCode::BadInput,
+            _ => ExitCode::Environment,
+        }
+    }
+}
+
+/// A run that could not run failed on its environment (an interruption is the caller's to
+/// tell: it knows whether Ctrl-C came).
+impl ExitStatus for crate::run::RunError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Environment
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_no_cluster_is_bad_input_and_a_cluster_that_is_not_ready_is_the_environment() {
+        use crate::cluster::ClusterError;
+        assert_eq!(
+            ClusterError::NotFound { run: None }.exit_code(),
+            ExitCode::BadInput
+        );
+        assert_eq!(
+            ClusterError::Ambiguous("a, b".into()).exit_code(),
+            ExitCode::BadInput
+        );
+        assert_eq!(
+            ClusterError::NoFreeSubnet.exit_code(),
+            ExitCode::Environment
+        );
+    }
+}

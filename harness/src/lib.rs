@@ -34,7 +34,10 @@
 //! - [`image`]: building node images from Debian packages, cached by content hash. Depends on
 //!   `release`, never the reverse.
 //! - [`slots`]: how many clusters may be up at once, across processes (flock'd slot files).
-//! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown.
+//! - [`cluster`]: the two-node cluster: network, nodes, readiness, teardown, and
+//!   [`cluster::roles`], the one answer to "who is primary, who holds the VIP" (typed
+//!   [`cluster::NodeName`] and [`cluster::ServerRole`]) that readiness, `hachaos status`, the
+//!   role poller and target resolution all use.
 //! - [`scenario`]: scenario files (a step is an envelope around one `action:`-tagged action
 //!   with its own options), validation into a plan.
 //! - [`faults`]: the fault catalogue: one file per kind (options, catalogue row, `Fault`), one
@@ -44,7 +47,8 @@
 //! - [`duration`]: durations as files write them (`30s`), a unit always required.
 //! - [`fuzzing`]: the parsers of user input as fuzz entry points (`fuzz/`, replayed by tests).
 //! - [`observe`]: live observers: the write probe's ledger (through the VIP, and a session
-//!   pinned to the primary before the first fault), role/VIP samples, the log tailer.
+//!   pinned to the primary before the first fault), role/VIP samples (each node asked by its
+//!   own tasks, so a dead node never delays the others), the log tailer.
 //! - [`provenance`]: where a record was made (harness build, engine, kernel, machine, image).
 //! - [`measure`]: measurements and their budgets, derived from the rendered pgpool.conf; the
 //!   damage windows (old primary still acknowledging, two primaries, two VIP holders, the VIP
@@ -61,6 +65,10 @@
 //!   run, report and analyze; storing a run's files (`run.json`, `evidence.json`, ...); compare.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
 //! - [`exit_code`]: the process exit codes, documented once.
+//!
+//! Errors are `thiserror` enums per boundary that keep their causes (`#[source]`); an error
+//! becomes one line of text (`a: b: c`, [`ErrorChain`]) only where it is data in a record or
+//! printed by the CLI.
 
 pub mod analyze;
 pub mod checks;
@@ -90,17 +98,23 @@ pub mod slots;
 pub mod suite;
 pub mod timeline;
 
-/// Joins an error and its sources into one line of lowercase fragments (`a: b: c`), the way every
-/// command reports errors.
-pub fn cli_error_chain(err: &dyn std::error::Error) -> String {
-    let mut msg = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
+/// An error and its sources as one line of lowercase fragments (`a: b: c`).
+///
+/// Library code keeps errors typed, with their sources; this is for the places where an error
+/// becomes text: a record's `error` field (a failed write in the ledger, a step that could not
+/// run), and the CLI printing it.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
     }
-    msg
 }
 
 /// The label every Docker object hachaos creates carries, with value [`MANAGED_BY_VALUE`].

@@ -29,13 +29,7 @@ async fn a_booted_cluster_replicates_a_write_through_the_vip_and_leaves_nothing_
     let roles: Vec<_> = status
         .nodes
         .iter()
-        .map(|n| {
-            (
-                n.name.as_str(),
-                n.role.as_str(),
-                n.backend_status.as_deref(),
-            )
-        })
+        .map(|n| (n.name.as_str(), n.role.name(), n.backend_status.as_deref()))
         .collect();
     assert_eq!(
         roles,

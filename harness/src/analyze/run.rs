@@ -140,7 +140,7 @@ pub fn read_logs(
                 skipped.push(SkippedInput::new(
                     &input.node,
                     &input.path,
-                    crate::cli_error_chain(&e),
+                    crate::ErrorChain(&e).to_string(),
                 ));
                 continue;
             }

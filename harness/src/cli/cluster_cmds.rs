@@ -5,7 +5,7 @@ use super::output::{errln, outln};
 use super::runtime::{runtime, until_interrupted};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec, ClusterStatus};
 use crate::docker::{connect, sweep, RunId, SweepReport, SweepScope};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -57,11 +57,8 @@ pub struct SelectArgs {
 
 /// Maps a cluster error to the documented exit code and prints it.
 pub(crate) fn fail(err: &ClusterError) -> ExitCode {
-    errln!("error: {}", crate::cli_error_chain(err));
-    match err {
-        ClusterError::NotFound { .. } | ClusterError::Ambiguous(_) => ExitCode::BadInput,
-        _ => ExitCode::Environment,
-    }
+    errln!("error: {}", crate::ErrorChain(err));
+    err.exit_code()
 }
 
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, String> {
@@ -197,12 +194,17 @@ pub(crate) fn print_status(s: &ClusterStatus) {
         if s.vip.holders.is_empty() {
             "nobody".to_string()
         } else {
-            s.vip.holders.join(" and ")
+            s.vip
+                .holders
+                .iter()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(" and ")
         }
     );
     outln!(
         "  watchdog leader {}; replication lag {}",
-        s.watchdog_leader.as_deref().unwrap_or("unknown"),
+        s.watchdog_leader.as_ref().map_or("unknown", |l| l.as_str()),
         s.replication_lag_bytes
             .map(|b| format!("{b} bytes"))
             .unwrap_or_else(|| "unknown".into())

@@ -2,7 +2,7 @@
 
 use super::output::{errln, outln, OutputFormat};
 use super::{report_error, Outcome};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::image::{self, BuildOptions, ImageEvent, ImageSource, DEFAULT_RELEASE};
 use std::time::Instant;
 
@@ -109,7 +109,7 @@ fn build(releases: &[String], force: bool, format: OutputFormat) -> Outcome {
             Ok(d) => d,
             Err(e) => {
                 report_error(&e);
-                return ExitCode::Environment;
+                return e.exit_code();
             }
         };
         // Independent releases build concurrently: one's download overlaps another's import.

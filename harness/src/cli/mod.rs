@@ -140,7 +140,7 @@ pub(crate) async fn engine_and_image(
 
 /// Prints an error the way every command does: `error: ` plus lowercase fragments joined by `: `.
 pub(crate) fn report_error(err: &dyn std::error::Error) {
-    errln!("error: {}", crate::cli_error_chain(err));
+    errln!("error: {}", crate::ErrorChain(err));
 }
 
 /// Shorthand used by subcommands.

@@ -89,7 +89,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
         match load_side_skipping(&name, dir) {
             Ok((side, skipped)) => {
                 for e in &skipped {
-                    errln!("warning: skipped: {}", crate::cli_error_chain(e));
+                    errln!("warning: skipped: {}", crate::ErrorChain(e));
                 }
                 sides.push(side)
             }

@@ -82,7 +82,7 @@ fn with_grammar(release: Release, file: Option<&Path>) -> Result<Chosen, ExitCod
             errln!(
                 "error: {file}: at `grammar`: cannot load the grammar (value: {:?}): {}",
                 release.grammar,
-                crate::cli_error_chain(&e)
+                crate::ErrorChain(&e).to_string()
             );
             Err(ExitCode::BadInput)
         }

@@ -5,7 +5,7 @@ use super::output::{errln, out, outln};
 use super::runtime::runtime;
 use crate::checks::Verdict;
 use crate::docker::{sweep, SweepScope};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::Format;
 use crate::run::{execute, RunOptions, RunRecord};
 use crate::scenario::{load_path, Capabilities};
@@ -183,11 +183,11 @@ impl CaseRunner<'_> {
                 if self.cancelled() {
                     ExitCode::Interrupted
                 } else {
-                    ExitCode::Environment
+                    e.exit_code()
                 }
             })?;
         if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
-            errln!("warning: {}", crate::cli_error_chain(&e));
+            errln!("warning: {}", crate::ErrorChain(&e));
         }
         Ok(done.record)
     }

@@ -6,6 +6,7 @@ use super::container::{
 };
 use super::probe::{self, ClusterStatus, NodeStatus, VipStatus};
 use super::ready::{Observation, Readiness};
+use super::roles::{self, NodeName, ServerRole};
 use super::spec::{ClusterSpec, Secrets};
 use super::topology::{choose_subnet, Subnet, Topology};
 use super::ClusterError;
@@ -300,37 +301,28 @@ impl Cluster {
         }
     }
 
-    /// One round of the readiness probes.
+    /// One round of the readiness probes, all at the same time.
     async fn observe(&self) -> Observation {
         let pw = &self.spec.secrets.db_password;
-        let err = |e: ClusterError| crate::cli_error_chain(&e);
-        let mut obs = Observation {
-            pool_nodes: Some(
-                probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw)
-                    .await
-                    .map_err(err),
-            ),
-            replication: Some(
-                probe::replication(self.nodes[0].address, self.spec.release.ports.database, pw)
-                    .await
-                    .map_err(err),
-            ),
-            ..Default::default()
-        };
-        for node in &self.nodes {
-            if let Ok(true) =
-                probe::holds_vip(&self.docker, &node.container, self.topology.vip).await
-            {
-                obs.vip_holders.push(node.name.clone());
-            }
+        let lifecheck = self.nodes.iter().map(|node| async move {
+            probe::lifecheck_started(&self.docker, &node.container)
+                .await
+                .then(|| NodeName::from(node.name.as_str()))
+        });
+        let (pool_nodes, replication, vip_holders, leader, lifecheck) = tokio::join!(
+            probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw),
+            probe::replication(self.nodes[0].address, self.spec.release.ports.database, pw),
+            roles::vip_holders(&self.docker, &self.nodes, self.topology.vip),
+            probe::watchdog_leader(&self.docker, &self.nodes[0].container),
+            futures_util::future::join_all(lifecheck),
+        );
+        Observation {
+            pool_nodes: Some(pool_nodes),
+            replication: Some(replication),
+            vip_holders,
+            leader: Some(leader.map(|l| l.map(NodeName::from))),
+            lifecheck: lifecheck.into_iter().flatten().collect(),
         }
-        obs.leader = Some(probe::watchdog_leader(&self.docker, &self.nodes[0].container).await);
-        for node in &self.nodes {
-            if probe::lifecheck_started(&self.docker, &node.container).await {
-                obs.lifecheck.push(node.name.clone());
-            }
-        }
-        obs
     }
 
     /// (running, exit code) of a container.
@@ -420,15 +412,15 @@ impl Cluster {
     }
 
     /// A snapshot from live queries: each node's own role, pgpool's view through the VIP, the
-    /// VIP holders, the watchdog leader and the replication lag.
+    /// VIP holders, the watchdog leader and the replication lag (one [`roles::observe`] round).
     pub async fn status(&self) -> ClusterStatus {
         let pw = &self.spec.secrets.db_password;
-        let pool = probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw)
-            .await
-            .unwrap_or_default();
+        let (observed, pool) = tokio::join!(
+            roles::observe(self),
+            probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw),
+        );
+        let pool = pool.unwrap_or_default();
         let mut nodes = Vec::new();
-        let mut holders = Vec::new();
-        let mut leader = None;
         let mut lag = None;
         for node in &self.nodes {
             let state = self
@@ -441,38 +433,22 @@ impl Cluster {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "missing".into());
             let role = if state == "running" {
-                probe::server_role(
-                    node.address,
-                    self.spec.release.ports.database,
-                    pw,
-                    &self.spec.release.role_query,
-                )
-                .await
-                .unwrap_or_else(|_| "down".into())
+                observed
+                    .node_roles
+                    .get(node.name.as_str())
+                    .copied()
+                    .unwrap_or(ServerRole::Unknown)
             } else {
-                "down".into()
+                ServerRole::Down
             };
-            if state == "running" {
-                if let Ok(true) =
-                    probe::holds_vip(&self.docker, &node.container, self.topology.vip).await
-                {
-                    holders.push(node.name.clone());
-                }
-                if leader.is_none() {
-                    leader = probe::watchdog_leader(&self.docker, &node.container)
-                        .await
-                        .ok()
-                        .flatten();
-                }
-            }
-            if role == "primary" && lag.is_none() {
+            if role == ServerRole::Primary && lag.is_none() {
                 lag = probe::replication(node.address, self.spec.release.ports.database, pw)
                     .await
                     .ok()
                     .and_then(|rows| rows.iter().filter_map(|r| r.lag_bytes).max());
             }
             nodes.push(NodeStatus {
-                name: node.name.clone(),
+                name: NodeName::from(node.name.as_str()),
                 address: node.address.to_string(),
                 role,
                 backend_status: pool
@@ -487,10 +463,10 @@ impl Cluster {
             nodes,
             vip: VipStatus {
                 address: self.topology.vip.to_string(),
-                holder: (holders.len() == 1).then(|| holders[0].clone()),
-                holders,
+                holder: observed.vip_holder().cloned(),
+                holders: observed.vip_holders,
             },
-            watchdog_leader: leader,
+            watchdog_leader: observed.leader,
             replication_lag_bytes: lag,
         }
     }

@@ -69,4 +69,14 @@ pub enum ClusterError {
         #[source]
         source: std::io::Error,
     },
+    /// A command run inside a node container failed.
+    #[error("`{command}` in {container} failed: {output}")]
+    Command {
+        /// What was run.
+        command: String,
+        /// Where.
+        container: String,
+        /// Its stdout and stderr, trimmed.
+        output: String,
+    },
 }

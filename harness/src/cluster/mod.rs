@@ -7,6 +7,7 @@ mod container;
 mod error;
 pub mod probe;
 mod ready;
+pub mod roles;
 mod spec;
 mod teardown;
 mod topology;
@@ -18,6 +19,7 @@ pub use probe::{
     connect as probe_connect, ClusterStatus, NodeStatus, PoolNode, VipStatus, WalSender,
 };
 pub use ready::Readiness;
+pub use roles::{NodeName, RoleObservation, ServerRole};
 pub use spec::{ClusterSpec, Secrets};
 pub use teardown::{copy_logs, tail_logs, Teardown};
 pub use topology::{choose_subnet, Subnet, Topology};

@@ -3,6 +3,7 @@
 //! Every connection has a connect timeout and every query a deadline: a dropped host otherwise
 //! hangs a client for 40-100 s.
 
+use super::roles::{NodeName, ServerRole};
 use super::ClusterError;
 use crate::docker::exec;
 use bollard::Docker;
@@ -62,6 +63,18 @@ pub async fn connect(
     password: &str,
     dbname: &str,
 ) -> Result<Client, tokio_postgres::Error> {
+    connect_within(host, port, password, dbname, CONNECT_TIMEOUT).await
+}
+
+/// [`connect`] with its own socket-level connect timeout (the TCP handshake only: a live
+/// server's kernel completes it at once even on a loaded machine, a dropped host never does).
+pub async fn connect_within(
+    host: Ipv4Addr,
+    port: u16,
+    password: &str,
+    dbname: &str,
+    connect_timeout: Duration,
+) -> Result<Client, tokio_postgres::Error> {
     let mut config = tokio_postgres::Config::new();
     config
         .host(host.to_string())
@@ -70,7 +83,7 @@ pub async fn connect(
         .password(password)
         .dbname(dbname)
         .application_name("hachaos-probe")
-        .connect_timeout(CONNECT_TIMEOUT);
+        .connect_timeout(connect_timeout);
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         let _ = connection.await;
@@ -156,41 +169,26 @@ pub async fn replication(
         .collect())
 }
 
-/// The release's role query (`select pg_is_in_recovery()`) on a node: `primary`, `standby`, or
-/// the error text.
-pub async fn server_role(
-    host: Ipv4Addr,
-    port: u16,
-    password: &str,
-    role_query: &str,
-) -> Result<String, String> {
-    match simple_query(host, port, password, role_query).await {
-        Ok(rows) => Ok(rows
-            .iter()
-            .find_map(|m| match m {
-                SimpleQueryMessage::Row(r) => r
-                    .get(0)
-                    .map(|v| if v == "t" { "standby" } else { "primary" }.to_string()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "unknown".into())),
-        Err(e) => Err(crate::cli_error_chain(&e)),
-    }
-}
-
 /// Whether `container` has `vip` on any interface (the interface name is never assumed: after a
 /// disconnect + reconnect eth0 becomes eth1).
-pub async fn holds_vip(docker: &Docker, container: &str, vip: Ipv4Addr) -> Result<bool, String> {
+pub async fn holds_vip(
+    docker: &Docker,
+    container: &str,
+    vip: Ipv4Addr,
+) -> Result<bool, ClusterError> {
     let out = exec(
         docker,
         container,
         &["ip", "-o", "-4", "addr", "show"],
         Duration::from_secs(5),
     )
-    .await
-    .map_err(|e| crate::cli_error_chain(&e))?;
+    .await?;
     if !out.success() {
-        return Err(out.stderr.trim().to_string());
+        return Err(ClusterError::Command {
+            command: "ip -o -4 addr show".into(),
+            container: container.to_string(),
+            output: out.stderr.trim().to_string(),
+        });
     }
     Ok(parse_has_address(&out.stdout, vip))
 }
@@ -220,7 +218,10 @@ pub async fn lifecheck_started(docker: &Docker, container: &str) -> bool {
 }
 
 /// The watchdog leader's node name as `pcp_watchdog_info -v` inside `container` reports it.
-pub async fn watchdog_leader(docker: &Docker, container: &str) -> Result<Option<String>, String> {
+pub async fn watchdog_leader(
+    docker: &Docker,
+    container: &str,
+) -> Result<Option<String>, ClusterError> {
     let out = exec(
         docker,
         container,
@@ -238,10 +239,13 @@ pub async fn watchdog_leader(docker: &Docker, container: &str) -> Result<Option<
         ],
         Duration::from_secs(5),
     )
-    .await
-    .map_err(|e| crate::cli_error_chain(&e))?;
+    .await?;
     if !out.success() {
-        return Err(format!("{}{}", out.stdout.trim(), out.stderr.trim()));
+        return Err(ClusterError::Command {
+            command: "pcp_watchdog_info -v".into(),
+            container: container.to_string(),
+            output: format!("{}{}", out.stdout.trim(), out.stderr.trim()),
+        });
     }
     Ok(parse_watchdog_leader(&out.stdout))
 }
@@ -266,11 +270,11 @@ pub fn parse_watchdog_leader(output: &str) -> Option<String> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct NodeStatus {
     /// Node name (`node1`).
-    pub name: String,
+    pub name: NodeName,
     /// Its fixed address.
     pub address: String,
-    /// What the server itself says: `primary`, `standby`, or `down`.
-    pub role: String,
+    /// What the server itself says (`down` when its container is not running).
+    pub role: ServerRole,
     /// pgpool's status of this backend (`up`, `down`, ...), as seen through the VIP.
     pub backend_status: Option<String>,
     /// The container's state (`running`, `exited`, `paused`).
@@ -283,9 +287,9 @@ pub struct VipStatus {
     /// The delegate IP.
     pub address: String,
     /// The single holder, if exactly one node holds it.
-    pub holder: Option<String>,
+    pub holder: Option<NodeName>,
     /// Every node holding it (two means split brain).
-    pub holders: Vec<String>,
+    pub holders: Vec<NodeName>,
 }
 
 /// A snapshot of the whole cluster from live queries.
@@ -298,7 +302,7 @@ pub struct ClusterStatus {
     /// The VIP.
     pub vip: VipStatus,
     /// The watchdog leader, if any node reports one.
-    pub watchdog_leader: Option<String>,
+    pub watchdog_leader: Option<NodeName>,
     /// Bytes the standby's replay lags behind the primary, if replication is up.
     pub replication_lag_bytes: Option<i64>,
 }

@@ -9,20 +9,43 @@
 //! what it waited for.
 
 use super::probe::{PoolNode, WalSender};
+use super::roles::NodeName;
+use super::ClusterError;
 
-/// One round of probe results (errors kept as text).
-#[derive(Clone, Debug, Default)]
+/// One round of probe results; the VIP holders come from [`super::roles`], like every other
+/// answer to "who holds the VIP".
+#[derive(Debug, Default)]
 pub struct Observation {
     /// `show pool_nodes` through the VIP.
-    pub pool_nodes: Option<Result<Vec<PoolNode>, String>>,
+    pub pool_nodes: Option<Result<Vec<PoolNode>, ClusterError>>,
     /// `pg_stat_replication` rows on the initial primary.
-    pub replication: Option<Result<Vec<WalSender>, String>>,
+    pub replication: Option<Result<Vec<WalSender>, ClusterError>>,
     /// Nodes holding the VIP.
-    pub vip_holders: Vec<String>,
-    /// The watchdog leader, as each node reports it.
-    pub leader: Option<Result<Option<String>, String>>,
+    pub vip_holders: Vec<NodeName>,
+    /// The watchdog leader, as the initial primary reports it.
+    pub leader: Option<Result<Option<NodeName>, ClusterError>>,
     /// Nodes whose pgpool logged "watchdog: lifecheck started" (heartbeat monitoring is on).
-    pub lifecheck: Vec<String>,
+    pub lifecheck: Vec<NodeName>,
+}
+
+/// What a failed probe says, with its causes, for the "seen" column of a timeout message.
+fn seen_error(e: &ClusterError) -> String {
+    let mut seen = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        seen.push_str(": ");
+        seen.push_str(&s.to_string());
+        source = s.source();
+    }
+    seen
+}
+
+fn joined(nodes: &[NodeName]) -> String {
+    nodes
+        .iter()
+        .map(NodeName::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One awaited condition and what was last seen of it.
@@ -55,7 +78,7 @@ impl Readiness {
             Some(Err(e)) => Condition {
                 awaited: "all backends up through the VIP (show pool_nodes)",
                 met: false,
-                seen: e.clone(),
+                seen: seen_error(e),
             },
             Some(Ok(rows)) => {
                 let up = rows.iter().filter(|r| r.status == "up").count();
@@ -80,7 +103,7 @@ impl Readiness {
             Some(Err(e)) => Condition {
                 awaited: "standby streaming (pg_stat_replication)",
                 met: false,
-                seen: e.clone(),
+                seen: seen_error(e),
             },
             Some(Ok(rows)) => Condition {
                 awaited: "standby streaming (pg_stat_replication)",
@@ -101,17 +124,17 @@ impl Readiness {
             seen: if obs.vip_holders.is_empty() {
                 "no holder".into()
             } else {
-                format!("held by {}", obs.vip_holders.join(", "))
+                format!("held by {}", joined(&obs.vip_holders))
             },
         };
         let leader = Condition {
             awaited: "the primary leads the watchdog (pcp_watchdog_info)",
-            met: matches!(&obs.leader, Some(Ok(Some(l))) if l == primary),
+            met: matches!(&obs.leader, Some(Ok(Some(l))) if *l == primary),
             seen: match &obs.leader {
                 None => "not probed yet".into(),
                 Some(Ok(Some(l))) => format!("leader {l}"),
                 Some(Ok(None)) => "no leader yet".into(),
-                Some(Err(e)) => e.clone(),
+                Some(Err(e)) => seen_error(e),
             },
         };
         let lifecheck = Condition {
@@ -120,7 +143,7 @@ impl Readiness {
             seen: if obs.lifecheck.is_empty() {
                 "not started on any node".into()
             } else {
-                format!("started on {}", obs.lifecheck.join(", "))
+                format!("started on {}", joined(&obs.lifecheck))
             },
         };
         Readiness {

@@ -39,11 +39,11 @@ impl Cluster {
             .await
             {
                 Ok(()) => report.logs.push(dest),
-                Err(e) => report.log_failures.push(format!(
-                    "{}: {}",
-                    node.name,
-                    crate::cli_error_chain(&e)
-                )),
+                Err(e) => {
+                    report
+                        .log_failures
+                        .push(format!("{}: {}", node.name, crate::ErrorChain(&e)))
+                }
             }
         }
         report.removed = sweep(&self.docker, &SweepScope::Run(self.spec.run.clone())).await?;

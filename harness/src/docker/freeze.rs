@@ -33,6 +33,24 @@ pub(crate) struct LoopMount {
     pub mount: Mount,
 }
 
+/// Why a path has no loop-device filesystem of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoLoopMount {
+    /// Nothing is mounted there.
+    #[error("no mount holds {0}")]
+    NoMount(String),
+    /// Something else is mounted there.
+    #[error("{path} is not on a loop device: it is on {device} ({fstype})")]
+    NotLoop {
+        /// The path asked about.
+        path: String,
+        /// The mount's source.
+        device: String,
+        /// Its filesystem type.
+        fstype: String,
+    },
+}
+
 impl LoopMount {
     /// Every loop-backed mount of the mount namespace of `pid`.
     pub fn all(pid: i64) -> io::Result<Vec<LoopMount>> {
@@ -44,17 +62,18 @@ impl LoopMount {
             .collect())
     }
 
-    /// The loop mount holding `path` inside the container, or why there is none (a lowercase
-    /// fragment naming what holds it instead).
-    pub fn holding(pid: i64, path: &str) -> io::Result<Result<LoopMount, String>> {
+    /// The loop mount holding `path` inside the container, or why there is none (naming what
+    /// holds it instead).
+    pub fn holding(pid: i64, path: &str) -> io::Result<Result<LoopMount, NoLoopMount>> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))?;
         let mounts = mountinfo::parse(&text);
         Ok(match mountinfo::holding(&mounts, path) {
-            None => Err(format!("no mount holds {path}")),
-            Some(m) if m.loop_device().is_none() => Err(format!(
-                "{path} is not on a loop device: it is on {} ({})",
-                m.source, m.fstype
-            )),
+            None => Err(NoLoopMount::NoMount(path.to_string())),
+            Some(m) if m.loop_device().is_none() => Err(NoLoopMount::NotLoop {
+                path: path.to_string(),
+                device: m.source.clone(),
+                fstype: m.fstype.clone(),
+            }),
             Some(m) => Ok(LoopMount {
                 pid,
                 mount: m.clone(),

@@ -122,7 +122,13 @@ async fn check_engine(engine: &mut Engine) -> Outcome {
     const FIX: &str = "start the Docker daemon (`systemctl start docker`) or point DOCKER_HOST at a reachable engine";
     let docker = match crate::docker::connect().await {
         Ok(d) => d,
-        Err(e) => return (Status::Missing, crate::cli_error_chain(&e), Some(FIX)),
+        Err(e) => {
+            return (
+                Status::Missing,
+                crate::ErrorChain(&e).to_string(),
+                Some(FIX),
+            )
+        }
     };
     let version = tokio::time::timeout(COMMAND_TIMEOUT, docker.version()).await;
     let info = tokio::time::timeout(COMMAND_TIMEOUT, docker.info()).await;
@@ -377,7 +383,7 @@ async fn check_image(engine: &Engine, release: Option<&str>) -> Outcome {
                 Err(e) => {
                     return (
                         Status::Missing,
-                        crate::cli_error_chain(&e),
+                        crate::ErrorChain(&e).to_string(),
                         Some("name a release of images/"),
                     )
                 }
@@ -386,7 +392,7 @@ async fn check_image(engine: &Engine, release: Option<&str>) -> Outcome {
         Err(e) => {
             return (
                 Status::Missing,
-                crate::cli_error_chain(&e),
+                crate::ErrorChain(&e).to_string(),
                 Some("name a release of images/"),
             )
         }

@@ -68,30 +68,58 @@ pub(crate) struct Ports {
     pub peer: u16,
 }
 
+/// Why heartbeats cannot be dropped on this cluster (its pgpool.conf says so).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum NoHeartbeats {
+    /// The watchdog is off.
+    #[error("pgpool runs without the watchdog (use_watchdog is not on)")]
+    NoWatchdog,
+    /// The life-check is not heartbeat.
+    #[error("the watchdog's life-check is `{0}`, not heartbeat: there are no heartbeats to drop")]
+    OtherLifecheck(String),
+    /// A node's heartbeat port is missing.
+    #[error("{0} is not set")]
+    PortMissing(String),
+    /// A node's heartbeat port is not a port.
+    #[error("{key} is not a port: {value:?}")]
+    PortInvalid {
+        /// `heartbeat_port<id>`.
+        key: String,
+        /// What it says.
+        value: String,
+    },
+}
+
 /// The ports from the target's pgpool.conf, or why heartbeats cannot be dropped.
-pub(crate) fn ports(conf: &PgpoolSettings, target_id: u32, peer_id: u32) -> Result<Ports, String> {
+pub(crate) fn ports(
+    conf: &PgpoolSettings,
+    target_id: u32,
+    peer_id: u32,
+) -> Result<Ports, NoHeartbeats> {
     let on = |k: &str| {
         conf.get(k)
             .map(|v| matches!(v.to_ascii_lowercase().as_str(), "on" | "true" | "yes" | "1"))
     };
     if on("use_watchdog") != Some(true) {
-        return Err("pgpool runs without the watchdog (use_watchdog is not on)".into());
+        return Err(NoHeartbeats::NoWatchdog);
     }
     match conf.get("wd_lifecheck_method") {
         Some(m) if m.eq_ignore_ascii_case("heartbeat") => {}
         other => {
-            return Err(format!(
-                "the watchdog's life-check is `{}`, not heartbeat: there are no heartbeats to drop",
-                other.unwrap_or("heartbeat (default)")
+            return Err(NoHeartbeats::OtherLifecheck(
+                other.unwrap_or("heartbeat (default)").to_string(),
             ))
         }
     }
     let port = |id: u32| {
         let key = format!("heartbeat_port{id}");
-        conf.get(&key)
-            .ok_or_else(|| format!("{key} is not set"))?
-            .parse::<u16>()
-            .map_err(|_| format!("{key} is not a port: {:?}", conf.get(&key)))
+        let value = conf
+            .get(&key)
+            .ok_or_else(|| NoHeartbeats::PortMissing(key.clone()))?;
+        value.parse::<u16>().map_err(|_| NoHeartbeats::PortInvalid {
+            key: key.clone(),
+            value: value.to_string(),
+        })
     };
     Ok(Ports {
         target: port(target_id)?,
@@ -165,7 +193,7 @@ impl HeartbeatDrop {
                 crate::cluster::PGPOOL_CONF
             ))
         })?;
-        ports(&PgpoolSettings::parse(&text), ctx.target.id, peer.id).map_err(pre)
+        ports(&PgpoolSettings::parse(&text), ctx.target.id, peer.id).map_err(|e| pre(e.to_string()))
     }
 }
 
@@ -292,11 +320,11 @@ heartbeat_port1 = 9695
     fn a_watchdog_without_heartbeats_is_refused() {
         let query = CONF.replace("'heartbeat'", "'query'");
         let e = ports(&PgpoolSettings::parse(&query), 0, 1).unwrap_err();
-        assert!(e.contains("life-check is `query`"), "{e}");
+        assert!(e.to_string().contains("life-check is `query`"), "{e}");
         let off = CONF.replace("use_watchdog = on", "use_watchdog = off");
         assert!(ports(&PgpoolSettings::parse(&off), 0, 1).is_err());
         let e = ports(&PgpoolSettings::parse(CONF), 0, 2).unwrap_err();
-        assert_eq!(e, "heartbeat_port2 is not set");
+        assert_eq!(e.to_string(), "heartbeat_port2 is not set");
     }
 
     #[test]

@@ -47,27 +47,37 @@ impl Loss {
     }
 
     /// From a fraction in (0, 1].
-    pub fn from_fraction(f: f64) -> Result<Loss, String> {
+    pub fn from_fraction(f: f64) -> Result<Loss, LossError> {
         if !(f > 0.0 && f <= 1.0) {
-            return Err(format!(
-                "loss must be more than 0 and at most 100% (0 < fraction <= 1), got {f}"
-            ));
+            return Err(LossError::OutOfRange(f));
         }
         let ppm = (f * 1e6).round() as u32;
         if ppm < 1_000 {
-            return Err(format!(
-                "loss below 0.1% ({f}) cannot be verified in a run (too few drops to see)"
-            ));
+            return Err(LossError::TooSmall(f));
         }
         Ok(Loss(ppm))
     }
 }
 
+/// A loss option that is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LossError {
+    /// Not in (0, 1].
+    #[error("loss must be more than 0 and at most 100% (0 < fraction <= 1), got {0}")]
+    OutOfRange(f64),
+    /// Too small to be seen.
+    #[error("loss below 0.1% ({0}) cannot be verified in a run (too few drops to see)")]
+    TooSmall(f64),
+    /// Not a number.
+    #[error("loss `{0}` is not a percentage (`30%`) or a fraction (`0.3`)")]
+    NotANumber(String),
+}
+
 impl std::str::FromStr for Loss {
-    type Err = String;
+    type Err = LossError;
 
     /// `30%`, `2.5%` or a fraction `0.3`.
-    fn from_str(s: &str) -> Result<Loss, String> {
+    fn from_str(s: &str) -> Result<Loss, LossError> {
         let t = s.trim();
         let (num, scale) = match t.strip_suffix('%') {
             Some(n) => (n.trim(), 100.0),
@@ -75,7 +85,7 @@ impl std::str::FromStr for Loss {
         };
         let v: f64 = num
             .parse()
-            .map_err(|_| format!("loss `{s}` is not a percentage (`30%`) or a fraction (`0.3`)"))?;
+            .map_err(|_| LossError::NotANumber(s.to_string()))?;
         Loss::from_fraction(v / scale)
     }
 }

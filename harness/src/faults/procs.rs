@@ -211,9 +211,20 @@ pub(crate) async fn wait_gone(procs: &[Proc], limit: Duration) -> bool {
     }
 }
 
+/// A process that refused a signal (anything but "no such process", which means it is gone).
+#[derive(Debug, thiserror::Error)]
+#[error("kill -{signal} {pid} ({comm})")]
+pub(crate) struct SignalError {
+    signal: libc::c_int,
+    pid: libc::pid_t,
+    comm: String,
+    #[source]
+    source: std::io::Error,
+}
+
 /// Sends `signal` to each process in order, skipping those that are gone or have been replaced
 /// (PID reused); returns how many got it. Any other error (EPERM) is returned.
-pub(crate) async fn signal(procs: &[Proc], signal: libc::c_int) -> Result<usize, String> {
+pub(crate) async fn signal(procs: &[Proc], signal: libc::c_int) -> Result<usize, SignalError> {
     let mut sent = 0;
     for p in procs {
         if !same_alive(p).await {
@@ -226,12 +237,12 @@ pub(crate) async fn signal(procs: &[Proc], signal: libc::c_int) -> Result<usize,
         } else {
             let err = std::io::Error::last_os_error();
             if err.raw_os_error() != Some(libc::ESRCH) {
-                return Err(format!(
-                    "kill -{signal} {} ({}): {}",
-                    p.pid,
-                    p.comm,
-                    err.to_string().to_lowercase()
-                ));
+                return Err(SignalError {
+                    signal,
+                    pid: p.pid,
+                    comm: p.comm.clone(),
+                    source: err,
+                });
             }
         }
     }
@@ -400,13 +411,11 @@ pub(crate) async fn send(
     procs: &[Proc],
     sig: libc::c_int,
 ) -> Result<usize, FaultError> {
-    signal(procs, sig)
-        .await
-        .map_err(|stderr| FaultError::Command {
-            command: format!("kill -{sig} on {}", ctx.target.name),
-            status: "failed".into(),
-            stderr,
-        })
+    signal(procs, sig).await.map_err(|e| FaultError::Command {
+        command: format!("kill -{sig} on {}", ctx.target.name),
+        status: "failed".into(),
+        stderr: format!("{e}: {}", e.source.to_string().to_lowercase()),
+    })
 }
 
 /// Polls the target's `port` with [`ask`] until it gives `want` and `procs_ok` holds, or the
@@ -630,8 +639,10 @@ mod tests {
             .expect("the child is listed");
         assert!(!wait_gone(std::slice::from_ref(&victim), Duration::from_millis(100)).await);
         assert_eq!(
-            signal(std::slice::from_ref(&victim), libc::SIGKILL).await,
-            Ok(1)
+            signal(std::slice::from_ref(&victim), libc::SIGKILL)
+                .await
+                .unwrap(),
+            1
         );
         // Not reaped yet: a zombie, which is dead.
         assert!(wait_gone(std::slice::from_ref(&victim), Duration::from_secs(5)).await);
@@ -649,9 +660,9 @@ mod tests {
         assert!(mine.alive());
         assert!(same_alive(mine).await);
         // Signal 0 checks existence only; a replaced identity is skipped.
-        assert_eq!(signal(std::slice::from_ref(mine), 0).await, Ok(1));
+        assert_eq!(signal(std::slice::from_ref(mine), 0).await.unwrap(), 1);
         let mut other = mine.clone();
         other.start += 1;
-        assert_eq!(signal(&[other], 0).await, Ok(0));
+        assert_eq!(signal(&[other], 0).await.unwrap(), 0);
     }
 }

@@ -11,10 +11,11 @@
 //!   when there is one, has the samples' resolution.
 //! - **two_primaries** / **two_vip_holders**: the time during which two nodes said they were
 //!   writable primaries (`pg_is_in_recovery()` false) or held the VIP. The samples are sparse
-//!   (a round probes every node, and a dead node makes it wait for a connect timeout), so each
-//!   window is bounded: at least from the first to the last sample showing it, at most from the
-//!   sample before to the sample after. `seconds` is the upper bound (damage is not rounded
-//!   down), `at_least_s` the lower; the resolution is the largest gap between samples.
+//!   (one per poller period, from each node's latest answer), so each window is bounded: at
+//!   least from the first to the last sample showing it, at most from the sample before to the
+//!   sample after. `seconds` is the upper bound (damage is not rounded down), `at_least_s` the
+//!   lower; the resolution is the largest gap between samples plus the age of the oldest
+//!   answer a sample rested on (a change can precede the sample showing it by that much).
 //! - **vip_outage**: the longest time a client writing through the VIP waited for an
 //!   acknowledgement: from the first attempt after an acknowledged write to the next
 //!   acknowledgement (failed attempts in between are retried after one probe period).
@@ -297,6 +298,9 @@ fn sampled(input: &WindowInput, what: &str, pick: impl Fn(&RoleSample) -> &Vec<S
         .map(|w| w[1].offset_ms.saturating_sub(w[0].offset_ms))
         .collect();
     let largest_gap = gaps.iter().copied().max().unwrap_or(0);
+    // Records made before nodes were probed independently carry no age: their answers were
+    // taken at the sample's time, so the gap alone was the resolution.
+    let largest_age = s.iter().filter_map(|x| x.age_ms).max();
     let mut sorted = gaps.clone();
     sorted.sort_unstable();
     let median_gap = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
@@ -335,9 +339,10 @@ fn sampled(input: &WindowInput, what: &str, pick: impl Fn(&RoleSample) -> &Vec<S
     }
     nodes.sort();
     let cadence = format!(
-        "{} samples (nominal period {} ms, median gap {median_gap} ms, largest {largest_gap} ms)",
+        "{} samples (nominal period {} ms, median gap {median_gap} ms, largest {largest_gap} ms{})",
         s.len(),
-        input.sample_period_ms
+        input.sample_period_ms,
+        largest_age.map_or(String::new(), |a| format!(", answers at most {a} ms old"))
     );
     let evidence = if spans.is_empty() {
         format!("never {what}: {cadence}")
@@ -359,7 +364,7 @@ fn sampled(input: &WindowInput, what: &str, pick: impl Fn(&RoleSample) -> &Vec<S
     Window {
         seconds: Some(secs(upper_ms)),
         at_least_s: Some(secs(lower_ms)),
-        resolution_ms: Some(largest_gap.max(input.sample_period_ms)),
+        resolution_ms: Some(largest_gap.max(input.sample_period_ms) + largest_age.unwrap_or(0)),
         spans,
         nodes,
         evidence,
@@ -548,6 +553,7 @@ mod tests {
             offset_ms: ms,
             primaries: primaries.iter().map(|s| s.to_string()).collect(),
             vip_holders: vip.iter().map(|s| s.to_string()).collect(),
+            age_ms: None,
         }
     }
 
@@ -880,5 +886,23 @@ mod tests {
         assert_eq!(w.two_primaries.at_least_s, Some(0.0));
         assert_eq!(w.two_primaries.seconds, Some(5.2));
         assert_eq!(w.two_primaries.resolution_ms, Some(2600));
+    }
+
+    #[test]
+    fn the_age_of_the_answers_widens_the_stated_resolution() {
+        let l = Ledger::default();
+        let mut samples: Vec<RoleSample> = (0..6)
+            .map(|i| sample(10_000 + i * 500, &["node1"], &["node1"]))
+            .collect();
+        samples[3].primaries.push("node2".into());
+        for (i, s) in samples.iter_mut().enumerate() {
+            s.age_ms = Some(if i == 2 { 900 } else { 400 });
+        }
+        let w = measure_windows(&input(&l, &samples));
+        assert_eq!(w.two_primaries.resolution_ms, Some(500 + 900));
+        assert!(w
+            .two_primaries
+            .evidence
+            .contains("answers at most 900 ms old"));
     }
 }

@@ -9,5 +9,6 @@ mod write_probe;
 pub use log_tail::{LogLine, LogTailer};
 pub use role_poller::{overlaps, Overlap, RolePoller, RoleSample};
 pub use write_probe::{
-    parse_lsn, Ack, Ledger, LostWrites, PinnedSession, WriteFailure, WriteProbe, PINNED_SEQ_BASE,
+    parse_lsn, Ack, Ledger, LostWrites, PinnedSession, WriteFailure, WriteProbe, WriteProbeError,
+    PINNED_SEQ_BASE,
 };

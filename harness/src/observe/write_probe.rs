@@ -149,6 +149,39 @@ pub struct LostWrites {
     pub missing_pinned: Vec<i64>,
 }
 
+/// Why the write probe could not prepare, pin a session, or read the ledger back.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteProbeError {
+    /// No connection.
+    #[error("cannot connect to {target}")]
+    Connect {
+        /// Where.
+        target: String,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A statement failed.
+    #[error("cannot {what} on {target}")]
+    Query {
+        /// What was done.
+        what: &'static str,
+        /// Where.
+        target: String,
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// No answer in time.
+    #[error("no {what} within {secs} s")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// How long.
+        secs: u64,
+    },
+}
+
 /// A running write probe. [`WriteProbe::stop`] ends it and returns the ledger.
 pub struct WriteProbe {
     stop: Arc<tokio::sync::Notify>,
@@ -160,17 +193,25 @@ pub struct WriteProbe {
 
 impl WriteProbe {
     /// Creates the ledger table through `host:port` (the VIP) if needed.
-    pub async fn prepare(host: Ipv4Addr, port: u16, password: &str) -> Result<(), String> {
+    pub async fn prepare(host: Ipv4Addr, port: u16, password: &str) -> Result<(), WriteProbeError> {
+        let target = format!("{host}:{port}");
         let client = probe_connect(host, port, password, "postgres")
             .await
-            .map_err(|e| crate::cli_error_chain(&e))?;
+            .map_err(|source| WriteProbeError::Connect {
+                target: target.clone(),
+                source,
+            })?;
         client
             .batch_execute(&format!(
                 "create table if not exists {LEDGER_TABLE} (seq bigint primary key, \
                  at timestamptz not null default clock_timestamp(), server inet, tli int)"
             ))
             .await
-            .map_err(|e| crate::cli_error_chain(&e))
+            .map_err(|source| WriteProbeError::Query {
+                what: "create the ledger table",
+                target,
+                source,
+            })
     }
 
     /// Starts inserting through `host:port` every `interval`, for at most `max_duration` (the
@@ -197,19 +238,14 @@ impl WriteProbe {
                 let sent_ms = epoch.elapsed().as_millis() as u64;
                 let attempt = async {
                     if client.is_none() {
-                        client = Some(
-                            probe_connect(host, port, &password, "postgres")
-                                .await
-                                .map_err(|e| crate::cli_error_chain(&e))?,
-                        );
+                        client = Some(probe_connect(host, port, &password, "postgres").await?);
                     }
                     let c = client.as_ref().expect("connected");
-                    c.query_one(&sql, &[&seq])
-                        .await
-                        .map_err(|e| crate::cli_error_chain(&e))
+                    c.query_one(&sql, &[&seq]).await
                 };
+                // A failed write is data (the ledger's failures), kept as the text it printed.
                 let result = match tokio::time::timeout(Duration::from_secs(3), attempt).await {
-                    Ok(r) => r,
+                    Ok(r) => r.map_err(|e| crate::ErrorChain(&e).to_string()),
                     Err(_) => Err("no answer within 3 s".to_string()),
                 };
                 let acked_ms = epoch.elapsed().as_millis() as u64;
@@ -269,7 +305,7 @@ impl WriteProbe {
         epoch: Instant,
         interval: Duration,
         max_duration: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<(), WriteProbeError> {
         if self.pinned_node().as_deref() == Some(node) {
             return Ok(());
         }
@@ -281,18 +317,32 @@ impl WriteProbe {
         }
         let sql = insert_sql();
         let opened_ms = epoch.elapsed().as_millis() as u64;
-        let client = tokio::time::timeout(Duration::from_secs(5), async {
-            probe_connect(host, port, password, "postgres")
-                .await
-                .map_err(|e| crate::cli_error_chain(&e))
-        })
+        let target = format!("{node} ({host}:{port})");
+        let client = tokio::time::timeout(
+            Duration::from_secs(5),
+            probe_connect(host, port, password, "postgres"),
+        )
         .await
-        .map_err(|_| format!("no session to {node} within 5 s"))??;
+        .map_err(|_| WriteProbeError::Timeout {
+            what: format!("a session to {node}"),
+            secs: 5,
+        })?
+        .map_err(|source| WriteProbeError::Connect {
+            target: target.clone(),
+            source,
+        })?;
         let first = PINNED_SEQ_BASE + 1;
         let row = tokio::time::timeout(Duration::from_secs(3), client.query_one(&sql, &[&first]))
             .await
-            .map_err(|_| format!("the first write pinned to {node} got no answer within 3 s"))?
-            .map_err(|e| crate::cli_error_chain(&e))?;
+            .map_err(|_| WriteProbeError::Timeout {
+                what: format!("an answer to the first write pinned to {node}"),
+                secs: 3,
+            })?
+            .map_err(|source| WriteProbeError::Query {
+                what: "the first pinned write",
+                target,
+                source,
+            })?;
         let acked_ms = epoch.elapsed().as_millis() as u64;
         self.ledger.lock().expect("ledger lock").pinned = Some(PinnedSession {
             node: node.to_string(),
@@ -328,7 +378,7 @@ impl WriteProbe {
                     Ok(Err(e)) => p.failures.push(WriteFailure {
                         seq,
                         sent_ms,
-                        error: crate::cli_error_chain(&e),
+                        error: crate::ErrorChain(&e).to_string(),
                     }),
                     Err(_) => p.failures.push(WriteFailure {
                         seq,
@@ -369,14 +419,22 @@ impl WriteProbe {
         host: Ipv4Addr,
         port: u16,
         password: &str,
-    ) -> Result<LostWrites, String> {
+    ) -> Result<LostWrites, WriteProbeError> {
+        let target = format!("{host}:{port}");
         let client = probe_connect(host, port, password, "postgres")
             .await
-            .map_err(|e| crate::cli_error_chain(&e))?;
+            .map_err(|source| WriteProbeError::Connect {
+                target: target.clone(),
+                source,
+            })?;
         let rows = client
             .query(&format!("select seq from {LEDGER_TABLE}"), &[])
             .await
-            .map_err(|e| crate::cli_error_chain(&e))?;
+            .map_err(|source| WriteProbeError::Query {
+                what: "read the ledger table",
+                target,
+                source,
+            })?;
         let present: std::collections::HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
         let missing = |acks: &[Ack]| -> Vec<i64> {
             acks.iter()

@@ -61,3 +61,17 @@ pub enum ReportError {
         source: std::io::Error,
     },
 }
+
+/// A threshold given on the command line or in a thresholds file that is not one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ThresholdError {
+    /// Not a percentage or a fraction.
+    #[error("threshold {0:?} is not a percentage like 20% or a fraction like 0.2")]
+    NotRelative(String),
+    /// A pass-rate drop above 100%.
+    #[error("pass-rate drop {0:?} is more than 100% (a fraction of runs, e.g. 10% or 0.1)")]
+    RateAboveAll(String),
+    /// Not a non-negative duration.
+    #[error("floor {0:?} is not a non-negative duration like 0.5, 500ms or 1s")]
+    NotDuration(String),
+}

@@ -33,7 +33,7 @@ mod view;
 mod write;
 
 pub use analysis_text::{escape_control, render_text};
-pub use error::ReportError;
+pub use error::{ReportError, ThresholdError};
 pub use escape::escape;
 pub use format::{Format, Render, RenderOptions};
 pub use html::{analysis_html, html, render_html};

@@ -4,8 +4,9 @@
 //! `await-recover` (or, when a step failed first, by the end of the run). Every wait here has a
 //! deadline whose failure names what was awaited and shows the last lines of recovery.log.
 
+use super::error::StepError;
 use super::live::Live;
-use crate::docker::{exec, ExecOutput};
+use crate::docker::{exec, DockerError, ExecOutput};
 use crate::scenario::RecoverOutcome;
 use crate::timeline::{EventKind, WallTime};
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ pub(super) struct Background {
     pub(super) fired_at: WallTime,
     pub(super) started: Instant,
     /// The exec's result and when it ended (the script's own run time, not when it was collected).
-    task: JoinHandle<(Result<ExecOutput, String>, Instant)>,
+    task: JoinHandle<(Result<ExecOutput, DockerError>, Instant)>,
 }
 
 /// How a background `recover` ended.
@@ -48,19 +49,17 @@ impl Background {
         argv: Vec<String>,
         fired_at: WallTime,
         limit: Duration,
-    ) -> Result<Background, String> {
+    ) -> Result<Background, StepError> {
         let container = live
             .node(node)
-            .ok_or_else(|| format!("unknown node {node}"))?
+            .ok_or_else(|| StepError::UnknownNode(node.to_string()))?
             .container
             .clone();
         let docker = live.cluster.docker().clone();
         let command = argv.join(" ");
         let task = tokio::spawn(async move {
             let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-            let out = exec(&docker, &container, &args, limit)
-                .await
-                .map_err(|e| crate::cli_error_chain(&e));
+            let out = exec(&docker, &container, &args, limit).await;
             (out, Instant::now())
         });
         Ok(Background {
@@ -102,7 +101,10 @@ impl Background {
             },
             Ok(Ok((Err(e), _))) => Ended {
                 outcome: Some(RecoverOutcome::Failed),
-                summary: format!("`{command}` on {node} could not run: {e}"),
+                summary: format!(
+                    "`{command}` on {node} could not run: {}",
+                    crate::ErrorChain(&e)
+                ),
             },
             Ok(Ok((Ok(out), end))) => {
                 let outcome = if out.success() {
@@ -142,11 +144,11 @@ pub(super) async fn wait_until(
     live: &mut Live,
     kind: EventKind,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     let deadline = Instant::now() + timeout;
     let (node, fired_at) = match &live.background {
         Some(b) => (b.node.clone(), b.fired_at),
-        None => return Err("no background `recover` is running".into()),
+        None => return Err(StepError::NoBackground),
     };
     loop {
         let text = read_recovery_log(live, &node).await.unwrap_or_default();
@@ -167,18 +169,23 @@ pub(super) async fn wait_until(
             } else {
                 format!("not seen within {:.0} s", timeout.as_secs_f64())
             };
-            return Err(format!(
-                "awaited {kind} on {node} (background recover): {why}; last lines of recovery.log:\n{}",
-                recovery_tail(live, &node, 10).await
-            ));
+            let tail = recovery_tail(live, &node, 10).await;
+            return Err(StepError::UntilNotSeen {
+                event: kind.to_string(),
+                node,
+                why,
+                tail,
+            });
         }
         tokio::time::sleep(UNTIL_POLL).await;
     }
 }
 
 /// `node`'s whole recovery.log (a few kB: one line per step of each rejoin, plus pg_rewind's).
-async fn read_recovery_log(live: &Live, node: &str) -> Result<String, String> {
-    let handle = live.node(node).ok_or_else(|| format!("no node {node}"))?;
+async fn read_recovery_log(live: &Live, node: &str) -> Result<String, StepError> {
+    let handle = live
+        .node(node)
+        .ok_or_else(|| StepError::UnknownNode(node.to_string()))?;
     let path = format!("{}/recovery.log", live.cluster.release().logs.dir);
     let out = exec(
         live.cluster.docker(),
@@ -186,8 +193,7 @@ async fn read_recovery_log(live: &Live, node: &str) -> Result<String, String> {
         &["cat", &path],
         Duration::from_secs(10),
     )
-    .await
-    .map_err(|e| crate::cli_error_chain(&e))?;
+    .await?;
     Ok(out.stdout)
 }
 
@@ -208,7 +214,7 @@ pub(super) async fn recovery_tail(live: &Live, node: &str, n: usize) -> String {
     let text = match out {
         Ok(o) if o.success() => o.stdout,
         Ok(o) => format!("(tail exited {:?}: {})", o.exit_code, o.stderr.trim()),
-        Err(e) => format!("(cannot read it: {})", crate::cli_error_chain(&e)),
+        Err(e) => format!("(cannot read it: {})", crate::ErrorChain(&e)),
     };
     crate::grammar::Redactor::new(&live.cluster.secrets().all())
         .redact(&text)

@@ -8,11 +8,12 @@
 //! checkers as `hachaos analyze`, so a live run and an offline analysis judge the same timeline.
 
 use super::background::{recovery_tail, wait_until, Background};
+use super::error::{PinError, StepError};
 use super::expect::{resolve, Pending, Round};
 use super::gather::{gather, Finished};
 use super::live::{check_lost, FaultAnchor, Live};
-use super::roles::{observe, Observed};
 use crate::checks::Verdict;
+use crate::cluster::roles::{observe, RoleObservation};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
 use crate::faults::inject_verified;
@@ -21,7 +22,7 @@ use crate::observe::{Ledger, LogTailer, RolePoller, WriteProbe};
 use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
 use crate::scenario::{
-    resolution_event, Action, Plan, RecoverOutcome, Resolved, Target, RECOVER_TIMEOUT,
+    resolution_event, Action, Plan, RecoverOutcome, ResolveError, Resolved, Target, RECOVER_TIMEOUT,
 };
 use crate::timeline::WallTime;
 use bollard::Docker;
@@ -62,8 +63,16 @@ pub enum RunError {
     #[error("cluster setup failed")]
     Setup(#[from] ClusterError),
     /// The release's grammar does not compile.
-    #[error("{0}")]
-    Grammar(String),
+    #[error("grammar `{grammar}` of release `{release}`")]
+    Grammar {
+        /// The grammar's name.
+        grammar: String,
+        /// The release's name.
+        release: String,
+        /// Why.
+        #[source]
+        source: crate::grammar::ProfileError,
+    },
     /// The run directory could not be written.
     #[error("cannot write the run directory {path}")]
     RunDir {
@@ -154,17 +163,14 @@ pub async fn execute(
         ..Default::default()
     };
 
-    let grammar = match Grammar::new(opts.grammar.clone(), &cluster.secrets().all()) {
-        Ok(g) => g,
-        Err(e) => {
-            return Err(RunError::Grammar(format!(
-                "grammar `{}` of release `{}`: {}",
-                opts.grammar.name,
-                opts.release.name,
-                crate::cli_error_chain(&e)
-            )))
-        }
-    };
+    let grammar =
+        Grammar::new(opts.grammar.clone(), &cluster.secrets().all()).map_err(|source| {
+            RunError::Grammar {
+                grammar: opts.grammar.name.clone(),
+                release: opts.release.name.clone(),
+                source,
+            }
+        })?;
     let tailer_files = opts.release.logs.files.clone();
     let tailer_dir = opts.release.logs.dir.clone();
     let tailer = LogTailer::new(
@@ -179,10 +185,8 @@ pub async fn execute(
     );
     let poller = RolePoller::start(
         docker.clone(),
-        &opts.release,
+        crate::cluster::roles::ProbeTarget::of(&cluster),
         cluster.nodes().to_vec(),
-        cluster.topology().vip,
-        cluster.secrets().db_password.clone(),
         epoch,
         ROUND,
         MAX_RUN,
@@ -353,7 +357,7 @@ async fn run_step(
     let observed = if needs_roles(live, step) {
         observe(&live.cluster).await
     } else {
-        Observed::default()
+        RoleObservation::default()
     };
     let snapshot = observed.snapshot();
 
@@ -376,7 +380,11 @@ async fn run_step(
         Action::AwaitRecover { .. } => live.background.as_ref().map(|b| b.node.clone()),
         Action::Recover { target: None, .. } => {
             // Ask pgpool who the primary is; the other node is rejoined.
-            let primary = observed.pgpool_primary.clone().or(snapshot.primary.clone());
+            let primary = observed
+                .pgpool_primary
+                .as_ref()
+                .map(|p| p.to_string())
+                .or(snapshot.primary.clone());
             primary.and_then(|p| {
                 live.cluster
                     .nodes()
@@ -441,6 +449,7 @@ async fn run_step(
             record.action = format!("{}: {note}", record.action);
         }
         Err(e) => {
+            let e = crate::ErrorChain(&e).to_string();
             progress(&format!("step {} failed: {e}", step.index + 1));
             record.error = Some(e);
             record.finished_ms = live.now_ms();
@@ -449,11 +458,11 @@ async fn run_step(
     }
 
     // Expectations, resolved with the same snapshot the step fired with.
-    let lookup = |t: &Target| -> Result<Option<String>, String> {
+    let lookup = |t: &Target| -> Result<Option<String>, ResolveError> {
         match t.resolve(&snapshot, step_node.as_deref()) {
             Ok(Resolved::Node(n)) => Ok(Some(n)),
             Ok(_) => Ok(None),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     };
     let mut pending: Vec<Pending> = Vec::new();
@@ -587,9 +596,9 @@ async fn act(
     step: &crate::scenario::Step,
     resolved: &BTreeMap<String, String>,
     step_node: Option<&str>,
-    observed: &Observed,
+    observed: &RoleObservation,
     fired_at: WallTime,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, StepError> {
     match &step.action {
         Action::Inject {
             fault,
@@ -599,7 +608,9 @@ async fn act(
             let node = resolved
                 .get(&target.to_string())
                 .cloned()
-                .ok_or("the fault's target did not resolve")?;
+                .ok_or(StepError::Unresolved {
+                    what: "fault's target",
+                })?;
             let peer = peer
                 .as_ref()
                 .and_then(|p| resolved.get(&p.to_string()).cloned());
@@ -621,13 +632,11 @@ async fn act(
                 // Without it the window is "not measured" (and a budget on it Unknown), so a
                 // session that cannot be opened does not fail the step.
                 if let Err(e) = pin_primary(live, observed).await {
-                    tracing::warn!("{e}");
+                    tracing::warn!("{}", crate::ErrorChain(&e));
                 }
             }
             let implementation = fault.fault();
-            let injected = inject_verified(implementation.as_ref(), &ctx)
-                .await
-                .map_err(|e| crate::cli_error_chain(&e))?;
+            let injected = inject_verified(implementation.as_ref(), &ctx).await?;
             let started = injected.started_event().clone();
             if live.fault_anchor.is_none() {
                 let at = started.time.unwrap_or(fired_at);
@@ -652,17 +661,17 @@ async fn act(
             let (injected, ctx) = live
                 .injected
                 .remove(fault_step)
-                .ok_or("no open fault to heal (validation should have caught this)")?;
-            let ev = injected
-                .heal(&ctx)
-                .await
-                .map_err(|e| crate::cli_error_chain(&e))?;
+                .ok_or(StepError::NoOpenFault)?;
+            let ev = injected.heal(&ctx).await?;
             live.harness_events.push(ev);
             Ok(None)
         }
         Action::Recover { background, .. } => {
-            let node = step_node.ok_or("no node to recover (is there a primary?)")?;
-            let handle = live.node(node).ok_or("unknown node")?.clone();
+            let node = step_node.ok_or(StepError::NothingToRecover)?;
+            let handle = live
+                .node(node)
+                .ok_or_else(|| StepError::UnknownNode(node.to_string()))?
+                .clone();
             // The node to follow is the other one; the harness names it, since after a split
             // brain the VIP answers differently from each side.
             let primary = live
@@ -671,7 +680,7 @@ async fn act(
                 .iter()
                 .find(|n| n.name != node)
                 .map(|n| n.name.clone())
-                .ok_or("no other node to follow")?;
+                .ok_or(StepError::NoNodeToFollow)?;
             live.recover_time = Some(fired_at);
             let argv = live.cluster.release().rejoin_argv(&primary);
             if *background {
@@ -687,39 +696,37 @@ async fn act(
                 &args,
                 RECOVER_TIMEOUT,
             )
-            .await
-            .map_err(|e| crate::cli_error_chain(&e))?;
+            .await?;
             if out.success() {
                 Ok(None)
             } else {
-                Err(format!(
-                    "{} on {node} exited {:?}: {}",
-                    argv.join(" "),
-                    out.exit_code,
-                    tail(&format!("{}{}", out.stdout, out.stderr), 10)
-                ))
+                Err(StepError::Rejoin {
+                    command: argv.join(" "),
+                    node: node.to_string(),
+                    code: out.exit_code,
+                    output: tail(&format!("{}{}", out.stdout, out.stderr), 10),
+                })
             }
         }
         Action::AwaitRecover {
             timeout, outcome, ..
         } => {
-            let b = live
-                .background
-                .take()
-                .ok_or("no background recover is running (validation should have caught this)")?;
+            let b = live.background.take().ok_or(StepError::NoBackground)?;
             let node = b.node.clone();
             let ended = b.collect(*timeout).await;
             let tail = recovery_tail(live, &node, 10).await;
             match (ended.outcome, outcome) {
-                (None, _) => Err(format!(
-                    "awaited the end of the background recover on {node}: {}; last lines of recovery.log:\n{tail}",
-                    ended.summary
-                )),
-                (Some(got), Some(want)) if got != *want => Err(format!(
-                    "the background recover on {node} was to end {}: {}; last lines of recovery.log:\n{tail}",
-                    want.name(),
-                    ended.summary
-                )),
+                (None, _) => Err(StepError::RecoverNotEnded {
+                    node,
+                    summary: ended.summary,
+                    tail,
+                }),
+                (Some(got), Some(want)) if got != *want => Err(StepError::RecoverOutcome {
+                    node,
+                    want: want.name(),
+                    summary: ended.summary,
+                    tail,
+                }),
                 (Some(RecoverOutcome::Failed), _) => Ok(Some(format!(
                     "{}; last lines of recovery.log:\n{tail}",
                     ended.summary
@@ -751,7 +758,7 @@ async fn act(
                 // The session pinned to the primary, opened now so that the fault step does not
                 // wait for its connection (checked again when the first fault fires).
                 if let Err(e) = pin_primary(live, observed).await {
-                    tracing::warn!("{e}");
+                    tracing::warn!("{}", crate::ErrorChain(&e));
                 }
                 // Let a few writes land so the old primary's timeline is known before a fault.
                 tokio::time::sleep(Duration::from_millis(600)).await;
@@ -774,20 +781,31 @@ async fn act(
             let (host, port) = match target {
                 Target::Vip => (live.cluster.topology().vip, ports.pool),
                 t => {
-                    let n = resolved
-                        .get(&t.to_string())
-                        .ok_or("the statement's target did not resolve")?;
-                    (live.node(n).ok_or("unknown node")?.address, ports.database)
+                    let n = resolved.get(&t.to_string()).ok_or(StepError::Unresolved {
+                        what: "statement's target",
+                    })?;
+                    let node = live
+                        .node(n)
+                        .ok_or_else(|| StepError::UnknownNode(n.clone()))?;
+                    (node.address, ports.database)
                 }
+            };
+            let target = format!("{host}:{port}");
+            let sql_err = |source| StepError::Sql {
+                target: target.clone(),
+                source,
             };
             let result = async {
                 let c = crate::cluster::probe_connect(host, port, &pw, "postgres")
                     .await
-                    .map_err(|e| crate::cli_error_chain(&e))?;
+                    .map_err(sql_err)?;
                 tokio::time::timeout(Duration::from_secs(30), c.batch_execute(statement))
                     .await
-                    .map_err(|_| "no answer within 30 s".to_string())?
-                    .map_err(|e| crate::cli_error_chain(&e))
+                    .map_err(|_| StepError::SqlTimeout {
+                        target: target.clone(),
+                        secs: 30,
+                    })?
+                    .map_err(sql_err)
             }
             .await;
             match result {
@@ -801,7 +819,7 @@ async fn act(
 /// A session straight to the node that is primary now, beside the probe through the VIP, so the
 /// ledger shows how long the old primary kept acknowledging writes after the first fault.
 /// Opened with the write load; at the first fault it is only replaced if the primary changed.
-async fn pin_primary(live: &mut Live, observed: &Observed) -> Result<(), String> {
+async fn pin_primary(live: &mut Live, observed: &RoleObservation) -> Result<(), PinError> {
     let Some(primary) = observed.snapshot().primary else {
         return Ok(());
     };
@@ -825,7 +843,7 @@ async fn pin_primary(live: &mut Live, observed: &Observed) -> Result<(), String>
             MAX_RUN,
         )
         .await
-        .map_err(|e| format!("opening the write session pinned to the primary {primary}: {e}"))
+        .map_err(|source| PinError { primary, source })
 }
 
 /// For a fault that stops the container, how long after `injected` it really stopped (Docker's

@@ -4,10 +4,11 @@
 //! write probe's ledger; each pending expectation is judged on them. An expectation is met the
 //! first time it holds; an `absent` one fails the first time it holds and passes at its deadline.
 
-use super::roles::Observed;
+use super::error::LostCheckError;
 use crate::checks::Verdict;
+use crate::cluster::roles::RoleObservation;
 use crate::observe::{Ledger, LostWrites};
-use crate::scenario::{Expectation, NodeRole, Observation, WriteOutcome};
+use crate::scenario::{Expectation, NodeRole, Observation, ResolveError, WriteOutcome};
 use crate::timeline::{Event, EventKind, WallTime};
 use std::time::Duration;
 
@@ -93,11 +94,11 @@ pub struct Round<'a> {
     /// Time since the step fired.
     pub elapsed: Duration,
     /// The roles now.
-    pub observed: &'a Observed,
+    pub observed: &'a RoleObservation,
     /// The ledger now.
     pub ledger: &'a Ledger,
     /// The lost-writes check now, if one was needed and possible.
-    pub lost: Option<&'a Result<LostWrites, String>>,
+    pub lost: Option<&'a Result<LostWrites, LostCheckError>>,
 }
 
 impl Pending {
@@ -169,15 +170,27 @@ impl Pending {
                     .observed
                     .node_roles
                     .iter()
-                    .map(|(n, r)| format!("{n} {}", role_name(*r)))
+                    .map(|(n, r)| format!("{n} {r}"))
                     .collect::<Vec<_>>()
                     .join(", ");
                 want.iter()
-                    .all(|(n, r)| round.observed.node_roles.get(n) == Some(r))
+                    .all(|(n, r)| {
+                        round
+                            .observed
+                            .node_roles
+                            .get(n.as_str())
+                            .and_then(|o| o.as_node_role())
+                            == Some(*r)
+                    })
                     .then_some(round.elapsed)
             }
             Awaited::Vip(want) => {
-                let mut have = round.observed.vip_holders.clone();
+                let mut have: Vec<String> = round
+                    .observed
+                    .vip_holders
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect();
                 have.sort();
                 let mut want = want.clone();
                 want.sort();
@@ -227,7 +240,7 @@ impl Pending {
                         .then_some(round.elapsed)
                 }
                 Some(Err(e)) => {
-                    self.seen = format!("cannot check: {e}");
+                    self.seen = format!("cannot check: {}", crate::ErrorChain(e));
                     None
                 }
                 None => None,
@@ -236,11 +249,22 @@ impl Pending {
     }
 }
 
+/// Why an expectation could not be watched.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpectError {
+    /// A role it names has no node now.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// It names `vip` or `any` where one node is needed.
+    #[error("`{0}` names no single node")]
+    NotOneNode(String),
+}
+
 /// Resolves a plan observation with a name resolver (role/target → node name).
 pub fn resolve(
     what: &Observation,
-    resolve_node: &dyn Fn(&crate::scenario::Target) -> Result<Option<String>, String>,
-) -> Result<Awaited, String> {
+    resolve_node: &dyn Fn(&crate::scenario::Target) -> Result<Option<String>, ResolveError>,
+) -> Result<Awaited, ExpectError> {
     Ok(match what {
         Observation::Log { node, event } => Awaited::Log(resolve_node(node)?, *event),
         Observation::Roles(list) => Awaited::Roles(
@@ -248,13 +272,13 @@ pub fn resolve(
                 .map(|(t, r)| {
                     resolve_node(t)?
                         .map(|n| (n, *r))
-                        .ok_or_else(|| format!("`{t}` names no single node"))
+                        .ok_or_else(|| ExpectError::NotOneNode(t.to_string()))
                 })
                 .collect::<Result<_, _>>()?,
         ),
         Observation::Vip(list) => Awaited::Vip(
             list.iter()
-                .map(|t| resolve_node(t)?.ok_or_else(|| format!("`{t}` names no single node")))
+                .map(|t| resolve_node(t)?.ok_or_else(|| ExpectError::NotOneNode(t.to_string())))
                 .collect::<Result<_, _>>()?,
         ),
         Observation::Writes(WriteOutcome::Accepted) => Awaited::WritesAccepted,
@@ -266,6 +290,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::ServerRole;
 
     fn exp(within: u64, absent: bool) -> Expectation {
         Expectation {
@@ -301,7 +326,7 @@ mod tests {
     fn round<'a>(
         events: &'a [Event],
         elapsed: u64,
-        observed: &'a Observed,
+        observed: &'a RoleObservation,
         ledger: &'a Ledger,
     ) -> Round<'a> {
         Round {
@@ -318,7 +343,7 @@ mod tests {
 
     #[test]
     fn a_log_event_before_the_step_fired_does_not_count() {
-        let (o, l) = (Observed::default(), Ledger::default());
+        let (o, l) = (RoleObservation::default(), Ledger::default());
         let mut p = Pending::new(
             exp(10, false),
             Awaited::Log(Some("node2".into()), EventKind::BackendDown),
@@ -346,7 +371,7 @@ mod tests {
 
     #[test]
     fn an_unmet_expectation_fails_at_its_deadline_and_an_absent_one_passes() {
-        let (o, l) = (Observed::default(), Ledger::default());
+        let (o, l) = (RoleObservation::default(), Ledger::default());
         let mut must = Pending::new(exp(5, false), Awaited::WritesAccepted);
         let mut never = Pending::new(exp(5, true), Awaited::WritesAccepted);
         assert!(!must.judge(&round(&[], 4, &o, &l)));
@@ -359,9 +384,9 @@ mod tests {
     #[test]
     fn roles_must_all_hold_at_once() {
         let l = Ledger::default();
-        let mut o = Observed::default();
-        o.node_roles.insert("node1".into(), NodeRole::Down);
-        o.node_roles.insert("node2".into(), NodeRole::Standby);
+        let mut o = RoleObservation::default();
+        o.node_roles.insert("node1".into(), ServerRole::Down);
+        o.node_roles.insert("node2".into(), ServerRole::Standby);
         let want = Awaited::Roles(vec![
             ("node2".into(), NodeRole::Primary),
             ("node1".into(), NodeRole::Down),
@@ -369,7 +394,7 @@ mod tests {
         let mut p = Pending::new(exp(30, false), want);
         assert!(!p.judge(&round(&[], 1, &o, &l)));
         assert!(p.seen.contains("node2 standby"));
-        o.node_roles.insert("node2".into(), NodeRole::Primary);
+        o.node_roles.insert("node2".into(), ServerRole::Primary);
         assert!(p.judge(&round(&[], 2, &o, &l)));
     }
 }

@@ -4,9 +4,9 @@
 //! (`crate::judge`) reads what this returns.
 
 use super::live::{check_lost, Live};
-use super::roles::{observe, Observed};
 use crate::analyze::{read_logs, Input, ProfileChoice};
 use crate::cluster::copy_logs;
+use crate::cluster::roles::{observe, RoleObservation};
 use crate::docker::exec;
 use crate::faults::{FaultKind, PeerSees};
 use crate::judge::{
@@ -65,7 +65,7 @@ pub(super) async fn gather(
                     break;
                 }
                 Err(e) if Instant::now() > deadline => {
-                    writes.checked_on = format!("not checked: {e}");
+                    writes.checked_on = format!("not checked: {}", crate::ErrorChain(&e));
                     break;
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
@@ -119,7 +119,7 @@ pub(super) async fn gather(
                 }
             }
             Err(e) => {
-                error.get_or_insert(format!("teardown: {}", crate::cli_error_chain(&e)));
+                error.get_or_insert(format!("teardown: {}", crate::ErrorChain(&e)));
             }
         }
     }
@@ -243,7 +243,7 @@ pub fn read_copied_logs(
             error: None,
         },
         Err(e) => LogEvidence {
-            error: Some(crate::cli_error_chain(&e)),
+            error: Some(crate::ErrorChain(&e).to_string()),
             ..LogEvidence::default()
         },
     }
@@ -262,11 +262,17 @@ pub fn traits(kind: FaultKind) -> (bool, bool, bool) {
     )
 }
 
-fn final_roles(o: &Observed) -> FinalRoles {
+fn final_roles(o: &RoleObservation) -> FinalRoles {
     FinalRoles {
-        node_roles: o.node_roles.clone(),
-        vip_holders: o.vip_holders.clone(),
-        leader: o.leader.clone(),
-        pgpool_primary: o.pgpool_primary.clone(),
+        // An unreadable answer is no role the record's vocabulary has: such a node is left out
+        // (it is no primary, which is all the final-roles check counts).
+        node_roles: o
+            .node_roles
+            .iter()
+            .filter_map(|(n, r)| Some((n.to_string(), r.as_node_role()?)))
+            .collect(),
+        vip_holders: o.vip_holders.iter().map(|n| n.to_string()).collect(),
+        leader: o.leader.as_ref().map(|n| n.to_string()),
+        pgpool_primary: o.pgpool_primary.as_ref().map(|n| n.to_string()),
     }
 }

@@ -1,7 +1,8 @@
 //! The state one run's steps share: the cluster, the observers, the open faults, and what the
 //! first fault anchored.
 
-use super::roles::Observed;
+use super::error::{LostCheckError, StepError};
+use crate::cluster::roles::RoleObservation;
 use crate::cluster::Cluster;
 use crate::faults::{FaultContext, Injected};
 use crate::grammar::{Grammar, Profile};
@@ -76,10 +77,10 @@ impl Live {
         &self,
         target: &str,
         peer: Option<&str>,
-    ) -> Result<FaultContext, String> {
+    ) -> Result<FaultContext, StepError> {
         let node = self
             .node(target)
-            .ok_or_else(|| format!("no node {target}"))?
+            .ok_or_else(|| StepError::UnknownNode(target.to_string()))?
             .clone();
         let mut ctx = FaultContext::new(
             self.cluster.docker().clone(),
@@ -128,17 +129,22 @@ pub(super) fn live_events(grammar: &Grammar, lines: &[LogLine]) -> Vec<Event> {
 }
 
 /// Compares the ledger with the current primary's table.
-pub(super) async fn check_lost(live: &Live, observed: &Observed) -> Result<LostWrites, String> {
+pub(super) async fn check_lost(
+    live: &Live,
+    observed: &RoleObservation,
+) -> Result<LostWrites, LostCheckError> {
     let primary = observed
         .snapshot()
         .primary
-        .ok_or("no primary to check the ledger on")?;
-    let node = live.node(&primary).ok_or("primary is not a cluster node")?;
-    WriteProbe::lost_writes(
+        .ok_or(LostCheckError::NoPrimary)?;
+    let node = live
+        .node(&primary)
+        .ok_or_else(|| LostCheckError::NotANode(primary.clone()))?;
+    Ok(WriteProbe::lost_writes(
         &live.ledger,
         node.address,
         live.cluster.release().ports.database,
         &live.cluster.secrets().db_password,
     )
-    .await
+    .await?)
 }

@@ -2,12 +2,13 @@
 //! cluster, observers feed one timeline, and the result is a [`RunRecord`].
 
 mod background;
+mod error;
 mod executor;
 mod expect;
 pub mod gather;
 mod live;
-mod roles;
 
+pub use crate::cluster::roles::{observe, RoleObservation};
 pub use crate::judge::RENDERED_PGPOOL_CONF;
 pub use crate::provenance::{Provenance, HARNESS_COMMIT};
 pub use crate::record::run::{
@@ -15,5 +16,5 @@ pub use crate::record::run::{
     WritesSummary, FORMAT_VERSION,
 };
 pub use crate::record::RunTimings;
+pub use error::{LostCheckError, PinError, StepError};
 pub use executor::{execute, Executed, RunError, RunOptions};
-pub use roles::{observe, Observed};

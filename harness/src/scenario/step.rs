@@ -291,7 +291,7 @@ impl ActionName {
 
     /// Reads the options of one step of this action (keys already checked against
     /// [`ActionName::options`]).
-    fn build(self, options: Map<String, Value>) -> Result<ActionSpec, String> {
+    fn build(self, options: Map<String, Value>) -> Result<ActionSpec, serde_json::Error> {
         Ok(match self {
             ActionName::Fault(kind) => {
                 let FaultTarget { target, peer } = pick(&options)?;
@@ -299,7 +299,7 @@ impl ActionName {
                     .into_iter()
                     .filter(|(k, _)| k != "target" && k != "peer")
                     .collect();
-                let fault = kind.plan(Value::Object(own)).map_err(|e| e.to_string())?;
+                let fault = kind.plan(Value::Object(own))?;
                 ActionSpec::Fault {
                     fault,
                     target,
@@ -347,14 +347,14 @@ impl std::fmt::Display for ActionName {
 }
 
 /// Reads `T` from the options that are its fields.
-fn pick<T: DeserializeOwned>(options: &Map<String, Value>) -> Result<T, String> {
+fn pick<T: DeserializeOwned>(options: &Map<String, Value>) -> Result<T, serde_json::Error> {
     let fields = option_names::<T>();
     let mine: Map<String, Value> = options
         .iter()
         .filter(|(k, _)| fields.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    T::deserialize(Value::Object(mine)).map_err(|e| e.to_string())
+    T::deserialize(Value::Object(mine))
 }
 
 impl ActionSpec {

@@ -8,7 +8,7 @@ mod input;
 mod record;
 mod runner;
 
-pub use case::{Case, Shard};
+pub use case::{Case, Shard, ShardError};
 pub use input::{expand, set, InputError, ScenarioInput};
 pub use record::{relative, CaseRecord, ImageTime, Outcome, SuiteRecord, SUITE_FORMAT_VERSION};
 pub use runner::{run_cases, Job, SuiteEvent, SuiteOptions, Target};

@@ -186,7 +186,7 @@ async fn run_one(
     let record = match execute(docker, &job.plan, run_opts, &mut say).await {
         Ok(done) => {
             if let Err(e) = crate::report::store_run(&done.record, &done.evidence, &done.secrets) {
-                tracing::warn!("{}", crate::cli_error_chain(&e));
+                tracing::warn!("{}", crate::ErrorChain(&e).to_string());
             }
             let record = done.record;
             let interrupted = *opts.cancel.borrow()
@@ -204,7 +204,7 @@ async fn run_one(
             } else {
                 Outcome::Environment
             },
-            Some(crate::cli_error_chain(&e)),
+            Some(crate::ErrorChain(&e).to_string()),
             reproduce,
         ),
     };

@@ -5,6 +5,7 @@ use super::stats::{measurement_values, pass_rate, stats, Stats};
 use crate::checks::Verdict;
 use crate::measure::MeasurementKind;
 use crate::record::RunRecord;
+use crate::report::error::ThresholdError;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -229,7 +230,7 @@ pub fn check_deltas(old: &[RunRecord], new: &[RunRecord]) -> Vec<CheckDelta> {
 }
 
 /// Parses a threshold like `20%`, `20 %` or `0.2`.
-pub fn parse_relative(text: &str) -> Result<f64, String> {
+pub fn parse_relative(text: &str) -> Result<f64, ThresholdError> {
     let t = text.trim();
     let (num, scale) = match t.strip_suffix('%') {
         Some(n) => (n.trim(), 100.0),
@@ -237,9 +238,7 @@ pub fn parse_relative(text: &str) -> Result<f64, String> {
     };
     match num.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / scale),
-        _ => Err(format!(
-            "threshold {text:?} is not a percentage like 20% or a fraction like 0.2"
-        )),
+        _ => Err(ThresholdError::NotRelative(text.to_string())),
     }
 }
 

@@ -17,6 +17,7 @@
 use crate::loader::{self, YamlError};
 use crate::measure::MeasurementKind;
 use crate::report::compare::{parse_relative, Threshold};
+use crate::report::error::ThresholdError;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -202,19 +203,17 @@ impl<'de> Deserialize<'de> for Seconds {
 
 /// Parses a pass-rate drop: a fraction of runs, `10%` or `0.1`, between 0 and 1 (a pass rate
 /// cannot drop by more than all of it).
-pub fn parse_rate(text: &str) -> Result<f64, String> {
+pub fn parse_rate(text: &str) -> Result<f64, ThresholdError> {
     let v = crate::report::compare::parse_relative(text)?;
     if v > 1.0 {
-        return Err(format!(
-            "pass-rate drop {text:?} is more than 100% (a fraction of runs, e.g. 10% or 0.1)"
-        ));
+        return Err(ThresholdError::RateAboveAll(text.to_string()));
     }
     Ok(v)
 }
 
 /// Parses a non-negative duration: a plain number of seconds (`0.5`) or a humantime duration
 /// (`500ms`, `1s`, `1m 30s`).
-pub fn parse_seconds(text: &str) -> Result<f64, String> {
+pub fn parse_seconds(text: &str) -> Result<f64, ThresholdError> {
     let t = text.trim();
     let secs = match t.parse::<f64>() {
         Ok(v) => Some(v),
@@ -222,9 +221,7 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
     };
     match secs {
         Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!(
-            "floor {text:?} is not a non-negative duration like 0.5, 500ms or 1s"
-        )),
+        _ => Err(ThresholdError::NotDuration(text.to_string())),
     }
 }
 
