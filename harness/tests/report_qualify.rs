@@ -819,11 +819,21 @@ fn known_bugs_and_workarounds_are_reported_per_release() {
             .iter_mut()
             .find(|r| r.scenario.name == "primary-crash-recover")
             .unwrap();
+        // The expectation that tells present from fixed is the run's last one here (not its
+        // first, which the report would quote without `evidence_lines`).
+        let telling: usize = r
+            .checks
+            .iter()
+            .filter_map(|c| c.name.strip_prefix("expect line "))
+            .filter_map(|rest| rest.split(':').next()?.parse().ok())
+            .last()
+            .expect("an expectation check");
         r.known_bug = Some(KnownBugRecord {
             id: "heartbeat-receiver-loopback".into(),
             upstream_fix: "4.6.3: \"Fix heartbeat receiver not working.\"".into(),
             expected: expected.into(),
             observed: observed.into(),
+            evidence_lines: vec![telling],
         });
     };
     let mut b = all_runs();
@@ -845,7 +855,18 @@ fn known_bugs_and_workarounds_are_reported_per_release() {
         ),
         ("fixed", "present", "fixed")
     );
-    assert!(k.evidence.starts_with("expect line"), "{}", k.evidence);
+    let last_expect = c
+        .iter()
+        .find(|r| r.scenario.name == "primary-crash-recover")
+        .unwrap()
+        .checks
+        .iter()
+        .filter(|ch| ch.name.starts_with("expect line"))
+        .last()
+        .unwrap()
+        .name
+        .clone();
+    assert!(k.evidence.starts_with(&last_expect), "{}", k.evidence);
     let text = render_text(&q);
     assert!(
         text.contains("pg17-pgpool46: heartbeat-loopback (applied in 4 of 4 runs; hides pgpool-II 4.6.0-4.6.2"),

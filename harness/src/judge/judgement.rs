@@ -140,6 +140,12 @@ pub fn record(plan: &Plan, ev: &Evidence, judgement: Judgement) -> RunRecord {
                 b,
                 &facts.release,
                 judgement.verdict == Verdict::Pass,
+                plan.steps
+                    .iter()
+                    .flat_map(|s| &s.expect)
+                    .filter(|e| e.when_bug.is_some())
+                    .map(|e| e.line)
+                    .collect(),
             )
         }),
     }

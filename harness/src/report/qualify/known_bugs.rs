@@ -120,9 +120,16 @@ fn summary(runs: &[RunRecord]) -> String {
 /// The evidence of the run's first expectation check (the bug-specific ones come from the
 /// scenario's steps), with its verdict.
 fn evidence(r: &RunRecord) -> String {
+    // The first expectation that tells present from fixed; else the first expectation at all.
+    let telling = r
+        .known_bug
+        .as_ref()
+        .and_then(|k| k.evidence_lines.first())
+        .map(|line| format!("expect line {line}:"));
     r.checks
         .iter()
-        .find(|c| c.name.starts_with("expect line"))
+        .find(|c| telling.as_ref().is_some_and(|t| c.name.starts_with(t.as_str())))
+        .or_else(|| r.checks.iter().find(|c| c.name.starts_with("expect line")))
         .map(|c| format!("{} ({}): {}", c.name, c.verdict, c.evidence))
         .unwrap_or_default()
 }
