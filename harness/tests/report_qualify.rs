@@ -826,7 +826,7 @@ fn known_bugs_and_workarounds_are_reported_per_release() {
             .iter()
             .filter_map(|c| c.name.strip_prefix("expect line "))
             .filter_map(|rest| rest.split(':').next()?.parse().ok())
-            .last()
+            .next_back()
             .expect("an expectation check");
         r.known_bug = Some(KnownBugRecord {
             id: "heartbeat-receiver-loopback".into(),
@@ -861,8 +861,7 @@ fn known_bugs_and_workarounds_are_reported_per_release() {
         .unwrap()
         .checks
         .iter()
-        .filter(|ch| ch.name.starts_with("expect line"))
-        .last()
+        .rfind(|ch| ch.name.starts_with("expect line"))
         .unwrap()
         .name
         .clone();

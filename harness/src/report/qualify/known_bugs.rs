@@ -128,7 +128,11 @@ fn evidence(r: &RunRecord) -> String {
         .map(|line| format!("expect line {line}:"));
     r.checks
         .iter()
-        .find(|c| telling.as_ref().is_some_and(|t| c.name.starts_with(t.as_str())))
+        .find(|c| {
+            telling
+                .as_ref()
+                .is_some_and(|t| c.name.starts_with(t.as_str()))
+        })
         .or_else(|| r.checks.iter().find(|c| c.name.starts_with("expect line")))
         .map(|c| format!("{} ({}): {}", c.name, c.verdict, c.evidence))
         .unwrap_or_default()
