@@ -892,6 +892,24 @@ fn known_bugs_and_workarounds_are_reported_per_release() {
         &QualifyThresholds::default(),
     );
     assert_eq!(q.known_bugs[0].verdict, "present");
+    // Neither release has it: nothing was fixed between them.
+    let mut b_fixed = all_runs();
+    mark(&mut b_fixed, "fixed", "fixed", false);
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b_fixed),
+        &Side::new("pg18-pgpool47", c.clone()),
+        &QualifyThresholds::default(),
+    );
+    assert_eq!(q.known_bugs[0].verdict, "absent");
+    // A run that could not exercise the bug (its fault did not take effect) says nothing.
+    let mut c_unknown = all_runs();
+    mark(&mut c_unknown, "unknown", "fixed", false);
+    let q = Qualification::new(
+        &Side::new("pg17-pgpool46", b.clone()),
+        &Side::new("pg18-pgpool47", c_unknown),
+        &QualifyThresholds::default(),
+    );
+    assert_eq!(q.known_bugs[0].verdict, "unknown");
     let page = render_html(&q, &b, &b);
     assert!(page.contains("Known bugs and workarounds"));
 

@@ -71,7 +71,7 @@ pub struct Qualification {
     pub checks: Vec<RegressionCheck>,
     /// Whether any of `checks` failed.
     pub regressed: bool,
-    /// Known upstream bugs the scenarios show: present / fixed / new on the candidate.
+    /// Known upstream bugs the scenarios show: present / fixed / absent / new / unknown on the candidate.
     pub known_bugs: Vec<super::known_bugs::KnownBugRow>,
     /// The workarounds each release's runs declared, and whether they were applied.
     pub workarounds: Vec<super::known_bugs::WorkaroundUse>,
