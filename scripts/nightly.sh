@@ -23,7 +23,7 @@ for r in "${releases[@]}"; do args+=(--release "$r"); done
 "$hachaos" image build "${args[@]}" >/dev/null
 
 # Per release pair (oldest first): every pack scenario on both, then the report's known-bug
-# table (present / fixed / new on the newer release) and each release's workarounds. A run that
+# table (present / fixed / absent / new / unknown on the newer release) and each release's workarounds. A run that
 # does not behave as its scenario declares for its release fails (exit 1).
 status=0
 for ((i = 1; i < ${#releases[@]}; i++)); do

@@ -843,3 +843,35 @@ fn a_fault_that_spares_postgresql_owes_no_failover_phase() {
     assert!(failed.is_empty(), "{failed:#?}");
     assert_eq!(j.verdict, Verdict::Pass);
 }
+
+/// Recorded on pg17-pgpool46 (`faults/known-bugs/down-backend-never-health-checked.yaml`, run
+/// r0b437b2c): the standby's PostgreSQL is killed while its pgpool lives on. The leader, on the
+/// primary's node, detaches it (its health check retried, one of its clients raised the request,
+/// it ran the failover command); the standby's own pgpool only retried. The judge that recorded
+/// it looked for a self-detach on the standby's node and failed the sequence check; only a
+/// primary's pgpool detaches its own backend.
+#[test]
+fn a_standby_whose_postgres_dies_under_a_live_pgpool_is_detached_by_the_leader() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/judge/pg17-pgpool46-standby-postgres-crash");
+    let plan = load_path(&dir.join("scenario.yaml"), &Capabilities::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .for_release("pg17-pgpool46");
+    let evidence: Evidence =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("evidence.json")).unwrap()).unwrap();
+    let j = judge(&plan, &evidence);
+    let sequence = j
+        .checks
+        .iter()
+        .find(|c| c.name == "sequence")
+        .expect("a sequence check");
+    assert_eq!(sequence.verdict, Verdict::Pass, "{}", sequence.evidence);
+    assert!(sequence.evidence.contains("node1"), "{}", sequence.evidence);
+    let failed: Vec<_> = j
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| format!("{}: {}", c.name, c.evidence))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}

@@ -435,6 +435,18 @@ fn every_known_bug_scenario_validates_names_its_fix_and_is_in_the_set() {
         assert!(on(&bug.present_on[0]) > 0 && on("pg18-pgpool47") > 0);
         n += 1;
     }
+    // The set may also name a scenario of the default catalogue that declares a known bug
+    // (primary-postgres-hang.yaml: health-check-blocks-on-frozen-backend); every entry must.
+    for name in listed.iter().filter(|l| !l.starts_with("known-bugs/")) {
+        let path = repo().join("faults").join(name);
+        let plan = load_path(&path, &Capabilities::default())
+            .unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
+        assert!(
+            plan.known_bug.is_some(),
+            "{name} is in faults/sets/known-bugs.txt but declares no known_bug"
+        );
+        n += 1;
+    }
     assert_eq!(n, listed.len());
 }
 

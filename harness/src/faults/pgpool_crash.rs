@@ -11,6 +11,11 @@
 //!
 //! The heal starts pgpool as the entrypoint does (`hachaos-start pgpool`: `pgpool -n -D`, the
 //! watchdog leader's view of the backends is the truth); it joins the watchdog cluster again.
+//! With `keep_status: true` the heal leaves `-D` out (`hachaos-start pgpool --keep-status`), so
+//! pgpool reads the backend status it saved in `pgpool_status`, as a pgpool started by its
+//! service unit does: a backend it had detached starts down. That is how pgpool-II's
+//! "health check never started for a backend that was down at start" bug (fixed in 4.6.6 / 4.7.1)
+//! is reached (faults/known-bugs/down-backend-never-health-checked.yaml).
 
 use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
@@ -23,7 +28,12 @@ use crate::damage::Damage;
 /// SIGKILL of every pgpool process.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgpoolCrash {}
+pub struct PgpoolCrash {
+    /// The heal starts pgpool without `-D`, so it reads the backend status it saved
+    /// (`keep_status: true`; default false: `-D`, the status is discarded).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_status: bool,
+}
 
 impl Catalogued for PgpoolCrash {
     const ROW: Row = Row {
@@ -34,7 +44,9 @@ impl Catalogued for PgpoolCrash {
                     none is left; postgres runs on; no if_down_cmd runs, so a leader's VIP stays \
                     on its interface",
         heal_mechanism: "hachaos-start pgpool in the node: pgpool -n -D as the entrypoint starts \
-                         it; it joins the watchdog cluster again",
+                         it; it joins the watchdog cluster again. With keep_status: true, without \
+                         -D (hachaos-start pgpool --keep-status): pgpool reads the backend status \
+                         it saved in pgpool_status, so a backend it had detached starts down",
         peer_sees: PeerSees::FinRst,
         postgres_survives: true,
         // The killed leader's VIP stays on its interface while the survivor brings it up
@@ -70,6 +82,11 @@ impl Fault for PgpoolCrash {
             ctx,
             Box::new(StartService {
                 service: "pgpool",
+                flags: if self.keep_status {
+                    &["--keep-status"]
+                } else {
+                    &[]
+                },
                 container: ctx.target.container.clone(),
             }),
         );

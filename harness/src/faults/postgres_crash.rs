@@ -64,6 +64,7 @@ impl Fault for PostgresCrash {
             ctx,
             Box::new(StartService {
                 service: "postgres",
+                flags: &[],
                 container: ctx.target.container.clone(),
             }),
         );

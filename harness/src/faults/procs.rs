@@ -457,6 +457,8 @@ where
 pub(crate) struct StartService {
     /// `postgres` or `pgpool`.
     pub service: &'static str,
+    /// Flags after the service (`--keep-status`: pgpool without `-D`).
+    pub flags: &'static [&'static str],
     /// The node's container.
     pub container: String,
 }
@@ -464,7 +466,8 @@ pub(crate) struct StartService {
 #[async_trait::async_trait]
 impl Undo for StartService {
     async fn undo(self: Box<Self>, ctx: &FaultContext) -> Result<(), FaultError> {
-        let cmd = [START_SCRIPT, self.service];
+        let mut cmd = vec![START_SCRIPT, self.service];
+        cmd.extend_from_slice(self.flags);
         let command = format!("exec in {}: {}", self.container, cmd.join(" "));
         // The script waits up to 30 s for the old processes and pg_ctl up to 60 s for startup.
         let out = crate::docker::exec(&ctx.docker, &self.container, &cmd, Duration::from_secs(100))

@@ -135,7 +135,19 @@ pub fn record(plan: &Plan, ev: &Evidence, judgement: Judgement) -> RunRecord {
             crate::scenario::known_bug::KnownBugRecord::judge(
                 b,
                 &facts.release,
-                judgement.verdict == Verdict::Pass,
+                // A step whose action failed (a fault that did not take effect) or a run that
+                // ended early never exercised the bug.
+                if ev.error.is_some() || ev.steps.iter().any(|s| s.error.is_some()) {
+                    None
+                } else {
+                    Some(judgement.verdict == Verdict::Pass)
+                },
+                plan.steps
+                    .iter()
+                    .flat_map(|s| &s.expect)
+                    .filter(|e| e.when_bug.is_some())
+                    .map(|e| e.line)
+                    .collect(),
             )
         }),
     }

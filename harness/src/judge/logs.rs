@@ -17,7 +17,12 @@ pub fn expectations(plan: &Plan, ev: &Evidence) -> Expectations {
     // No database failover is due when the fault spares PostgreSQL (only pgpool died or hung),
     // or where the scenario's known bug keeps pgpool from noticing the fault at all.
     let no_failover_due = no_failover_due(plan, ev);
-    let self_detach = fault.is_some_and(|f| f.pgpool_survives);
+    // Only a primary's pgpool detaches its own backend: it leads the watchdog. A standby whose
+    // PostgreSQL dies under a live pgpool is detached by the leader, on the primary's node, like a
+    // standby that went away whole (known-bugs/down-backend-never-health-checked.yaml, run
+    // r0b437b2c: node1's health check retried, a client of node1's pgpool raised the request,
+    // node1 ran the failover command; node2's pgpool only retried).
+    let self_detach = fault.is_some_and(|f| f.pgpool_survives && f.was_primary);
     // A fault that only degrades its node (disk stall or full, lost packets) assumes no
     // failover: whether pgpool reacts is what its scenario measures.
     let degrades = fault.is_some_and(|f| f.degrades);

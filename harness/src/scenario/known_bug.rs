@@ -100,14 +100,28 @@ pub struct KnownBugRecord {
     pub upstream_fix: String,
     /// What the scenario declared for this run's release: `present` or `fixed`.
     pub expected: String,
-    /// What the run showed: the expected state when every expectation of that state held, else
-    /// `new` (the release behaves as the scenario did not foresee: read the checks).
+    /// What the run showed: the expected state when every expectation of that state held,
+    /// `unknown` when the run could not exercise the bug (a step's action failed, e.g. a fault
+    /// that did not take effect, or the run ended early), else `new` (the release behaves as the
+    /// scenario did not foresee: read the checks).
     pub observed: String,
+    /// The scenario lines of the expectations judged on this run that tell present from fixed
+    /// (those marked `when_bug`): the qualify report quotes the first one's check as the bug's
+    /// evidence, not whatever expectation (a precondition, the fault taking effect) came first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_lines: Vec<usize>,
 }
 
 impl KnownBugRecord {
-    /// The record for a run on `release` whose expectations all held (`held`) or not.
-    pub fn judge(bug: &KnownBug, release: &str, held: bool) -> KnownBugRecord {
+    /// The record for a run on `release` whose expectations all held (`held: Some(true)`), did
+    /// not (`Some(false)`), or that could not exercise the bug (`None`); `evidence_lines` are
+    /// the lines of its `when_bug` expectations.
+    pub fn judge(
+        bug: &KnownBug,
+        release: &str,
+        held: Option<bool>,
+        evidence_lines: Vec<usize>,
+    ) -> KnownBugRecord {
         let expected = bug.expected_on(release);
         KnownBugRecord {
             id: bug.id.clone(),
@@ -117,11 +131,12 @@ impl KnownBugRecord {
                 _ => "not fixed upstream".into(),
             },
             expected: expected.name().into(),
-            observed: if held {
-                expected.name().into()
-            } else {
-                "new".into()
+            observed: match held {
+                Some(true) => expected.name().into(),
+                Some(false) => "new".into(),
+                None => "unknown".into(),
             },
+            evidence_lines,
         }
     }
 }
@@ -148,7 +163,7 @@ mod tests {
         let b = bug();
         assert_eq!(b.expected_on("pg17-pgpool46"), BugState::Present);
         assert_eq!(b.expected_on("pg18-pgpool47"), BugState::Fixed);
-        let r = KnownBugRecord::judge(&b, "pg17-pgpool46", true);
+        let r = KnownBugRecord::judge(&b, "pg17-pgpool46", Some(true), vec![12]);
         assert_eq!(
             (r.expected.as_str(), r.observed.as_str()),
             ("present", "present")
@@ -161,7 +176,9 @@ mod tests {
         };
         assert!(stops.prevents_failover_on("pg17-pgpool46"));
         assert!(!stops.prevents_failover_on("pg15-pgpool43"));
-        let r = KnownBugRecord::judge(&b, "pg18-pgpool47", false);
+        let r = KnownBugRecord::judge(&b, "pg18-pgpool47", Some(false), Vec::new());
         assert_eq!((r.expected.as_str(), r.observed.as_str()), ("fixed", "new"));
+        let r = KnownBugRecord::judge(&b, "pg17-pgpool46", None, Vec::new());
+        assert_eq!(r.observed, "unknown");
     }
 }

@@ -88,7 +88,7 @@ pub fn render_html(q: &Qualification, baseline: &[RunRecord], candidate: &[RunRe
             let _ = write!(
                 o,
                 r#"<tr class="{}"><td class="name">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="evidence">{}</td></tr>"#,
-                if k.verdict == "present" || k.verdict == "new" {
+                if k.verdict == "present" || k.verdict == "new" || k.verdict == "unknown" {
                     "fail"
                 } else {
                     ""

@@ -2,10 +2,12 @@
 //!
 //! - Per known bug (a scenario with `known_bug:`, `faults/known-bugs/`): what each release's runs
 //!   showed (`present`, `fixed`, or `new` when a run did not behave as the scenario declares for
-//!   that release), and one line for the candidate: **present** (the candidate still has it),
-//!   **fixed** (the candidate does not, whether or not the baseline did), or **new** (the
-//!   candidate behaves in a way the scenario does not foresee: read its checks), with the
-//!   evidence of the candidate's first run.
+//!   that release, `unknown` when a run could not exercise the bug: a step's action failed),
+//!   and one line for the candidate: **present** (the candidate still has it), **fixed** (the
+//!   baseline has it, the candidate does not), **absent** (neither release has it: nothing was
+//!   fixed between them), **new** (the candidate behaves in a way the scenario does not
+//!   foresee: read its checks) or **unknown**, with the evidence of the candidate's first run
+//!   (the check of its first expectation that tells present from fixed).
 //! - Per release: the workarounds its runs declared and whether they were applied, so a reader
 //!   sees that the baseline needed the heartbeat DNAT and the candidate did not.
 //!
@@ -29,7 +31,8 @@ pub struct KnownBugRow {
     pub baseline: String,
     /// What the candidate's runs showed.
     pub candidate: String,
-    /// The candidate's state: `present`, `fixed`, `new` (or `not run`).
+    /// The candidate's state: `present`, `fixed` (the baseline had it), `absent` (neither had
+    /// it), `new`, `unknown` (or `not run`).
     pub verdict: String,
     /// The first bug-specific expectation's evidence in the candidate's first run.
     pub evidence: String,
@@ -64,7 +67,10 @@ pub fn known_bug_rows(baseline: &[RunRecord], candidate: &[RunRecord]) -> Vec<Kn
                     .collect()
             };
             let (b, c) = (runs_of(baseline), runs_of(candidate));
-            let verdict = side_state(&c);
+            let verdict = match (side_state(&b).as_str(), side_state(&c)) {
+                ("fixed", c) if c == "fixed" => "absent".to_string(),
+                (_, c) => c,
+            };
             KnownBugRow {
                 id,
                 scenario,
@@ -87,6 +93,11 @@ fn side_state(runs: &[RunRecord]) -> String {
         .collect();
     if observed.is_empty() {
         return "not run".into();
+    }
+    // A run that could not exercise the bug (a step's action failed) says nothing about it.
+    let observed: Vec<&str> = observed.into_iter().filter(|o| *o != "unknown").collect();
+    if observed.is_empty() {
+        return "unknown".into();
     }
     if observed.contains(&"new") {
         return "new".into();
@@ -120,9 +131,20 @@ fn summary(runs: &[RunRecord]) -> String {
 /// The evidence of the run's first expectation check (the bug-specific ones come from the
 /// scenario's steps), with its verdict.
 fn evidence(r: &RunRecord) -> String {
+    // The first expectation that tells present from fixed; else the first expectation at all.
+    let telling = r
+        .known_bug
+        .as_ref()
+        .and_then(|k| k.evidence_lines.first())
+        .map(|line| format!("expect line {line}:"));
     r.checks
         .iter()
-        .find(|c| c.name.starts_with("expect line"))
+        .find(|c| {
+            telling
+                .as_ref()
+                .is_some_and(|t| c.name.starts_with(t.as_str()))
+        })
+        .or_else(|| r.checks.iter().find(|c| c.name.starts_with("expect line")))
         .map(|c| format!("{} ({}): {}", c.name, c.verdict, c.evidence))
         .unwrap_or_default()
 }

@@ -102,12 +102,18 @@ pgpool_pid() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
-# pgpool_start: start pgpool in the foreground mode (-n) as a background job, logging to pgpool.log.
-# -D discards the saved backend status: the watchdog leader's view is the truth after a restart.
+# pgpool_start [keep-status]: start pgpool in the foreground mode (-n) as a background job,
+# logging to pgpool.log. -D discards the saved backend status (pgpool_status in logdir/work_dir):
+# the watchdog leader's view is the truth after a restart. With keep-status, -D is left out and
+# pgpool reads the status it saved, as a pgpool started by its own service unit does (used to show
+# pgpool-II's "health check never started for a backend that was down at start" bug).
 pgpool_start() {
+  local discard=-D
+  [ "${1:-}" != keep-status ] || discard=
   mkdir -p "$HACHAOS_RUN/pgpool"
   rm -f "$HACHAOS_RUN/pgpool.pid"
-  setsid pgpool -n -D -f /etc/pgpool2/pgpool.conf -F /etc/pgpool2/pcp.conf \
+  # shellcheck disable=SC2086 # $discard is one flag or none
+  setsid pgpool -n $discard -f /etc/pgpool2/pgpool.conf -F /etc/pgpool2/pcp.conf \
     -a /etc/pgpool2/pool_hba.conf >>"$HACHAOS_LOG_DIR/pgpool.log" 2>&1 </dev/null &
 
   for _ in $(seq 1 50); do
