@@ -29,11 +29,17 @@ pub struct FaultContext {
     pub db_port: u16,
     /// pgpool's port on the node.
     pub pool_port: u16,
+    /// The release's log directory inside the node (a heal that waits for a boot quotes its
+    /// `entrypoint.log` when the boot does not finish).
+    pub log_dir: String,
     /// When the run started, so events carry their offset.
     pub run_started: Option<Instant>,
     /// How long `verify` polls before it gives up.
     pub verify_timeout: Duration,
 }
+
+/// The default log directory of the node image.
+pub const DEFAULT_LOG_DIR: &str = "/var/log/hachaos";
 
 /// The default PGDATA of the node image.
 pub const DEFAULT_PGDATA: &str = crate::cluster::PGDATA;
@@ -57,6 +63,7 @@ impl FaultContext {
             pgdata: DEFAULT_PGDATA.into(),
             db_port: 5432,
             pool_port: 9999,
+            log_dir: DEFAULT_LOG_DIR.into(),
             run_started: None,
             verify_timeout: Duration::from_secs(10),
         }
@@ -78,6 +85,12 @@ impl FaultContext {
     pub fn with_ports(mut self, db_port: u16, pool_port: u16) -> Self {
         self.db_port = db_port;
         self.pool_port = pool_port;
+        self
+    }
+
+    /// Sets the release's log directory inside the node.
+    pub fn with_log_dir(mut self, dir: impl Into<String>) -> Self {
+        self.log_dir = dir.into();
         self
     }
 

@@ -72,7 +72,8 @@ impl Undo for Restart {
                 call: "restart",
                 container: self.container.clone(),
                 source,
-            })
+            })?;
+        host::await_boot(ctx, &self.container, "docker restart").await
     }
 }
 

@@ -46,6 +46,22 @@ pub enum FaultError {
         /// What was seen instead.
         reason: String,
     },
+    /// A heal restarted the node's container, but its boot did not finish in time.
+    #[error("{node} did not finish booting within {secs} s after {heal} (awaited: {awaited}); last lines of {log}:\n{tail}")]
+    NotBack {
+        /// The node.
+        node: String,
+        /// What the heal did (`docker start`, `docker restart`).
+        heal: &'static str,
+        /// How long it waited.
+        secs: u64,
+        /// What marks the end of the boot.
+        awaited: &'static str,
+        /// The log quoted.
+        log: String,
+        /// Its last lines.
+        tail: String,
+    },
     /// The context lacks something this fault needs (e.g. a partition without a peer).
     #[error("{kind} needs {what}")]
     Missing {

@@ -270,6 +270,57 @@ pub(crate) async fn start(docker: &Docker, container: &str) -> Result<(), FaultE
         })
 }
 
+/// How long a restarted node may take to boot before its heal fails: fsck and mount of the data
+/// disk, postgres (crash recovery) or its fence, then pgpool. Seen here: 1.5-3 s.
+pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What [`await_boot`] waits for, in words.
+const BOOT_DONE: &str =
+    "a pgpool process (the entrypoint starts it last, after the data disk and postgres)";
+
+/// Waits until a container that a heal (re)started has booted. The node's entrypoint mounts the
+/// data disk, starts postgres (or keeps a former primary fenced) and starts pgpool last, so a
+/// pgpool process means the boot is done. `docker start` returns before any of that: a `recover`
+/// right after the heal found the data disk not yet mounted and failed its read/write check 5 ms
+/// before the mount (CI dry run, primary-crash-recover, run r6d348fcc). The heal is complete only
+/// when the node is back; on timeout the error quotes the end of its entrypoint.log.
+pub(crate) async fn await_boot(
+    ctx: &FaultContext,
+    container: &str,
+    heal: &'static str,
+) -> Result<(), FaultError> {
+    let deadline = Instant::now() + BOOT_TIMEOUT;
+    loop {
+        // pgrep exits 0 when a process matches, 1 when none does.
+        if exec_status(&ctx.docker, container, &["pgrep", "-x", "pgpool"]).await? == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let log = format!("{}/entrypoint.log", ctx.log_dir);
+            let tail = match crate::docker::exec(
+                &ctx.docker,
+                container,
+                &["tail", "-n", "10", &log],
+                Duration::from_secs(10),
+            )
+            .await
+            {
+                Ok(out) => out.stdout,
+                Err(e) => format!("(cannot read it: {})", crate::ErrorChain(&e)),
+            };
+            return Err(FaultError::NotBack {
+                node: ctx.target.name.clone(),
+                heal,
+                secs: BOOT_TIMEOUT.as_secs(),
+                awaited: BOOT_DONE,
+                log,
+                tail,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// SIGKILLs a container.
 pub(crate) async fn kill(docker: &Docker, container: &str) -> Result<(), FaultError> {
     docker

@@ -34,7 +34,8 @@ pub(crate) struct Start {
 #[async_trait::async_trait]
 impl Undo for Start {
     async fn undo(self: Box<Self>, ctx: &FaultContext) -> Result<(), FaultError> {
-        host::start(&ctx.docker, &self.container).await
+        host::start(&ctx.docker, &self.container).await?;
+        host::await_boot(ctx, &self.container, "docker start").await
     }
 }
 

@@ -92,7 +92,8 @@ impl Live {
         .with_ports(
             self.cluster.release().ports.database,
             self.cluster.release().ports.pool,
-        );
+        )
+        .with_log_dir(self.cluster.release().logs.dir.clone());
         let peer_name = peer.map(str::to_string).or_else(|| {
             self.cluster
                 .nodes()
