@@ -23,7 +23,7 @@ use super::profile::Profile;
 use super::redact::{Redactor, TRIGGERS};
 use super::spec::AttrType;
 use super::time::{leading_time, parse_datetime, parse_time_of_day, timestamp_start};
-use crate::timeline::{Attrs, Event, WallTime};
+use crate::timeline::{Attrs, Event, Name, WallTime};
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::HashMap;
 use std::io::Read;
@@ -303,8 +303,8 @@ impl Grammar {
     ) -> Result<FileScan, ReadFailure> {
         let mut state = FileState {
             g: self,
-            node,
-            file: label,
+            node: Name::from(node),
+            file: Name::from(label),
             scan: FileScan::default(),
             last_time: None,
             awaiting_time: Vec::new(),
@@ -454,8 +454,9 @@ struct Parsed {
 
 struct FileState<'g> {
     g: &'g Grammar,
-    node: &'g str,
-    file: &'g str,
+    /// Shared by every event of the file: one allocation each, not one per event.
+    node: Name,
+    file: Name,
     scan: FileScan,
     /// Time of the last timestamped line in chunks already processed.
     last_time: Option<WallTime>,
@@ -857,15 +858,15 @@ impl FileState<'_> {
                 );
             }
             self.scan.events.push(Event {
-                node: self.node.to_string(),
-                file: self.file.to_string(),
+                node: self.node.clone(),
+                file: self.file.clone(),
                 line: first.no,
                 time: head.time,
                 offset_ms: None,
                 kind: self.g.profile.rules[p.rule].kind,
                 attrs,
                 pid: head.pid.or(first.env.and_then(|e| e.pid)),
-                text,
+                text: text.into(),
             });
             parsed = true;
         }
