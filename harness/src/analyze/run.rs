@@ -252,10 +252,8 @@ pub fn judge(
     // Each found once and shared with the checks: on a year of logs each is a pass over
     // hundreds of thousands of events and thousands of failovers.
     let durations = checks::durations(&timeline, exp);
-    let found = checks::failovers(&timeline);
-    let failovers = checks::judge_failovers(&timeline, exp, found.clone());
-    let mut checks = checks::run_all_of(&timeline, exp, &durations, &found, Some(&failovers));
-    drop(found);
+    let failovers = checks::judged_failovers(&timeline, exp);
+    let mut checks = checks::run_all_of(&timeline, exp, &durations, &failovers, true);
     checks.push(check_timestamps(&timeline));
     let outcome = classify(&timeline, &failovers, expect.unwrap_or_default());
     if expect.is_some() {

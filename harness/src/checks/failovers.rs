@@ -181,15 +181,7 @@ pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
 /// Every failover, each matched against the expected sequences on its own executor (which
 /// one it followed, or why none) and with its own phase durations.
 pub fn judged_failovers(timeline: &Timeline, exp: &Expectations) -> Vec<Failover> {
-    judge_failovers(timeline, exp, failovers(timeline))
-}
-
-/// [`judged_failovers`], given the [`failovers`] of `timeline` (found once for all the checks).
-pub(crate) fn judge_failovers(
-    timeline: &Timeline,
-    exp: &Expectations,
-    mut all: Vec<Failover>,
-) -> Vec<Failover> {
+    let mut all = failovers(timeline);
     let events = timeline.events();
     let index = NodeIndex::new(timeline);
     // Kinds that run beside a failover (the VIP) may come after its "done": they are looked for

@@ -18,7 +18,6 @@ pub use damage::{check_primary_kept, check_split_brain, check_vip_holders, vip_o
 pub use durations::{check_durations, durations};
 pub use executor::{check_single_executor, mutual_failovers};
 pub use expectations::{Expectations, StepExpectation};
-pub(crate) use failovers::judge_failovers;
 pub use failovers::{failovers, int_attr, judged_failovers, Failover, FailoverKind};
 pub use forbidden::check_forbidden;
 pub use ids::check_ids_agree;

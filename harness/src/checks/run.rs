@@ -15,18 +15,20 @@ use crate::timeline::Timeline;
 /// durations, split brain, VIP holders, primary kept.
 pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
     let all = failovers(timeline);
-    run_all_of(timeline, exp, &durations(timeline, exp), &all, None)
+    run_all_of(timeline, exp, &durations(timeline, exp), &all, false)
 }
 
-/// [`run_all`], given what the caller has found already: the [`durations`], the
-/// [`failovers`] and maybe the [`super::judged_failovers`] of `timeline` (on a year of logs,
-/// each is a pass over hundreds of thousands of events or thousands of failovers).
+/// [`run_all`], given what the caller has found already: the [`durations`] and the
+/// [`failovers`] of `timeline` (on a year of logs, each is a pass over hundreds of thousands of
+/// events). `judged` says `all` came from [`super::judged_failovers`]; the other checks may
+/// read those too, since judging only adds each failover's sequence and phases, which they do
+/// not look at.
 pub(crate) fn run_all_of(
     timeline: &Timeline,
     exp: &Expectations,
     measured: &std::collections::BTreeMap<String, f64>,
     all: &[Failover],
-    judged: Option<&[Failover]>,
+    judged: bool,
 ) -> Vec<Check> {
     // With a profile's sequences nobody required a failover (`--expect` judges that), and a fault
     // that only degrades its node expects none: when none ran there are no ids to compare, which
@@ -42,7 +44,7 @@ pub(crate) fn run_all_of(
         check_ids_agree(timeline)
     };
     vec![
-        check_sequence_of(timeline, exp, judged),
+        check_sequence_of(timeline, exp, judged.then_some(all)),
         check_single_executor_of(timeline, exp, all),
         ids,
         check_forbidden(timeline),
