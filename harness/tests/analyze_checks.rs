@@ -5,8 +5,8 @@ use hachaos::timeline::{Event, EventKind, Timeline, WallTime};
 
 fn ev(node: &str, sec: u32, kind: EventKind, attrs: &[(&str, i64)]) -> Event {
     Event {
-        node: node.to_string(),
-        file: "pgpool.log".to_string(),
+        node: node.into(),
+        file: "pgpool.log".into(),
         line: u64::from(sec),
         time: Some(WallTime {
             at: chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
@@ -22,7 +22,7 @@ fn ev(node: &str, sec: u32, kind: EventKind, attrs: &[(&str, i64)]) -> Event {
             .map(|(k, v)| (k.to_string(), (*v).into()))
             .collect(),
         pid: None,
-        text: kind.name().to_string(),
+        text: kind.name().into(),
     }
 }
 

@@ -224,7 +224,7 @@ fn a_recorded_pgpool_4_3_silent_loss_measures_the_survivors_failover_not_the_iso
     let anchor = hachaos::measure::Anchor {
         fault_time: fault.time.expect("wall time"),
         fault_offset_ms: fault.offset_ms.unwrap_or(0),
-        target: fault.node.clone(),
+        target: fault.node.to_string(),
         target_backend: Some(0),
         vip_holder_before: Some("node1".into()),
         old_primary: None,

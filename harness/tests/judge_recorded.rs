@@ -302,15 +302,15 @@ fn fault_evidence(r: &RunRecord, e: &Event) -> FaultEvidence {
     let (announced, silent, pgpool_survives) = hachaos::run::gather::traits(kind);
     let mut f = FaultEvidence {
         kind: kind_name,
-        target: e.node.clone(),
+        target: e.node.to_string(),
         target_backend: NODES.iter().position(|n| *n == e.node).map(|i| i as i64),
         at: e.time.expect("a harness event has its time"),
         offset_ms,
         // The role resolved when the fault's step fired.
-        was_primary: r
-            .steps
-            .iter()
-            .any(|s| s.resolved.get("primary") == Some(&e.node) && s.fired_ms <= offset_ms),
+        was_primary: r.steps.iter().any(|s| {
+            s.resolved.get("primary").map(String::as_str) == Some(e.node.as_str())
+                && s.fired_ms <= offset_ms
+        }),
         vip_holder_before: r
             .roles
             .samples

@@ -55,7 +55,7 @@ fn markup_in_log_text_is_escaped_everywhere() {
     let mut record = read_run(Path::new(REAL_RUN)).unwrap();
     let mut e: Event = record.events[20].clone();
     e.kind = EventKind::Forbidden;
-    e.text = r#"<script>alert("pwned")</script> PANIC"#.to_string();
+    e.text = r#"<script>alert("pwned")</script> PANIC"#.into();
     record.events.push(e);
     record.checks[0].evidence = "<img src=x onerror=alert(1)>".into();
     let page = html(&record);

@@ -16,7 +16,8 @@ fn no_file_in_the_run_directory_contains_a_configured_secret() {
     record
         .config
         .insert("health_check_password".into(), SECRET.into());
-    record.events[30].text = format!("pcp_attach_node -h node1 -W {PCP_SECRET} password={SECRET}");
+    record.events[30].text =
+        format!("pcp_attach_node -h node1 -W {PCP_SECRET} password={SECRET}").into();
     record.events[30].attrs.insert(
         "command".into(),
         serde_json::json!(format!("psql password={SECRET}")),

@@ -249,10 +249,12 @@ pub fn judge(
     redactions: u64,
     expect: Option<Expect>,
 ) -> AnalysisRecord {
-    let mut checks = checks::run_all(&timeline, exp);
-    checks.push(check_timestamps(&timeline));
+    // Each found once and shared with the checks: on a year of logs each is a pass over
+    // hundreds of thousands of events and thousands of failovers.
     let durations = checks::durations(&timeline, exp);
     let failovers = checks::judged_failovers(&timeline, exp);
+    let mut checks = checks::run_all_of(&timeline, exp, &durations, &failovers, true);
+    checks.push(check_timestamps(&timeline));
     let outcome = classify(&timeline, &failovers, expect.unwrap_or_default());
     if expect.is_some() {
         checks.push(check_outcome(&outcome));

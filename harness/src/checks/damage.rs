@@ -3,18 +3,22 @@
 //! primary. Each is a pure function of the timeline.
 
 use super::executor::mutual_failovers;
-use super::failovers::{failovers, FailoverKind};
+use super::failovers::{failovers, Failover, FailoverKind};
 use super::verdict::{cite, Check, Verdict};
 use crate::timeline::{Event, EventKind, Timeline};
 use std::collections::HashMap;
 
 /// Fails when the watchdog logged split brain or two nodes failed each other over.
 pub fn check_split_brain(timeline: &Timeline) -> Check {
+    check_split_brain_of(timeline, &failovers(timeline))
+}
+
+/// [`check_split_brain`], given the [`failovers`] of `timeline` (found once for all the checks).
+pub(crate) fn check_split_brain_of(timeline: &Timeline, all: &[Failover]) -> Check {
     const NAME: &str = "split_brain";
     let events = timeline.events();
     let mut evidence = Vec::new();
-    let all = failovers(timeline);
-    if let Some((a, b)) = mutual_failovers(&all, events) {
+    if let Some((a, b)) = mutual_failovers(all, events) {
         evidence.push(format!(
             "{} detached backend {} and {} detached backend {} ({}; {})",
             all[a].executor,
@@ -144,9 +148,13 @@ pub fn check_vip_holders(timeline: &Timeline) -> Check {
 
 /// Fails when a failover left no primary (`set new primary node: -1`).
 pub fn check_primary_kept(timeline: &Timeline) -> Check {
+    check_primary_kept_of(timeline, &failovers(timeline))
+}
+
+/// [`check_primary_kept`], given the [`failovers`] of `timeline` (found once for all the checks).
+pub(crate) fn check_primary_kept_of(timeline: &Timeline, all: &[Failover]) -> Check {
     const NAME: &str = "primary_kept";
     let events = timeline.events();
-    let all = failovers(timeline);
     let lost: Vec<String> = all
         .iter()
         .filter(|f| f.kind == FailoverKind::NoPrimary)

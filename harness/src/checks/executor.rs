@@ -11,8 +11,17 @@ use std::collections::HashMap;
 /// Checks that each failover was run by one node only, and that a failover happened when one was
 /// expected (or did not when none was).
 pub fn check_single_executor(timeline: &Timeline, exp: &Expectations) -> Check {
+    check_single_executor_of(timeline, exp, &failovers(timeline))
+}
+
+/// [`check_single_executor`], given the [`failovers`] of `timeline` (found once for all the
+/// checks).
+pub(crate) fn check_single_executor_of(
+    timeline: &Timeline,
+    exp: &Expectations,
+    all: &[Failover],
+) -> Check {
     const NAME: &str = "single_executor";
-    let all = failovers(timeline);
     let events = timeline.events();
     // With a profile's sequences (offline analysis) whether a failover should have happened is
     // the `outcome` check's question (`--expect`), not this one's.
@@ -54,7 +63,7 @@ pub fn check_single_executor(timeline: &Timeline, exp: &Expectations) -> Check {
     // Two nodes each failing the other over — each promoting itself, or keeping itself primary
     // — is split brain even when the two failovers do not overlap in time, unless the failed
     // node was re-attached in between (then they are separate incidents).
-    if let Some((a, b)) = mutual_failovers(&all, events) {
+    if let Some((a, b)) = mutual_failovers(all, events) {
         let (a, b) = (&all[a], &all[b]);
         return Check::new(
             NAME,
@@ -71,7 +80,7 @@ pub fn check_single_executor(timeline: &Timeline, exp: &Expectations) -> Check {
         );
     }
     let mut executors: Vec<&str> = Vec::new();
-    for f in &all {
+    for f in all {
         if !executors.contains(&f.executor.as_str()) {
             executors.push(f.executor.as_str());
         }

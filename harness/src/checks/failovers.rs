@@ -126,7 +126,7 @@ pub fn failovers(timeline: &Timeline) -> Vec<Failover> {
                     st.window_start = out[f].command_index + 1;
                 }
                 out.push(Failover {
-                    executor: e.node.clone(),
+                    executor: e.node.to_string(),
                     failed_node_id: st.failed,
                     new_primary_node_id: None,
                     started: e.time,

@@ -22,6 +22,7 @@ pub use failovers::{failovers, int_attr, judged_failovers, Failover, FailoverKin
 pub use forbidden::check_forbidden;
 pub use ids::check_ids_agree;
 pub use run::run_all;
+pub(crate) use run::run_all_of;
 pub use sequence::{check_sequence, match_steps, sequence_node, StepMatch};
 pub use variants::{match_variant, NodeIndex, VariantMatch};
 pub use verdict::{cite, list, worst, Check, Verdict};

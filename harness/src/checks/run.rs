@@ -1,19 +1,35 @@
 //! The fixed set of checkers a run is judged by.
 
-use super::damage::{check_primary_kept, check_split_brain, check_vip_holders};
+use super::damage::{check_primary_kept_of, check_split_brain_of, check_vip_holders};
 use super::durations::{check_durations, durations};
-use super::executor::check_single_executor;
+use super::executor::check_single_executor_of;
 use super::expectations::Expectations;
+use super::failovers::{failovers, Failover};
 use super::forbidden::check_forbidden;
 use super::ids::check_ids_agree;
-use super::sequence::check_sequence;
+use super::sequence::check_sequence_of;
 use super::verdict::{Check, Verdict};
 use crate::timeline::Timeline;
 
 /// Runs every checker, in a fixed order: sequence, single executor, ids, forbidden patterns,
 /// durations, split brain, VIP holders, primary kept.
 pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
-    let measured = durations(timeline, exp);
+    let all = failovers(timeline);
+    run_all_of(timeline, exp, &durations(timeline, exp), &all, false)
+}
+
+/// [`run_all`], given what the caller has found already: the [`durations`] and the
+/// [`failovers`] of `timeline` (on a year of logs, each is a pass over hundreds of thousands of
+/// events). `judged` says `all` came from [`super::judged_failovers`]; the other checks may
+/// read those too, since judging only adds each failover's sequence and phases, which they do
+/// not look at.
+pub(crate) fn run_all_of(
+    timeline: &Timeline,
+    exp: &Expectations,
+    measured: &std::collections::BTreeMap<String, f64>,
+    all: &[Failover],
+    judged: bool,
+) -> Vec<Check> {
     // With a profile's sequences nobody required a failover (`--expect` judges that), and a fault
     // that only degrades its node expects none: when none ran there are no ids to compare, which
     // is not a doubt about one.
@@ -28,13 +44,13 @@ pub fn run_all(timeline: &Timeline, exp: &Expectations) -> Vec<Check> {
         check_ids_agree(timeline)
     };
     vec![
-        check_sequence(timeline, exp),
-        check_single_executor(timeline, exp),
+        check_sequence_of(timeline, exp, judged.then_some(all)),
+        check_single_executor_of(timeline, exp, all),
         ids,
         check_forbidden(timeline),
-        check_durations(&measured, exp),
-        check_split_brain(timeline),
+        check_durations(measured, exp),
+        check_split_brain_of(timeline, all),
         check_vip_holders(timeline),
-        check_primary_kept(timeline),
+        check_primary_kept_of(timeline, all),
     ]
 }

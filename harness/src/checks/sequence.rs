@@ -2,7 +2,7 @@
 //! step's, optionally within a time window.
 
 use super::expectations::Expectations;
-use super::failovers::{failovers, judged_failovers, FailoverKind};
+use super::failovers::{failovers, judged_failovers, Failover, FailoverKind};
 use super::verdict::{cite, list, Check, Verdict};
 use crate::timeline::{seconds_between, Timeline};
 
@@ -76,9 +76,22 @@ pub fn match_steps(timeline: &Timeline, exp: &Expectations, node: &str) -> Vec<S
 
 /// Checks the expected sequence (see the module doc).
 pub fn check_sequence(timeline: &Timeline, exp: &Expectations) -> Check {
+    check_sequence_of(timeline, exp, None)
+}
+
+/// [`check_sequence`], given the [`judged_failovers`] of `timeline` when the caller has them
+/// already (judging a year of logs finds them once, not once per use).
+pub(crate) fn check_sequence_of(
+    timeline: &Timeline,
+    exp: &Expectations,
+    judged: Option<&[Failover]>,
+) -> Check {
     const NAME: &str = "sequence";
     if !exp.variants.is_empty() {
-        return check_each_failover(timeline, exp);
+        return match judged {
+            Some(all) => check_each_failover(timeline, all),
+            None => check_each_failover(timeline, &judged_failovers(timeline, exp)),
+        };
     }
     if exp.steps.is_empty() {
         return Check::new(NAME, Verdict::Pass, "no sequence expected");
@@ -170,9 +183,8 @@ pub fn check_sequence(timeline: &Timeline, exp: &Expectations) -> Check {
 }
 
 /// With a profile's sequences: every failover, on its own executor, must follow one of them.
-fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
+fn check_each_failover(timeline: &Timeline, all: &[Failover]) -> Check {
     const NAME: &str = "sequence";
-    let all = judged_failovers(timeline, exp);
     if all.is_empty() {
         return Check::new(NAME, Verdict::Pass, "no failover to check");
     }
@@ -190,7 +202,7 @@ fn check_each_failover(timeline: &Timeline, exp: &Expectations) -> Check {
     {
         invalid_on.entry(e.node.as_str()).or_insert(e);
     }
-    for f in &all {
+    for f in all {
         let at = cite(&events[f.command_index]);
         let untimed = if f.started_by.is_none() {
             invalid_on.get(f.executor.as_str()).copied()

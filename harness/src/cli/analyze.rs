@@ -127,11 +127,15 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             crate::report::Render::render(&record, f, &Default::default())
         ),
     }
-    match record.verdict {
+    let code = match record.verdict {
         Verdict::Pass => ExitCode::Pass,
         Verdict::Fail => ExitCode::ScenarioFailed,
         Verdict::Unknown => ExitCode::Unknown,
-    }
+    };
+    // The process exits right after this: handing hundreds of thousands of events back to the
+    // allocator one by one only to exit cost 5 % of the run time on an event-dense log.
+    std::mem::forget(record);
+    code
 }
 
 /// Whether `a` and `b` name the same file (`b` may not exist yet).

@@ -143,7 +143,7 @@ pub fn fault_event(kind: EventKind, fault: FaultKind, ctx: &FaultContext) -> Eve
         "healed"
     };
     Event {
-        node: ctx.target.name.clone(),
+        node: ctx.target.name.as_str().into(),
         file: "harness".into(),
         line: 0,
         time: Some(WallTime::now()),
@@ -151,7 +151,7 @@ pub fn fault_event(kind: EventKind, fault: FaultKind, ctx: &FaultContext) -> Eve
         kind,
         attrs,
         pid: None,
-        text: format!("{verb} {fault} on {}", ctx.target.name),
+        text: format!("{verb} {fault} on {}", ctx.target.name).into(),
     }
 }
 

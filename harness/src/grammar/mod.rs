@@ -2,6 +2,7 @@
 //! into typed [`crate::timeline::Event`]s, and the streaming scanner that applies them.
 
 mod error;
+mod keywords;
 mod profile;
 mod redact;
 mod scan;

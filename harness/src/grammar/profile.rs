@@ -115,11 +115,7 @@ fn compile(profile: &str, what: String, re: &str) -> Result<Regex, ProfileError>
 impl Profile {
     /// A built-in profile by name (`pgpool`, `kingbase-v8r3`).
     pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
-        let (_, text) = BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .ok_or_else(|| ProfileError::Unknown(name.to_string()))?;
-        Profile::from_yaml(&format!("<builtin:{name}>"), text)
+        Profile::from_spec(builtin_spec(name)?)
     }
 
     /// Parses and validates profile YAML; `label` names the source in errors.
@@ -243,26 +239,42 @@ impl Profile {
     /// How strongly `sample` (the start of a log) looks like this profile: occurrences of its
     /// detect literals.
     pub fn score(&self, sample: &[u8]) -> usize {
-        self.detect
-            .iter()
-            .map(|lit| memchr::memmem::find_iter(sample, lit.as_bytes()).count())
-            .sum()
+        score(&self.detect, sample)
     }
+}
+
+/// Occurrences of the `detect` literals in `sample`.
+fn score(detect: &[String], sample: &[u8]) -> usize {
+    detect
+        .iter()
+        .map(|lit| memchr::memmem::find_iter(sample, lit.as_bytes()).count())
+        .sum()
+}
+
+/// A built-in profile's spec, parsed and not yet compiled.
+fn builtin_spec(name: &str) -> Result<ProfileSpec, ProfileError> {
+    let (_, text) = BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| ProfileError::Unknown(name.to_string()))?;
+    Ok(crate::loader::from_str(&format!("<builtin:{name}>"), text)?)
 }
 
 /// Picks the built-in profile whose detect literals occur most often in `samples`; `None` when
 /// none occurs at all (then the user must say which). Ties go to the earlier of
 /// [`BUILTIN_NAMES`].
 pub fn detect(samples: &[&[u8]]) -> Result<Option<Profile>, ProfileError> {
-    let mut best: Option<(usize, Profile)> = None;
+    // Only the winner is compiled: scoring needs the detect literals alone, and compiling a
+    // profile's regexes costs as much as scanning megabytes of log.
+    let mut best: Option<(usize, &str)> = None;
     for name in BUILTIN_NAMES {
-        let profile = Profile::builtin(name)?;
-        let score: usize = samples.iter().map(|s| profile.score(s)).sum();
-        if score > 0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
-            best = Some((score, profile));
+        let spec = builtin_spec(name)?;
+        let score: usize = samples.iter().map(|s| score(&spec.detect, s)).sum();
+        if score > 0 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, name));
         }
     }
-    Ok(best.map(|(_, p)| p))
+    best.map(|(_, name)| Profile::builtin(name)).transpose()
 }
 
 /// `*`-only glob matching (enough for log file names).

@@ -1,7 +1,7 @@
 //! The streaming scanner: log bytes in, events out, in constant memory.
 //!
 //! How it stays fast and small (like ripgrep): the file is read in fixed 1 MiB chunks; one
-//! Aho-Corasick pass over each chunk finds every rule keyword and secret trigger; lines are then
+//! keyword search over each chunk ([`super::keywords`]) finds every rule keyword and secret trigger; lines are then
 //! walked with `memchr`, and only lines holding a keyword are decoded and matched against regexes.
 //! Memory is the chunk plus the events found, whatever the file's size.
 //!
@@ -19,12 +19,12 @@
 //! or, when none precedes it, of the first later one; with no timestamp anywhere it has none.
 
 use super::error::{ProfileError, ScanError};
+use super::keywords::Keywords;
 use super::profile::Profile;
 use super::redact::{Redactor, TRIGGERS};
 use super::spec::AttrType;
 use super::time::{leading_time, parse_datetime, parse_time_of_day, timestamp_start};
-use crate::timeline::{Attrs, Event, WallTime};
-use aho_corasick::{AhoCorasick, MatchKind};
+use crate::timeline::{Attrs, Event, Name, WallTime};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -173,7 +173,7 @@ struct ScanKeys {
 #[derive(Clone, Debug)]
 pub struct Grammar {
     profile: Profile,
-    automaton: AhoCorasick,
+    keywords: Keywords,
     patterns: Vec<PatternInfo>,
     redactor: Redactor,
     rule_attrs: Vec<RuleAttrs>,
@@ -212,10 +212,7 @@ impl Grammar {
             let s = slot(&t, &mut literals, &mut patterns);
             patterns[s].secret = true;
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&literals)
-            .map_err(ProfileError::Keywords)?;
+        let keywords = Keywords::new(&literals).map_err(ProfileError::Keywords)?;
         let rule_attrs = profile
             .rules
             .iter()
@@ -253,7 +250,7 @@ impl Grammar {
             .collect();
         Ok(Grammar {
             profile,
-            automaton,
+            keywords,
             patterns,
             redactor,
             rule_attrs,
@@ -303,8 +300,8 @@ impl Grammar {
     ) -> Result<FileScan, ReadFailure> {
         let mut state = FileState {
             g: self,
-            node,
-            file: label,
+            node: Name::from(node),
+            file: Name::from(label),
             scan: FileScan::default(),
             last_time: None,
             awaiting_time: Vec::new(),
@@ -454,8 +451,9 @@ struct Parsed {
 
 struct FileState<'g> {
     g: &'g Grammar,
-    node: &'g str,
-    file: &'g str,
+    /// Shared by every event of the file: one allocation each, not one per event.
+    node: Name,
+    file: Name,
     scan: FileScan,
     /// Time of the last timestamped line in chunks already processed.
     last_time: Option<WallTime>,
@@ -545,22 +543,9 @@ impl FileState<'_> {
 
     fn process(&mut self, buf: &[u8], eof: bool, line_base: u64) -> Step {
         self.hits.clear();
-        // Overlapping search has no SIMD prefilter (it cost 4/5 of the run time); restarting a
-        // leftmost search one byte after each hit keeps the prefilter and still finds a keyword
-        // that starts inside another one. Only keywords sharing a start are reduced to one,
-        // and rules sharing a keyword are all listed on it.
-        let mut at = 0usize;
-        while at < buf.len() {
-            let Some(m) = self
-                .g
-                .automaton
-                .find(aho_corasick::Input::new(buf).span(at..buf.len()))
-            else {
-                break;
-            };
-            self.hits.push((m.start(), m.pattern().as_u32()));
-            at = m.start() + 1;
-        }
+        // Every keyword start, even inside another keyword; only keywords sharing a start are
+        // reduced to one (the longest), and rules sharing a keyword are all listed on it.
+        self.g.keywords.find_all(buf, &mut self.hits);
         let mut hi = 0usize;
         let mut pos = 0usize;
         let mut no = line_base;
@@ -857,15 +842,15 @@ impl FileState<'_> {
                 );
             }
             self.scan.events.push(Event {
-                node: self.node.to_string(),
-                file: self.file.to_string(),
+                node: self.node.clone(),
+                file: self.file.clone(),
                 line: first.no,
                 time: head.time,
                 offset_ms: None,
                 kind: self.g.profile.rules[p.rule].kind,
                 attrs,
                 pid: head.pid.or(first.env.and_then(|e| e.pid)),
-                text,
+                text: text.into(),
             });
             parsed = true;
         }

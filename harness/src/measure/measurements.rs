@@ -150,7 +150,7 @@ fn from_event(kind: MeasurementKind, anchor: &WallTime, e: Option<&Event>) -> Me
         Some(e) => Measurement {
             kind,
             seconds: since(anchor, e),
-            node: Some(e.node.clone()),
+            node: Some(e.node.to_string()),
             evidence: format!("{} {}:{}: {}", e.node, e.file, e.line, e.text),
         },
         None => Measurement {

@@ -24,9 +24,9 @@ impl LogTails {
         let mut by_node: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for e in &record.events {
             by_node
-                .entry(e.node.clone())
+                .entry(e.node.to_string())
                 .or_default()
-                .push(e.text.clone());
+                .push(e.text.to_string());
         }
         for lines in by_node.values_mut() {
             let skip = lines.len().saturating_sub(TAIL_LINES);

@@ -171,7 +171,7 @@ impl TimelineView {
                 from: at(e).unwrap_or(0.0),
                 to: healed.and_then(at),
                 label: if fault.is_empty() {
-                    e.text.clone()
+                    e.text.to_string()
                 } else {
                     format!("{fault} on {}", e.node)
                 },
@@ -409,10 +409,10 @@ fn view_event(e: &Event, t: Option<f64>) -> ViewEvent {
     ViewEvent {
         t,
         wall: e.time.map_or_else(|| "-".to_string(), |w| w.render()),
-        node: e.node.clone(),
+        node: e.node.to_string(),
         kind: e.kind,
         source: if e.line == 0 {
-            e.file.clone()
+            e.file.to_string()
         } else {
             format!(
                 "{}:{}",
@@ -420,7 +420,7 @@ fn view_event(e: &Event, t: Option<f64>) -> ViewEvent {
                 e.line
             )
         },
-        text: e.text.clone(),
+        text: e.text.to_string(),
     }
 }
 

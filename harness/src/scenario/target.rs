@@ -219,7 +219,7 @@ pub fn resolution_event(step: usize, role: Role, node: &str) -> Event {
     attrs.insert("node".into(), serde_json::json!(node));
     attrs.insert("step".into(), serde_json::json!(step));
     Event {
-        node: node.to_string(),
+        node: node.into(),
         file: "harness".into(),
         line: 0,
         time: Some(WallTime::now()),
@@ -227,7 +227,7 @@ pub fn resolution_event(step: usize, role: Role, node: &str) -> Event {
         kind: EventKind::TargetResolved,
         attrs,
         pid: None,
-        text: format!("step {step}: {} is {node}", role.name()),
+        text: format!("step {step}: {} is {node}", role.name()).into(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The event vocabulary shared by the log grammar, live observers, checkers and reporters.
 
-use super::Attrs;
+use super::{Attrs, Name, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -355,9 +355,11 @@ impl<'de> Deserialize<'de> for WallTime {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// The node it happened on (`node1`, `node102`, ...), or `harness` for harness actions.
-    pub node: String,
+    #[schemars(with = "String")]
+    pub node: Name,
     /// The file (or source: `docker`, `probe`) it was read from.
-    pub file: String,
+    #[schemars(with = "String")]
+    pub file: Name,
     /// 1-based line in `file` (0 for non-file sources).
     pub line: u64,
     /// The source's wall clock, at the source's precision, when it had one.
@@ -374,7 +376,8 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// The raw text, with secrets redacted.
-    pub text: String,
+    #[schemars(with = "String")]
+    pub text: Text,
 }
 
 impl Event {

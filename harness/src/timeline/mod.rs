@@ -3,9 +3,11 @@
 
 mod attrs;
 mod event;
+mod strings;
 #[allow(clippy::module_inception)]
 mod timeline;
 
 pub use attrs::Attrs;
 pub use event::{Event, EventKind, WallTime, EVENT_NAMES};
+pub use strings::{Name, Text};
 pub use timeline::{seconds_between, Timeline};

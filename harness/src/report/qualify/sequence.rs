@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 pub fn node_sequences(run: &RunRecord) -> BTreeMap<String, Vec<EventKind>> {
     let mut out: BTreeMap<String, Vec<EventKind>> = BTreeMap::new();
     for e in &run.events {
-        let seq = out.entry(e.node.clone()).or_default();
+        let seq = out.entry(e.node.to_string()).or_default();
         if !seq.contains(&e.kind) {
             seq.push(e.kind);
         }

@@ -1,0 +1,195 @@
+//! The two string types of an [`super::Event`]: a name many events share (its node, its file)
+//! and a text each event owns alone.
+//!
+//! Why not `String`: a year of a busy cluster's log holds hundreds of thousands of events. As
+//! `String`s, every event allocated its own copy of its node's and its file's name (two heap
+//! blocks of about 32 bytes each, plus the allocator's overhead) and kept 24 bytes of pointer,
+//! length and capacity for each of the three. A [`Name`] is one shared `Arc<str>` (16 bytes, no
+//! allocation per event when the scanner hands out clones of one name); a [`Text`] is a boxed
+//! `str` (16 bytes, exactly as long as the text). Both read like a `String` (`&*name`,
+//! `name.as_str()`, `name == "node1"`) and serialise as a plain JSON string.
+
+use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A node or file name, shared between all the events that carry it.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(Arc<str>);
+
+/// An event's text, owned by that event, without spare capacity.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(Box<str>);
+
+macro_rules! string_like {
+    ($t:ident) => {
+        impl $t {
+            /// The string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Deref for $t {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Borrow<str> for $t {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&*self.0, f)
+            }
+        }
+
+        /// Shown like the `String` it replaces (`"node1"`, quoted).
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+
+        impl From<&str> for $t {
+            fn from(s: &str) -> $t {
+                $t(s.into())
+            }
+        }
+
+        impl From<String> for $t {
+            fn from(s: String) -> $t {
+                $t(s.into())
+            }
+        }
+
+        impl From<&String> for $t {
+            fn from(s: &String) -> $t {
+                $t(s.as_str().into())
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(s: $t) -> String {
+                s.0.to_string()
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                *self.0 == *other
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                *self.0 == **other
+            }
+        }
+
+        impl PartialEq<String> for $t {
+            fn eq(&self, other: &String) -> bool {
+                *self.0 == **other
+            }
+        }
+
+        impl PartialEq<$t> for str {
+            fn eq(&self, other: &$t) -> bool {
+                *self == *other.0
+            }
+        }
+
+        impl PartialEq<$t> for &str {
+            fn eq(&self, other: &$t) -> bool {
+                **self == *other.0
+            }
+        }
+
+        impl PartialEq<$t> for String {
+            fn eq(&self, other: &$t) -> bool {
+                **self == *other.0
+            }
+        }
+
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                String::deserialize(d).map($t::from)
+            }
+        }
+
+        /// The schema of the `String` it replaces.
+        impl schemars::JsonSchema for $t {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                String::schema_name()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                String::json_schema(generator)
+            }
+
+            fn inline_schema() -> bool {
+                true
+            }
+        }
+    };
+}
+
+string_like!(Name);
+string_like!(Text);
+
+impl From<Arc<str>> for Name {
+    fn from(s: Arc<str>) -> Name {
+        Name(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_texts_read_compare_and_serialise_like_strings() {
+        let n = Name::from("node1");
+        let t = Text::from(String::from("a \"quoted\" text"));
+        assert_eq!(n, "node1");
+        assert_eq!("node1", n);
+        assert_eq!(n, String::from("node1"));
+        assert_eq!(n.len(), 5);
+        assert!(t.contains("quoted"));
+        assert_eq!(format!("{n}/{t}"), "node1/a \"quoted\" text");
+        assert_eq!(format!("{n:?}"), format!("{:?}", "node1"));
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            serde_json::to_string("a \"quoted\" text").unwrap()
+        );
+        let back: Name = serde_json::from_str("\"node1\"").unwrap();
+        assert_eq!(back, n);
+    }
+
+    #[test]
+    fn clones_of_a_name_share_one_allocation() {
+        let n = Name::from("node1");
+        let m = n.clone();
+        assert!(std::ptr::eq(n.as_str(), m.as_str()));
+    }
+}
