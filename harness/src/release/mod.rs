@@ -15,7 +15,7 @@ pub use source::{
 };
 pub use workaround::{records as workaround_records, Workaround, WorkaroundRecord};
 
-use crate::grammar::Profile;
+use crate::grammar::Dialect;
 use std::path::Path;
 
 impl Release {
@@ -37,10 +37,10 @@ impl Release {
     pub fn grammar_profile(
         &self,
         release_file: Option<&Path>,
-    ) -> Result<Profile, crate::grammar::ProfileError> {
+    ) -> Result<Dialect, crate::grammar::DialectError> {
         match self.grammar_file(release_file) {
-            Some(path) => Profile::from_path(&path),
-            None => Profile::builtin(&self.grammar),
+            Some(path) => Dialect::from_path(&path),
+            None => Dialect::builtin(&self.grammar),
         }
     }
 }

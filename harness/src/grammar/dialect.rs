@@ -1,7 +1,10 @@
-//! A compiled, validated profile: the regexes built, the event kinds resolved.
+//! A log dialect: one product's log format and what its lines mean (a *profile* file,
+//! `images/<grammar>/profile.yaml`, validated: the regexes built, the event kinds resolved).
+//! A [`super::Grammar`] runs one. Named apart from the *release* a scenario names, which picks
+//! its dialect by name.
 
-use super::error::ProfileError;
-use super::spec::{AttrType, DetachSpec, ProfileSpec};
+use super::error::DialectError;
+use super::spec::{AttrType, DetachSpec, DialectSpec};
 use crate::timeline::EventKind;
 use regex::Regex;
 
@@ -81,9 +84,9 @@ pub struct Sequence {
     pub unordered: Vec<EventKind>,
 }
 
-/// A validated profile, ready to build a [`super::Grammar`].
+/// A validated log dialect (from a profile file), ready to build a [`super::Grammar`].
 #[derive(Clone, Debug)]
-pub struct Profile {
+pub struct Dialect {
     /// The profile name.
     pub name: String,
     /// What it covers.
@@ -104,38 +107,38 @@ pub struct Profile {
     pub sequences: Vec<Sequence>,
 }
 
-fn compile(profile: &str, what: String, re: &str) -> Result<Regex, ProfileError> {
-    Regex::new(re).map_err(|source| ProfileError::Regex {
+fn compile(profile: &str, what: String, re: &str) -> Result<Regex, DialectError> {
+    Regex::new(re).map_err(|source| DialectError::Regex {
         profile: profile.to_string(),
         what,
         source,
     })
 }
 
-impl Profile {
+impl Dialect {
     /// A built-in profile by name (`pgpool`, `kingbase-v8r3`).
-    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+    pub fn builtin(name: &str) -> Result<Dialect, DialectError> {
         let (_, text) = BUILTIN
             .iter()
             .find(|(n, _)| *n == name)
-            .ok_or_else(|| ProfileError::Unknown(name.to_string()))?;
-        Profile::from_yaml(&format!("<builtin:{name}>"), text)
+            .ok_or_else(|| DialectError::Unknown(name.to_string()))?;
+        Dialect::from_yaml(&format!("<builtin:{name}>"), text)
     }
 
     /// Parses and validates profile YAML; `label` names the source in errors.
-    pub fn from_yaml(label: &str, text: &str) -> Result<Profile, ProfileError> {
-        let spec: ProfileSpec = crate::loader::from_str(label, text)?;
-        Profile::from_spec(spec)
+    pub fn from_yaml(label: &str, text: &str) -> Result<Dialect, DialectError> {
+        let spec: DialectSpec = crate::loader::from_str(label, text)?;
+        Dialect::from_spec(spec)
     }
 
     /// Reads and validates a profile file (`--profile-file`).
-    pub fn from_path(path: &std::path::Path) -> Result<Profile, ProfileError> {
-        let spec: ProfileSpec = crate::loader::from_path(path)?;
-        Profile::from_spec(spec)
+    pub fn from_path(path: &std::path::Path) -> Result<Dialect, DialectError> {
+        let spec: DialectSpec = crate::loader::from_path(path)?;
+        Dialect::from_spec(spec)
     }
 
     /// Validates a parsed spec: regexes compile, kinds exist, every rule has a keyword.
-    pub fn from_spec(spec: ProfileSpec) -> Result<Profile, ProfileError> {
+    pub fn from_spec(spec: DialectSpec) -> Result<Dialect, DialectError> {
         let name = spec.name.clone();
         let mut prefixes = Vec::new();
         for p in &spec.prefixes {
@@ -151,7 +154,7 @@ impl Profile {
         };
         let mut rules = Vec::new();
         for (index, r) in spec.rules.iter().enumerate() {
-            let kind = EventKind::from_name(&r.kind).ok_or_else(|| ProfileError::UnknownKind {
+            let kind = EventKind::from_name(&r.kind).ok_or_else(|| DialectError::UnknownKind {
                 profile: name.clone(),
                 index,
                 kind: r.kind.clone(),
@@ -163,7 +166,7 @@ impl Profile {
                 .cloned()
                 .collect();
             if keywords.is_empty() {
-                return Err(ProfileError::NoKeywords {
+                return Err(DialectError::NoKeywords {
                     profile: name.clone(),
                     index,
                     kind: r.kind.clone(),
@@ -184,11 +187,11 @@ impl Profile {
                 regex: compile(&name, format!("envelope `{}`", e.name), &e.regex)?,
             });
         }
-        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, ProfileError> {
+        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, DialectError> {
             names
                 .iter()
                 .map(|k| {
-                    EventKind::from_name(k).ok_or_else(|| ProfileError::UnknownSequenceKind {
+                    EventKind::from_name(k).ok_or_else(|| DialectError::UnknownSequenceKind {
                         profile: name.clone(),
                         what: what.to_string(),
                         kind: k.clone(),
@@ -203,7 +206,7 @@ impl Profile {
                 let what = format!("sequences.{}.steps[{i}]", q.name);
                 let required = kinds(&what, &st.required)?;
                 if required.is_empty() {
-                    return Err(ProfileError::EmptyStep {
+                    return Err(DialectError::EmptyStep {
                         profile: name.clone(),
                         what,
                     });
@@ -222,7 +225,7 @@ impl Profile {
                 unordered: kinds(&format!("sequences.{}.unordered", q.name), &q.unordered)?,
             });
         }
-        Ok(Profile {
+        Ok(Dialect {
             name,
             description: spec.description,
             detect: spec.detect,
@@ -235,7 +238,7 @@ impl Profile {
         })
     }
 
-    /// Whether a file name matches one of [`Profile::files`] (`*` matches any run of characters).
+    /// Whether a file name matches one of [`Dialect::files`] (`*` matches any run of characters).
     pub fn wants_file(&self, file_name: &str) -> bool {
         self.files.iter().any(|p| glob_match(p, file_name))
     }
@@ -253,10 +256,10 @@ impl Profile {
 /// Picks the built-in profile whose detect literals occur most often in `samples`; `None` when
 /// none occurs at all (then the user must say which). Ties go to the earlier of
 /// [`BUILTIN_NAMES`].
-pub fn detect(samples: &[&[u8]]) -> Result<Option<Profile>, ProfileError> {
-    let mut best: Option<(usize, Profile)> = None;
+pub fn detect(samples: &[&[u8]]) -> Result<Option<Dialect>, DialectError> {
+    let mut best: Option<(usize, Dialect)> = None;
     for name in BUILTIN_NAMES {
-        let profile = Profile::builtin(name)?;
+        let profile = Dialect::builtin(name)?;
         let score: usize = samples.iter().map(|s| profile.score(s)).sum();
         if score > 0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
             best = Some((score, profile));
@@ -292,7 +295,7 @@ mod tests {
     #[test]
     fn every_builtin_profile_compiles() {
         for name in BUILTIN_NAMES {
-            let p = Profile::builtin(name).unwrap();
+            let p = Dialect::builtin(name).unwrap();
             assert_eq!(&p.name, name);
             assert!(!p.rules.is_empty());
         }
@@ -300,7 +303,7 @@ mod tests {
 
     #[test]
     fn an_unknown_profile_name_is_an_error_listing_the_builtins() {
-        let err = Profile::builtin("mysql").unwrap_err().to_string();
+        let err = Dialect::builtin("mysql").unwrap_err().to_string();
         assert!(
             err.contains("mysql") && err.contains("kingbase-v8r3"),
             "{err}"
@@ -311,7 +314,7 @@ mod tests {
     fn a_rule_with_an_unknown_kind_is_rejected_with_its_index() {
         let yaml =
             "name: x\nprefixes: []\nrules:\n  - kind: nope\n    keywords: [a]\n    regex: a\n";
-        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = Dialect::from_yaml("x.yaml", yaml).unwrap_err().to_string();
         assert!(err.contains("rule 0") && err.contains("`nope`"), "{err}");
     }
 
@@ -319,14 +322,14 @@ mod tests {
     fn a_rule_without_keywords_is_rejected() {
         let yaml =
             "name: x\nprefixes: []\nrules:\n  - kind: promote\n    keywords: []\n    regex: a\n";
-        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = Dialect::from_yaml("x.yaml", yaml).unwrap_err().to_string();
         assert!(err.contains("no keywords"), "{err}");
     }
 
     #[test]
     fn an_unknown_key_in_a_profile_names_its_path() {
         let yaml = "name: x\nprefixes: []\nrules: []\nrulez: []\n";
-        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = Dialect::from_yaml("x.yaml", yaml).unwrap_err().to_string();
         assert!(err.contains("x.yaml") && err.contains("rulez"), "{err}");
     }
 
