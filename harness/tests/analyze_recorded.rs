@@ -1,6 +1,6 @@
 //! The analyser on logs recorded from real runs of our own cluster (pgpool-II 4.6, PostgreSQL 17).
 
-use hachaos::analyze::{analyze, AnalyzeOptions, DialectChoice, Input};
+use hachaos::analyze::{analyze, AnalyzeOptions, GrammarChoice, Input};
 use hachaos::checks::{Expectations, Verdict};
 use hachaos::timeline::EventKind;
 use std::path::Path;
@@ -26,7 +26,7 @@ fn inputs(run: &str) -> Vec<Input> {
 fn a_recorded_primary_shutdown_is_judged_as_one_failover_run_by_the_standby() {
     let record = analyze(
         &inputs("primary-shutdown-first"),
-        &DialectChoice::Auto,
+        &GrammarChoice::Auto,
         &AnalyzeOptions {
             expectations: Some(Expectations::for_fault("pgpool", true)),
             extra_secrets: vec![],
@@ -45,9 +45,11 @@ fn a_recorded_primary_shutdown_is_judged_as_one_failover_run_by_the_standby() {
 
 #[test]
 fn a_postgres_panic_is_a_forbidden_pattern_even_as_the_log_level() {
-    let g =
-        hachaos::grammar::Grammar::new(hachaos::grammar::Dialect::builtin("pgpool").unwrap(), &[])
-            .unwrap();
+    let g = hachaos::grammar::Grammar::new(
+        hachaos::grammar::GrammarDef::builtin("pgpool").unwrap(),
+        &[],
+    )
+    .unwrap();
     for line in [
         "2026-11-25 12:51:02.114 UTC [212] PANIC:  could not write to file \"pg_wal/xlogtemp.212\": Read-only file system\n",
         "2026-11-25 12:51:02.114: main pid 42: PANIC:  something went very wrong\n",
@@ -79,7 +81,7 @@ fn analyze_run(run: &str, exp: Expectations) -> hachaos::analyze::AnalysisRecord
     }
     analyze(
         &all,
-        &DialectChoice::Builtin("pgpool".into()),
+        &GrammarChoice::Builtin("pgpool".into()),
         &AnalyzeOptions {
             expectations: Some(exp),
             extra_secrets: vec![],

@@ -3,7 +3,7 @@
 
 use super::output::{errln, out};
 use super::{report_error, Outcome};
-use crate::analyze::{self, AnalyzeOptions, DialectChoice, Expect};
+use crate::analyze::{self, AnalyzeOptions, Expect, GrammarChoice};
 use crate::checks::Verdict;
 use crate::exit_code::ExitCode;
 use crate::report::Format;
@@ -82,9 +82,9 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         }
     }
     let choice = match (&args.profile_file, args.profile.as_str()) {
-        (Some(path), _) => DialectChoice::File(path.clone()),
-        (None, "auto") => DialectChoice::Auto,
-        (None, name) => DialectChoice::Builtin(name.to_string()),
+        (Some(path), _) => GrammarChoice::File(path.clone()),
+        (None, "auto") => GrammarChoice::Auto,
+        (None, name) => GrammarChoice::Builtin(name.to_string()),
     };
     let options = AnalyzeOptions {
         expect: Some(args.expect.into()),

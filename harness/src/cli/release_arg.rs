@@ -5,7 +5,7 @@
 use super::output::errln;
 use super::report_error;
 use crate::exit_code::ExitCode;
-use crate::grammar::Dialect;
+use crate::grammar::GrammarDef;
 use crate::image::DEFAULT_RELEASE;
 use crate::release::Release;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ pub struct Chosen {
     /// The release.
     pub release: Release,
     /// Its log grammar.
-    pub grammar: Dialect,
+    pub grammar: GrammarDef,
 }
 
 impl ReleaseArgs {

@@ -15,7 +15,7 @@ pub use source::{
 };
 pub use workaround::{records as workaround_records, Workaround, WorkaroundRecord};
 
-use crate::grammar::Dialect;
+use crate::grammar::GrammarDef;
 use std::path::Path;
 
 impl Release {
@@ -37,10 +37,10 @@ impl Release {
     pub fn grammar_profile(
         &self,
         release_file: Option<&Path>,
-    ) -> Result<Dialect, crate::grammar::DialectError> {
+    ) -> Result<GrammarDef, crate::grammar::GrammarError> {
         match self.grammar_file(release_file) {
-            Some(path) => Dialect::from_path(&path),
-            None => Dialect::builtin(&self.grammar),
+            Some(path) => GrammarDef::from_path(&path),
+            None => GrammarDef::builtin(&self.grammar),
         }
     }
 }

@@ -1,10 +1,10 @@
-//! A log dialect: one product's log format and what its lines mean (a *profile* file,
+//! A grammar's definition: one product's log format and what its lines mean (a *profile* file,
 //! `images/<grammar>/profile.yaml`, validated: the regexes built, the event kinds resolved).
-//! A [`super::Grammar`] runs one. Named apart from the *release* a scenario names, which picks
-//! its dialect by name.
+//! A [`super::Grammar`] runs one. Not the *release* a scenario names, which picks its grammar
+//! by name.
 
-use super::error::DialectError;
-use super::spec::{AttrType, DetachSpec, DialectSpec};
+use super::error::GrammarError;
+use super::spec::{AttrType, DetachSpec, GrammarSpec};
 use crate::timeline::EventKind;
 use regex::Regex;
 
@@ -84,9 +84,9 @@ pub struct Sequence {
     pub unordered: Vec<EventKind>,
 }
 
-/// A validated log dialect (from a profile file), ready to build a [`super::Grammar`].
+/// A validated grammar definition (from a profile file), ready to build a [`super::Grammar`].
 #[derive(Clone, Debug)]
-pub struct Dialect {
+pub struct GrammarDef {
     /// The profile name.
     pub name: String,
     /// What it covers.
@@ -107,38 +107,38 @@ pub struct Dialect {
     pub sequences: Vec<Sequence>,
 }
 
-fn compile(profile: &str, what: String, re: &str) -> Result<Regex, DialectError> {
-    Regex::new(re).map_err(|source| DialectError::Regex {
+fn compile(profile: &str, what: String, re: &str) -> Result<Regex, GrammarError> {
+    Regex::new(re).map_err(|source| GrammarError::Regex {
         profile: profile.to_string(),
         what,
         source,
     })
 }
 
-impl Dialect {
+impl GrammarDef {
     /// A built-in profile by name (`pgpool`, `kingbase-v8r3`).
-    pub fn builtin(name: &str) -> Result<Dialect, DialectError> {
+    pub fn builtin(name: &str) -> Result<GrammarDef, GrammarError> {
         let (_, text) = BUILTIN
             .iter()
             .find(|(n, _)| *n == name)
-            .ok_or_else(|| DialectError::Unknown(name.to_string()))?;
-        Dialect::from_yaml(&format!("<builtin:{name}>"), text)
+            .ok_or_else(|| GrammarError::Unknown(name.to_string()))?;
+        GrammarDef::from_yaml(&format!("<builtin:{name}>"), text)
     }
 
     /// Parses and validates profile YAML; `label` names the source in errors.
-    pub fn from_yaml(label: &str, text: &str) -> Result<Dialect, DialectError> {
-        let spec: DialectSpec = crate::loader::from_str(label, text)?;
-        Dialect::from_spec(spec)
+    pub fn from_yaml(label: &str, text: &str) -> Result<GrammarDef, GrammarError> {
+        let spec: GrammarSpec = crate::loader::from_str(label, text)?;
+        GrammarDef::from_spec(spec)
     }
 
     /// Reads and validates a profile file (`--profile-file`).
-    pub fn from_path(path: &std::path::Path) -> Result<Dialect, DialectError> {
-        let spec: DialectSpec = crate::loader::from_path(path)?;
-        Dialect::from_spec(spec)
+    pub fn from_path(path: &std::path::Path) -> Result<GrammarDef, GrammarError> {
+        let spec: GrammarSpec = crate::loader::from_path(path)?;
+        GrammarDef::from_spec(spec)
     }
 
     /// Validates a parsed spec: regexes compile, kinds exist, every rule has a keyword.
-    pub fn from_spec(spec: DialectSpec) -> Result<Dialect, DialectError> {
+    pub fn from_spec(spec: GrammarSpec) -> Result<GrammarDef, GrammarError> {
         let name = spec.name.clone();
         let mut prefixes = Vec::new();
         for p in &spec.prefixes {
@@ -154,7 +154,7 @@ impl Dialect {
         };
         let mut rules = Vec::new();
         for (index, r) in spec.rules.iter().enumerate() {
-            let kind = EventKind::from_name(&r.kind).ok_or_else(|| DialectError::UnknownKind {
+            let kind = EventKind::from_name(&r.kind).ok_or_else(|| GrammarError::UnknownKind {
                 profile: name.clone(),
                 index,
                 kind: r.kind.clone(),
@@ -166,7 +166,7 @@ impl Dialect {
                 .cloned()
                 .collect();
             if keywords.is_empty() {
-                return Err(DialectError::NoKeywords {
+                return Err(GrammarError::NoKeywords {
                     profile: name.clone(),
                     index,
                     kind: r.kind.clone(),
@@ -187,11 +187,11 @@ impl Dialect {
                 regex: compile(&name, format!("envelope `{}`", e.name), &e.regex)?,
             });
         }
-        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, DialectError> {
+        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, GrammarError> {
             names
                 .iter()
                 .map(|k| {
-                    EventKind::from_name(k).ok_or_else(|| DialectError::UnknownSequenceKind {
+                    EventKind::from_name(k).ok_or_else(|| GrammarError::UnknownSequenceKind {
                         profile: name.clone(),
                         what: what.to_string(),
                         kind: k.clone(),
@@ -206,7 +206,7 @@ impl Dialect {
                 let what = format!("sequences.{}.steps[{i}]", q.name);
                 let required = kinds(&what, &st.required)?;
                 if required.is_empty() {
-                    return Err(DialectError::EmptyStep {
+                    return Err(GrammarError::EmptyStep {
                         profile: name.clone(),
                         what,
                     });
@@ -225,7 +225,7 @@ impl Dialect {
                 unordered: kinds(&format!("sequences.{}.unordered", q.name), &q.unordered)?,
             });
         }
-        Ok(Dialect {
+        Ok(GrammarDef {
             name,
             description: spec.description,
             detect: spec.detect,
@@ -238,7 +238,7 @@ impl Dialect {
         })
     }
 
-    /// Whether a file name matches one of [`Dialect::files`] (`*` matches any run of characters).
+    /// Whether a file name matches one of [`GrammarDef::files`] (`*` matches any run of characters).
     pub fn wants_file(&self, file_name: &str) -> bool {
         self.files.iter().any(|p| glob_match(p, file_name))
     }
@@ -256,10 +256,10 @@ impl Dialect {
 /// Picks the built-in profile whose detect literals occur most often in `samples`; `None` when
 /// none occurs at all (then the user must say which). Ties go to the earlier of
 /// [`BUILTIN_NAMES`].
-pub fn detect(samples: &[&[u8]]) -> Result<Option<Dialect>, DialectError> {
-    let mut best: Option<(usize, Dialect)> = None;
+pub fn detect(samples: &[&[u8]]) -> Result<Option<GrammarDef>, GrammarError> {
+    let mut best: Option<(usize, GrammarDef)> = None;
     for name in BUILTIN_NAMES {
-        let profile = Dialect::builtin(name)?;
+        let profile = GrammarDef::builtin(name)?;
         let score: usize = samples.iter().map(|s| profile.score(s)).sum();
         if score > 0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
             best = Some((score, profile));
@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn every_builtin_profile_compiles() {
         for name in BUILTIN_NAMES {
-            let p = Dialect::builtin(name).unwrap();
+            let p = GrammarDef::builtin(name).unwrap();
             assert_eq!(&p.name, name);
             assert!(!p.rules.is_empty());
         }
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn an_unknown_profile_name_is_an_error_listing_the_builtins() {
-        let err = Dialect::builtin("mysql").unwrap_err().to_string();
+        let err = GrammarDef::builtin("mysql").unwrap_err().to_string();
         assert!(
             err.contains("mysql") && err.contains("kingbase-v8r3"),
             "{err}"
@@ -314,7 +314,9 @@ mod tests {
     fn a_rule_with_an_unknown_kind_is_rejected_with_its_index() {
         let yaml =
             "name: x\nprefixes: []\nrules:\n  - kind: nope\n    keywords: [a]\n    regex: a\n";
-        let err = Dialect::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = GrammarDef::from_yaml("x.yaml", yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rule 0") && err.contains("`nope`"), "{err}");
     }
 
@@ -322,14 +324,18 @@ mod tests {
     fn a_rule_without_keywords_is_rejected() {
         let yaml =
             "name: x\nprefixes: []\nrules:\n  - kind: promote\n    keywords: []\n    regex: a\n";
-        let err = Dialect::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = GrammarDef::from_yaml("x.yaml", yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no keywords"), "{err}");
     }
 
     #[test]
     fn an_unknown_key_in_a_profile_names_its_path() {
         let yaml = "name: x\nprefixes: []\nrules: []\nrulez: []\n";
-        let err = Dialect::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = GrammarDef::from_yaml("x.yaml", yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.yaml") && err.contains("rulez"), "{err}");
     }
 
