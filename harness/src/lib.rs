@@ -24,7 +24,8 @@
 //!
 //! - [`loader`]: the one place YAML is parsed (serde_yaml is archived; swap it here).
 //! - [`timeline`]: the event vocabulary and the append-only timeline.
-//! - [`grammar`]: log profiles (data under `images/<profile>/profile.yaml`) turning lines into events.
+//! - [`grammar`]: log grammars: a [`grammar::GrammarDef`] (data, the profile files
+//!   `images/<grammar>/profile.yaml`) run by a [`grammar::Grammar`], turning lines into events.
 //! - [`checks`]: pure checkers over a timeline (Pass / Fail / Unknown with evidence).
 //! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
