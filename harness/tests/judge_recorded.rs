@@ -228,7 +228,7 @@ fn rebuild(dir: &Path) -> Rebuilt {
     let release = Release::builtin(&recorded.release)
         .or_else(|_| Release::builtin("pg17-pgpool46"))
         .expect("a built-in release");
-    let grammar = release.grammar_profile(None).expect("its grammar");
+    let grammar = release.grammar_def(None).expect("its grammar");
 
     let harness_events: Vec<Event> = recorded
         .events

@@ -4,8 +4,7 @@
 use super::output::{errln, out};
 use super::{report_error, Outcome};
 use crate::analyze::{self, AnalyzeOptions, Expect, GrammarChoice};
-use crate::checks::Verdict;
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::Format;
 use std::io::Write;
 use std::path::PathBuf;
@@ -66,7 +65,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             Ok(mut found) => inputs.append(&mut found),
             Err(e) => {
                 report_error(&e);
-                return ExitCode::BadInput;
+                return e.exit_code();
             }
         }
     }
@@ -95,7 +94,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         Ok(r) => r,
         Err(e) => {
             report_error(&e);
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     for s in &record.skipped {
@@ -127,11 +126,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             crate::report::Render::render(&record, f, &Default::default())
         ),
     }
-    match record.verdict {
-        Verdict::Pass => ExitCode::Pass,
-        Verdict::Fail => ExitCode::ScenarioFailed,
-        Verdict::Unknown => ExitCode::Unknown,
-    }
+    record.verdict.into()
 }
 
 /// Whether `a` and `b` name the same file (`b` may not exist yet).

@@ -5,7 +5,7 @@
 
 use super::output::{errln, out, outln};
 use super::report_error;
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::compare::parse_relative;
 use crate::report::qualify::{
     load_side_skipping, parse_rate, parse_seconds, render_json, render_text, write_qualification,
@@ -95,7 +95,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
             }
             Err(e) => {
                 report_error(&e);
-                return ExitCode::BadInput;
+                return e.exit_code();
             }
         }
     }
@@ -114,7 +114,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
             }
             Err(e) => {
                 report_error(&e);
-                return ExitCode::Environment;
+                return e.exit_code();
             }
         }
     }

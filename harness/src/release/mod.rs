@@ -34,7 +34,7 @@ impl Release {
 
     /// The release's log grammar: a built-in profile, or a profile file relative to
     /// `release_file`.
-    pub fn grammar_profile(
+    pub fn grammar_def(
         &self,
         release_file: Option<&Path>,
     ) -> Result<GrammarDef, crate::grammar::GrammarError> {
@@ -57,7 +57,7 @@ mod tests {
         for name in names {
             let r = ImageSource::Embedded.release(&name).unwrap();
             assert_eq!(r.name, name);
-            r.grammar_profile(None).unwrap();
+            r.grammar_def(None).unwrap();
         }
         assert_eq!(Release::default_builtin().name, DEFAULT_RELEASE);
     }
