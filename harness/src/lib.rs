@@ -65,11 +65,14 @@
 //! - [`report`]: reporters over a record, one [`report::Format`] (text, JSON, JUnit, HTML) for
 //!   run, report and analyze; storing a run's files (`run.json`, `evidence.json`, ...); compare.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
-//! - [`exit_code`]: the process exit codes, documented once.
+//! - [`exit_code`]: the process exit codes, documented once, and [`exit_code::ExitStatus`]: each
+//!   boundary error's code, next to them, so commands ask the error rather than decide.
 //!
 //! Errors are `thiserror` enums per boundary that keep their causes (`#[source]`); an error
 //! becomes one line of text (`a: b: c`, [`ErrorChain`]) only where it is data in a record or
-//! printed by the CLI.
+//! printed by the CLI. There is no `Result<_, String>` in the library: where a fault's
+//! verification polls, "not yet, this is what was seen" is data (`faults::host::Probe`), not an
+//! error.
 
 pub mod analyze;
 pub mod checks;
