@@ -140,6 +140,13 @@ impl ExitStatus for crate::grammar::GrammarError {
     }
 }
 
+/// A comparison or qualification threshold that does not parse.
+impl ExitStatus for crate::report::ThresholdError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
 /// A judged run or analysis exits with its verdict.
 impl From<crate::checks::Verdict> for ExitCode {
     fn from(v: crate::checks::Verdict) -> ExitCode {

@@ -179,7 +179,16 @@ fn every_recorded_run_record_reads_back() {
             .join("tests/data/runs")
             .join(run);
         let record = hachaos::report::read_run(&dir).unwrap_or_else(|e| panic!("{run}: {e}"));
-        assert_eq!(record.format_version, 1, "{run}");
+        // Recorded in format 1 (`profile` for `release`), read as the current format.
+        let raw: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(raw["format_version"], 1, "{run}");
+        assert_eq!(
+            record.format_version,
+            hachaos::record::run::FORMAT_VERSION,
+            "{run}"
+        );
+        assert_eq!(record.release, raw["profile"].as_str().unwrap(), "{run}");
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             errln!("error: {e}");
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     let mut sides = Vec::new();

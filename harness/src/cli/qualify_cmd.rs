@@ -65,7 +65,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => {
             errln!("error: {e}");
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     // clap requires a name or a file for the baseline and at least one candidate.
