@@ -147,6 +147,13 @@ impl ExitStatus for crate::report::ThresholdError {
     }
 }
 
+/// The network-delay delayer (`hachaos __net-delayer`) could not hold the queue: the host.
+impl ExitStatus for crate::faults::delayer::DelayerError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Environment
+    }
+}
+
 /// A judged run or analysis exits with its verdict.
 impl From<crate::checks::Verdict> for ExitCode {
     fn from(v: crate::checks::Verdict) -> ExitCode {
