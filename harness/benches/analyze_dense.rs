@@ -10,7 +10,7 @@
 
 use chrono::NaiveDateTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hachaos::analyze::{analyze, AnalyzeOptions, Expect, Input, ProfileChoice};
+use hachaos::analyze::{analyze, AnalyzeOptions, Expect, GrammarChoice, Input};
 use std::io::Write;
 
 const SOURCE: &str = concat!(
@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("pgpool43_failovers_{mb}MB"), |b| {
             b.iter(|| {
                 let r =
-                    analyze(&inputs, &ProfileChoice::Builtin("pgpool".into()), &options).unwrap();
+                    analyze(&inputs, &GrammarChoice::Builtin("pgpool".into()), &options).unwrap();
                 assert!(r.failovers.len() > 1);
                 r.timeline.len()
             })

@@ -6,7 +6,7 @@
 //! analyze_throughput` writes it and exits.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hachaos::grammar::{Grammar, Profile};
+use hachaos::grammar::{Grammar, GrammarDef};
 use std::io::Write;
 
 const NOISE: &[&str] = &[
@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
     }
     let mut log = Vec::new();
     generate(&mut log, 64 << 20).unwrap();
-    let grammar = Grammar::new(Profile::builtin("pgpool").unwrap(), &[]).unwrap();
+    let grammar = Grammar::new(GrammarDef::builtin("pgpool").unwrap(), &[]).unwrap();
     let mut group = c.benchmark_group("scan");
     group.throughput(Throughput::Bytes(log.len() as u64));
     group.sample_size(10);

@@ -70,6 +70,102 @@ impl ExitStatus for crate::run::RunError {
     }
 }
 
+/// A run record, suite or qualification that cannot be read was named by the caller; one that
+/// cannot be written is the environment (disk, permissions).
+impl ExitStatus for crate::report::ReportError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            crate::report::ReportError::Write { .. } => ExitCode::Environment,
+            _ => ExitCode::BadInput,
+        }
+    }
+}
+
+/// Logs that cannot be analysed (no input, an unknown format, a bad grammar file, an unreadable
+/// file) are bad input: nothing was started.
+impl ExitStatus for crate::analyze::AnalyzeError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// A scenario that does not validate.
+impl ExitStatus for crate::scenario::PlanErrors {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// Settings from which a budget cannot be derived (`explore --set`).
+impl ExitStatus for crate::measure::BudgetError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// A release that does not exist, is malformed, lacks a file or has nothing to build is the
+/// caller's; a build that fails (engine, tools, a step, the disk, the build lock) is the
+/// environment.
+impl ExitStatus for crate::image::ImageError {
+    fn exit_code(&self) -> ExitCode {
+        use crate::image::ImageError;
+        match self {
+            ImageError::Source(_)
+            | ImageError::MissingFile { .. }
+            | ImageError::NotBuilt { .. } => ExitCode::BadInput,
+            _ => ExitCode::Environment,
+        }
+    }
+}
+
+/// A release file or name that does not load.
+impl ExitStatus for crate::release::ReleaseError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// An unknown release, a bad release file, or an image folder (`HACHAOS_IMAGES`) that cannot be
+/// read: the caller named it.
+impl ExitStatus for crate::release::SourceError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// A grammar (profile file) that does not load.
+impl ExitStatus for crate::grammar::GrammarError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// A comparison or qualification threshold that does not parse.
+impl ExitStatus for crate::report::ThresholdError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
+/// The network-delay delayer (`hachaos __net-delayer`) could not hold the queue: the host.
+impl ExitStatus for crate::faults::delayer::DelayerError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::Environment
+    }
+}
+
+/// A judged run or analysis exits with its verdict.
+impl From<crate::checks::Verdict> for ExitCode {
+    fn from(v: crate::checks::Verdict) -> ExitCode {
+        use crate::checks::Verdict;
+        match v {
+            Verdict::Pass => ExitCode::Pass,
+            Verdict::Fail => ExitCode::ScenarioFailed,
+            Verdict::Unknown => ExitCode::Unknown,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +185,54 @@ mod tests {
             ClusterError::NoFreeSubnet.exit_code(),
             ExitCode::Environment
         );
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_is_bad_input_and_one_that_cannot_be_written_the_environment() {
+        use crate::report::ReportError;
+        let io = || std::io::Error::other("x");
+        assert_eq!(
+            ReportError::Read {
+                path: "r".into(),
+                source: io()
+            }
+            .exit_code(),
+            ExitCode::BadInput
+        );
+        assert_eq!(
+            ReportError::NoRun { path: "r".into() }.exit_code(),
+            ExitCode::BadInput
+        );
+        assert_eq!(
+            ReportError::Write {
+                path: "r".into(),
+                source: io()
+            }
+            .exit_code(),
+            ExitCode::Environment
+        );
+    }
+
+    #[test]
+    fn a_release_with_nothing_to_build_is_bad_input_and_a_failed_build_step_the_environment() {
+        use crate::image::ImageError;
+        let not_built = ImageError::NotBuilt {
+            release: "r".into(),
+            image: "i".into(),
+        };
+        assert_eq!(not_built.exit_code(), ExitCode::BadInput);
+        let missing = ImageError::ImageMissing {
+            release: "r".into(),
+            image: "i".into(),
+        };
+        assert_eq!(missing.exit_code(), ExitCode::Environment);
+    }
+
+    #[test]
+    fn a_verdict_is_its_exit_code() {
+        use crate::checks::Verdict;
+        assert_eq!(ExitCode::from(Verdict::Pass), ExitCode::Pass);
+        assert_eq!(ExitCode::from(Verdict::Fail), ExitCode::ScenarioFailed);
+        assert_eq!(ExitCode::from(Verdict::Unknown), ExitCode::Unknown);
     }
 }

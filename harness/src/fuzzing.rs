@@ -37,7 +37,8 @@ pub fn log_scan(data: &[u8]) {
         crate::grammar::BUILTIN_NAMES
             .iter()
             .map(|n| {
-                let profile = crate::grammar::Profile::builtin(n).expect("built-in profiles load");
+                let profile =
+                    crate::grammar::GrammarDef::builtin(n).expect("built-in profiles load");
                 crate::grammar::Grammar::new(profile, &[]).expect("built-in grammars compile")
             })
             .collect()

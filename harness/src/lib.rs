@@ -24,7 +24,8 @@
 //!
 //! - [`loader`]: the one place YAML is parsed (serde_yaml is archived; swap it here).
 //! - [`timeline`]: the event vocabulary and the append-only timeline.
-//! - [`grammar`]: log profiles (data under `images/<profile>/profile.yaml`) turning lines into events.
+//! - [`grammar`]: log grammars: a [`grammar::GrammarDef`] (data, the profile files
+//!   `images/<grammar>/profile.yaml`) run by a [`grammar::Grammar`], turning lines into events.
 //! - [`checks`]: pure checkers over a timeline (Pass / Fail / Unknown with evidence).
 //! - [`analyze`]: offline analysis of log files (`hachaos analyze`).
 //! - [`docker`]: connecting to the engine (API version negotiation) and the label sweep.
@@ -64,11 +65,14 @@
 //! - [`report`]: reporters over a record, one [`report::Format`] (text, JSON, JUnit, HTML) for
 //!   run, report and analyze; storing a run's files (`run.json`, `evidence.json`, ...); compare.
 //! - [`cli`]: the command line; `main.rs` only calls [`cli::main`].
-//! - [`exit_code`]: the process exit codes, documented once.
+//! - [`exit_code`]: the process exit codes, documented once, and [`exit_code::ExitStatus`]: each
+//!   boundary error's code, next to them, so commands ask the error rather than decide.
 //!
 //! Errors are `thiserror` enums per boundary that keep their causes (`#[source]`); an error
 //! becomes one line of text (`a: b: c`, [`ErrorChain`]) only where it is data in a record or
-//! printed by the CLI.
+//! printed by the CLI. There is no `Result<_, String>` in the library: where a fault's
+//! verification polls, "not yet, this is what was seen" is data (`faults::host::Probe`), not an
+//! error.
 
 pub mod analyze;
 pub mod checks;

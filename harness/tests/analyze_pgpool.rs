@@ -1,12 +1,12 @@
 //! pgpool-II 4.x wording, on synthetic two-node logs (see tests/data/analyze/pgpool-synthetic).
 
-use hachaos::analyze::{analyze, parse_argument, AnalysisRecord, AnalyzeOptions, ProfileChoice};
+use hachaos::analyze::{analyze, parse_argument, AnalysisRecord, AnalyzeOptions, GrammarChoice};
 use hachaos::checks::Verdict;
 use hachaos::timeline::EventKind;
 
 fn run() -> AnalysisRecord {
     let inputs = parse_argument("tests/data/analyze/pgpool-synthetic").unwrap();
-    analyze(&inputs, &ProfileChoice::Auto, &AnalyzeOptions::default()).unwrap()
+    analyze(&inputs, &GrammarChoice::Auto, &AnalyzeOptions::default()).unwrap()
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The scanner never panics: arbitrary bytes, huge lines, invalid UTF-8.
 
-use hachaos::grammar::{Grammar, Profile, MAX_LINE};
+use hachaos::grammar::{Grammar, GrammarDef, MAX_LINE};
 use proptest::prelude::*;
 
 fn grammars() -> &'static [Grammar] {
@@ -8,7 +8,9 @@ fn grammars() -> &'static [Grammar] {
     GRAMMARS.get_or_init(|| {
         ["pgpool", "kingbase-v8r3"]
             .iter()
-            .map(|n| Grammar::new(Profile::builtin(n).unwrap(), &["s3cret".to_string()]).unwrap())
+            .map(|n| {
+                Grammar::new(GrammarDef::builtin(n).unwrap(), &["s3cret".to_string()]).unwrap()
+            })
             .collect()
     })
 }

@@ -1,6 +1,6 @@
 //! The analyser on logs recorded from real runs of our own cluster (pgpool-II 4.6, PostgreSQL 17).
 
-use hachaos::analyze::{analyze, AnalyzeOptions, Input, ProfileChoice};
+use hachaos::analyze::{analyze, AnalyzeOptions, GrammarChoice, Input};
 use hachaos::checks::{Expectations, Verdict};
 use hachaos::timeline::EventKind;
 use std::path::Path;
@@ -26,7 +26,7 @@ fn inputs(run: &str) -> Vec<Input> {
 fn a_recorded_primary_shutdown_is_judged_as_one_failover_run_by_the_standby() {
     let record = analyze(
         &inputs("primary-shutdown-first"),
-        &ProfileChoice::Auto,
+        &GrammarChoice::Auto,
         &AnalyzeOptions {
             expectations: Some(Expectations::for_fault("pgpool", true)),
             extra_secrets: vec![],
@@ -45,9 +45,11 @@ fn a_recorded_primary_shutdown_is_judged_as_one_failover_run_by_the_standby() {
 
 #[test]
 fn a_postgres_panic_is_a_forbidden_pattern_even_as_the_log_level() {
-    let g =
-        hachaos::grammar::Grammar::new(hachaos::grammar::Profile::builtin("pgpool").unwrap(), &[])
-            .unwrap();
+    let g = hachaos::grammar::Grammar::new(
+        hachaos::grammar::GrammarDef::builtin("pgpool").unwrap(),
+        &[],
+    )
+    .unwrap();
     for line in [
         "2026-11-25 12:51:02.114 UTC [212] PANIC:  could not write to file \"pg_wal/xlogtemp.212\": Read-only file system\n",
         "2026-11-25 12:51:02.114: main pid 42: PANIC:  something went very wrong\n",
@@ -79,7 +81,7 @@ fn analyze_run(run: &str, exp: Expectations) -> hachaos::analyze::AnalysisRecord
     }
     analyze(
         &all,
-        &ProfileChoice::Builtin("pgpool".into()),
+        &GrammarChoice::Builtin("pgpool".into()),
         &AnalyzeOptions {
             expectations: Some(exp),
             extra_secrets: vec![],
@@ -177,7 +179,16 @@ fn every_recorded_run_record_reads_back() {
             .join("tests/data/runs")
             .join(run);
         let record = hachaos::report::read_run(&dir).unwrap_or_else(|e| panic!("{run}: {e}"));
-        assert_eq!(record.format_version, 1, "{run}");
+        // Recorded in format 1 (`profile` for `release`), read as the current format.
+        let raw: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(raw["format_version"], 1, "{run}");
+        assert_eq!(
+            record.format_version,
+            hachaos::record::run::FORMAT_VERSION,
+            "{run}"
+        );
+        assert_eq!(record.release, raw["profile"].as_str().unwrap(), "{run}");
     }
 }
 

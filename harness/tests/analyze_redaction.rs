@@ -3,7 +3,7 @@
 
 use hachaos::analyze::{judge, InputSummary};
 use hachaos::checks::Expectations;
-use hachaos::grammar::{Grammar, Profile};
+use hachaos::grammar::{Grammar, GrammarDef};
 use hachaos::report::render_text;
 use hachaos::timeline::Timeline;
 use proptest::prelude::*;
@@ -29,7 +29,7 @@ const SHAPES: &[&str] = &[
 
 fn grammar() -> &'static Grammar {
     static G: std::sync::OnceLock<Grammar> = std::sync::OnceLock::new();
-    G.get_or_init(|| Grammar::new(Profile::builtin("pgpool").unwrap(), &[]).unwrap())
+    G.get_or_init(|| Grammar::new(GrammarDef::builtin("pgpool").unwrap(), &[]).unwrap())
 }
 
 /// Every output of analysing `bytes`: the text report, the JSON and the HTML page.

@@ -1,12 +1,12 @@
 //! The seed write-up (a real KingbaseES V8R3 failover) analysed whole, as node102.
 
-use hachaos::analyze::{analyze, AnalysisRecord, AnalyzeOptions, Input, ProfileChoice};
+use hachaos::analyze::{analyze, AnalysisRecord, AnalyzeOptions, GrammarChoice, Input};
 use hachaos::checks::Verdict;
 use hachaos::timeline::EventKind;
 
 const SEED: &str = "tests/data/analyze/seed.txt";
 
-fn seed(choice: ProfileChoice) -> AnalysisRecord {
+fn seed(choice: GrammarChoice) -> AnalysisRecord {
     analyze(
         &[Input::file("node102", SEED)],
         &choice,
@@ -25,12 +25,12 @@ fn kinds_of(r: &AnalysisRecord, step: u32) -> Vec<EventKind> {
 
 #[test]
 fn auto_detection_picks_the_kingbase_profile_for_the_seed() {
-    assert_eq!(seed(ProfileChoice::Auto).profile, "kingbase-v8r3");
+    assert_eq!(seed(GrammarChoice::Auto).profile, "kingbase-v8r3");
 }
 
 #[test]
 fn every_check_passes_on_the_seed() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     for c in &r.checks {
         assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
     }
@@ -40,7 +40,7 @@ fn every_check_passes_on_the_seed() {
 #[test]
 fn each_of_the_seven_steps_holds_its_events() {
     use EventKind::*;
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     assert_eq!(r.steps.len(), 7);
     let expected: [&[EventKind]; 7] = [
         &[PeerShutdown],
@@ -62,7 +62,7 @@ fn each_of_the_seven_steps_holds_its_events() {
 
 #[test]
 fn node102_ran_the_failover_from_node_0_to_node_1() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     assert_eq!(r.failover.executors, vec!["node102".to_string()]);
     assert_eq!(r.failover.failed_node_id, Some(0));
     assert_eq!(r.failover.new_primary_node_id, Some(1));
@@ -73,7 +73,7 @@ fn node102_ran_the_failover_from_node_0_to_node_1() {
 
 #[test]
 fn durations_follow_the_seed_timestamps() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let d = |k: &str| r.durations.get(k).copied().unwrap_or_else(|| panic!("{k}"));
     assert_eq!(d("leader_lost_to_backend_down"), 74.0);
     assert_eq!(d("backend_down_to_failover_command"), 0.0);
@@ -85,7 +85,7 @@ fn durations_follow_the_seed_timestamps() {
 
 #[test]
 fn broken_lines_are_joined_before_matching() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let cmd = r
         .timeline
         .events()
@@ -111,7 +111,7 @@ fn broken_lines_are_joined_before_matching() {
 
 #[test]
 fn the_glued_failover_done_line_takes_its_embedded_time_and_pid() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let done: Vec<_> = r
         .timeline
         .events()
@@ -125,7 +125,7 @@ fn the_glued_failover_done_line_takes_its_embedded_time_and_pid() {
 
 #[test]
 fn one_or_two_spaces_after_log_both_parse() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let texts: Vec<&str> = r
         .timeline
         .events()
@@ -142,7 +142,7 @@ fn one_or_two_spaces_after_log_both_parse() {
 
 #[test]
 fn untimed_script_lines_inherit_the_nearest_earlier_time() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let ping = r
         .timeline
         .events()
@@ -156,7 +156,7 @@ fn untimed_script_lines_inherit_the_nearest_earlier_time() {
 #[test]
 fn the_failover_script_and_recovery_phases_are_recognised() {
     use EventKind::*;
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let kinds: Vec<EventKind> = r.timeline.events().iter().map(|e| e.kind).collect();
     for k in [
         FailoverScriptStarted,
@@ -179,7 +179,7 @@ fn the_failover_script_and_recovery_phases_are_recognised() {
 
 #[test]
 fn prose_lines_count_as_unparsed_not_as_errors() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let i = &r.inputs[0];
     assert_eq!(i.lines, i.parsed + i.unparsed);
     assert!(i.unparsed > 50 && i.parsed > 100, "{i:?}");
@@ -187,7 +187,7 @@ fn prose_lines_count_as_unparsed_not_as_errors() {
 
 #[test]
 fn the_pcp_password_is_redacted_everywhere() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     assert!(r.redactions >= 1);
     let json = serde_json::to_string(&r).unwrap();
     let text = hachaos::report::render_text(&r);
@@ -196,7 +196,7 @@ fn the_pcp_password_is_redacted_everywhere() {
 
 #[test]
 fn events_are_in_time_order() {
-    let r = seed(ProfileChoice::Auto);
+    let r = seed(GrammarChoice::Auto);
     let times: Vec<_> = r
         .timeline
         .events()
@@ -213,7 +213,7 @@ fn a_seed_repeated_past_chunk_boundaries_gives_the_same_events_each_time() {
     if one.last() != Some(&b'\n') {
         one.push(b'\n'); // the seed ends mid-line; copies must not glue lines together
     }
-    let profile = hachaos::grammar::Profile::builtin("kingbase-v8r3").unwrap();
+    let profile = hachaos::grammar::GrammarDef::builtin("kingbase-v8r3").unwrap();
     let g = hachaos::grammar::Grammar::new(profile, &[]).unwrap();
     let single = g.scan_bytes(&one, "n", "f");
     let copies = (3 << 20) / one.len() + 1;
@@ -246,7 +246,7 @@ fn extra_literal_secrets_are_masked_and_counted() {
     };
     let r = analyze(
         &[Input::file("node102", SEED)],
-        &ProfileChoice::Builtin("kingbase-v8r3".into()),
+        &GrammarChoice::Builtin("kingbase-v8r3".into()),
         &options,
     )
     .unwrap();

@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use hachaos::analyze::{analyze, parse_argument, AnalysisRecord, AnalyzeOptions, Expect};
-use hachaos::analyze::{Outcome, ProfileChoice};
+use hachaos::analyze::{GrammarChoice, Outcome};
 use hachaos::checks::{FailoverKind, Verdict};
 use hachaos::timeline::EventKind;
 use predicates::prelude::*;
@@ -21,7 +21,7 @@ fn run(name: &str) -> AnalysisRecord {
         expect: Some(Expect::Any),
         ..AnalyzeOptions::default()
     };
-    analyze(&inputs, &ProfileChoice::Auto, &options).unwrap()
+    analyze(&inputs, &GrammarChoice::Auto, &options).unwrap()
 }
 
 fn verdict(r: &AnalysisRecord, name: &str) -> Verdict {
@@ -236,7 +236,7 @@ fn syslog_and_journald_lines_are_read_with_their_time_and_pid() {
     let p = dir.path().join("messages");
     std::fs::write(&p, syslog).unwrap();
     let inputs = [hachaos::analyze::Input::file("node2", &p)];
-    let r = analyze(&inputs, &ProfileChoice::Auto, &AnalyzeOptions::default()).unwrap();
+    let r = analyze(&inputs, &GrammarChoice::Auto, &AnalyzeOptions::default()).unwrap();
     assert_eq!(r.profile, "pgpool");
     let cmd = r
         .timeline
@@ -268,7 +268,7 @@ fn syslog_and_journald_lines_are_read_with_their_time_and_pid() {
     let p = dir.path().join("journal.txt");
     std::fs::write(&p, iso).unwrap();
     let inputs = [hachaos::analyze::Input::file("node2", &p)];
-    let r = analyze(&inputs, &ProfileChoice::Auto, &AnalyzeOptions::default()).unwrap();
+    let r = analyze(&inputs, &GrammarChoice::Auto, &AnalyzeOptions::default()).unwrap();
     assert_eq!(r.failovers.len(), 1);
     assert_eq!(r.failovers[0].new_primary_node_id, Some(1));
 }
@@ -289,7 +289,7 @@ fn lines_pasted_with_quotes_backticks_and_prose_keep_their_times() {
     let inputs = [hachaos::analyze::Input::file("node2", &p)];
     let r = analyze(
         &inputs,
-        &ProfileChoice::Builtin("pgpool".into()),
+        &GrammarChoice::Builtin("pgpool".into()),
         &AnalyzeOptions::default(),
     )
     .unwrap();
@@ -311,9 +311,11 @@ fn lines_pasted_with_quotes_backticks_and_prose_keep_their_times() {
 
 #[test]
 fn wording_of_both_releases_becomes_events() {
-    let g =
-        hachaos::grammar::Grammar::new(hachaos::grammar::Profile::builtin("pgpool").unwrap(), &[])
-            .unwrap();
+    let g = hachaos::grammar::Grammar::new(
+        hachaos::grammar::GrammarDef::builtin("pgpool").unwrap(),
+        &[],
+    )
+    .unwrap();
     for (line, kind) in [
         // pgpool 4.3 (pgpool_main.c) and 4.6 failback wording
         ("2026-11-25 13:26:35.357: main pid 206: LOG:  failback done. reconnect host node2(5432)", EventKind::NodeAttached),
@@ -381,7 +383,7 @@ fn cr_only_line_endings_are_lines() {
     let p = dir.path().join("pgpool.log");
     std::fs::write(&p, log.replace('\n', "\r")).unwrap();
     let inputs = [hachaos::analyze::Input::file("node2", &p)];
-    let r = analyze(&inputs, &ProfileChoice::Auto, &AnalyzeOptions::default()).unwrap();
+    let r = analyze(&inputs, &GrammarChoice::Auto, &AnalyzeOptions::default()).unwrap();
     assert_eq!(r.inputs[0].lines as usize, log.lines().count());
     assert_eq!(r.failovers.len(), 1);
 }

@@ -70,7 +70,7 @@ commands:
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let record: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("run.json on stdout");
-    assert_eq!(record["profile"], "vendor-pgpool43");
+    assert_eq!(record["release"], "vendor-pgpool43");
     assert_eq!(record["image"], VENDOR_TAG);
     // Only the listed files were read: no event comes from recovery.log or entrypoint.log.
     let files: std::collections::BTreeSet<&str> = record["events"]

@@ -181,6 +181,20 @@ fn runs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runs")
 }
 
+/// A recorded `run.json` in the current format: format 1 (every record here before format 2)
+/// called the release `profile`; that is format 2's only change (docs/reports.md).
+fn as_format_2(mut doc: serde_json::Value) -> serde_json::Value {
+    if doc["format_version"] == 1 {
+        let obj = doc.as_object_mut().unwrap();
+        let release = obj
+            .remove("profile")
+            .expect("format 1 names the release `profile`");
+        obj.insert("release".into(), release);
+        obj.insert("format_version".into(), 2.into());
+    }
+    doc
+}
+
 fn recorded_runs() -> Vec<PathBuf> {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(runs_dir())
         .expect("tests/data/runs")
@@ -208,13 +222,13 @@ fn rebuild(dir: &Path) -> Rebuilt {
         "{}: scenario.yaml is not the file the run ran",
         dir.display()
     );
-    let plan = plan.for_release(&recorded.profile);
+    let plan = plan.for_release(&recorded.release);
     // Runs recorded before releases had names ran the one pgpool image there was, today's
     // pg17-pgpool46: its log files and grammar.
-    let release = Release::builtin(&recorded.profile)
+    let release = Release::builtin(&recorded.release)
         .or_else(|_| Release::builtin("pg17-pgpool46"))
         .expect("a built-in release");
-    let grammar = release.grammar_profile(None).expect("its grammar");
+    let grammar = release.grammar_def(None).expect("its grammar");
 
     let harness_events: Vec<Event> = recorded
         .events
@@ -252,7 +266,7 @@ fn rebuild(dir: &Path) -> Rebuilt {
         format_version: EVIDENCE_FORMAT_VERSION,
         run: RunFacts {
             run_id: recorded.run_id.clone(),
-            release: recorded.profile.clone(),
+            release: recorded.release.clone(),
             grammar: grammar.name.clone(),
             image: recorded.image.clone(),
             nodes: NODES.iter().map(|n| n.to_string()).collect(),
@@ -733,8 +747,9 @@ fn a_run_recorded_with_its_evidence_is_judged_again_to_exactly_its_record() {
         };
         seen += 1;
         let evidence: Evidence = serde_json::from_str(&text).expect("evidence.json");
-        let recorded: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        let recorded = as_format_2(
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap(),
+        );
         let plan = load_path(&dir.join("scenario.yaml"), &Capabilities::default())
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         assert_eq!(

@@ -7,12 +7,21 @@ use std::path::Path;
 const REAL_RUN: &str = "tests/data/runs/primary-shutdown-first";
 
 #[test]
-fn a_recorded_run_json_round_trips_without_changing_its_shape() {
+fn a_recorded_run_json_round_trips_changing_only_what_format_2_renamed() {
     let text = std::fs::read_to_string(Path::new(REAL_RUN).join("run.json")).unwrap();
     let record = read_run(Path::new(REAL_RUN)).unwrap();
-    let original: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut original: serde_json::Value = serde_json::from_str(&text).unwrap();
     let again = serde_json::to_value(&record).unwrap();
+    // Recorded in format 1, which called the release `profile` (docs/reports.md).
+    assert_eq!(original["format_version"], 1);
+    let obj = original.as_object_mut().unwrap();
+    let release = obj.remove("profile").unwrap();
+    obj.insert("release".into(), release);
+    obj.insert("format_version".into(), 2.into());
     assert_eq!(original, again);
+    // And format 2 reads back unchanged.
+    let v2 = parse_run(&again.to_string(), Path::new("v2/run.json")).unwrap();
+    assert_eq!(serde_json::to_value(&v2).unwrap(), again);
 }
 
 #[test]
@@ -32,7 +41,7 @@ fn a_record_from_another_format_version_is_refused_by_name() {
     assert!(matches!(err, ReportError::FormatVersion { found: 99, .. }));
     assert_eq!(
         err.to_string(),
-        "x/run.json has format_version 99, this hachaos reads 1"
+        "x/run.json has format_version 99, this hachaos reads 1 to 2"
     );
 }
 

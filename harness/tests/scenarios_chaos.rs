@@ -47,7 +47,7 @@ fn run_plan(root: &Path, file: &str, plan: &hachaos::scenario::Plan, release: &R
         let opts = RunOptions {
             image,
             release: release.clone(),
-            grammar: release.grammar_profile(None).expect("built-in grammar"),
+            grammar: release.grammar_def(None).expect("built-in grammar"),
             reports_dir: root.join("reports").join("chaos"),
             keep: false,
             reproduce: format!("hachaos run faults/{file} --release {}", release.name),

@@ -1,6 +1,6 @@
 //! Errors of offline analysis; all of them are bad input (exit 2).
 
-use crate::grammar::{ProfileError, ScanError};
+use crate::grammar::{GrammarError, ScanError};
 use std::path::PathBuf;
 
 /// Why an analysis could not run.
@@ -19,7 +19,7 @@ pub enum AnalyzeError {
     },
     /// The profile is unusable.
     #[error(transparent)]
-    Profile(#[from] ProfileError),
+    Grammar(#[from] GrammarError),
     /// A file could not be read or is binary.
     #[error(transparent)]
     Scan(#[from] ScanError),

@@ -12,4 +12,4 @@ pub use crate::record::analysis::{
 pub use error::AnalyzeError;
 pub use input::{parse_argument, Input};
 pub use outcome::{check_outcome, classify, Expect, Outcome, OutcomeRecord};
-pub use run::{analyze, judge, read_logs, AnalyzeOptions, LogScan, ProfileChoice};
+pub use run::{analyze, judge, read_logs, AnalyzeOptions, GrammarChoice, LogScan};

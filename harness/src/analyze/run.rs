@@ -5,7 +5,7 @@ use super::error::AnalyzeError;
 use super::input::Input;
 use super::outcome::{check_outcome, classify, Expect};
 use crate::checks::{self, Check, Expectations, FailoverKind, Verdict};
-use crate::grammar::{self, Grammar, Profile};
+use crate::grammar::{self, Grammar, GrammarDef};
 use crate::record::analysis::{
     AnalysisRecord, FailoverSummary, InputSummary, SkippedInput, StepRecord, FORMAT_VERSION,
 };
@@ -18,7 +18,7 @@ const DETECT_SAMPLE: u64 = 1 << 20;
 
 /// Which profile to use.
 #[derive(Clone, Debug)]
-pub enum ProfileChoice {
+pub enum GrammarChoice {
     /// Pick a built-in one from the files' content.
     Auto,
     /// A built-in profile by name.
@@ -26,7 +26,7 @@ pub enum ProfileChoice {
     /// A profile file.
     File(PathBuf),
     /// A profile already loaded (live runs).
-    Given(Box<Profile>),
+    Given(Box<GrammarDef>),
 }
 
 /// Knobs of an analysis besides inputs and profile.
@@ -45,12 +45,12 @@ pub struct AnalyzeOptions {
     pub allow_panic: bool,
 }
 
-fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, AnalyzeError> {
+fn resolve_profile(inputs: &[Input], choice: &GrammarChoice) -> Result<GrammarDef, AnalyzeError> {
     match choice {
-        ProfileChoice::Builtin(name) => Ok(Profile::builtin(name)?),
-        ProfileChoice::File(path) => Ok(Profile::from_path(path)?),
-        ProfileChoice::Given(p) => Ok((**p).clone()),
-        ProfileChoice::Auto => {
+        GrammarChoice::Builtin(name) => Ok(GrammarDef::builtin(name)?),
+        GrammarChoice::File(path) => Ok(GrammarDef::from_path(path)?),
+        GrammarChoice::Given(p) => Ok((**p).clone()),
+        GrammarChoice::Auto => {
             let mut samples = Vec::new();
             for input in inputs {
                 let mut sample = Vec::new();
@@ -74,7 +74,7 @@ fn resolve_profile(inputs: &[Input], choice: &ProfileChoice) -> Result<Profile, 
 #[derive(Clone, Debug)]
 pub struct LogScan {
     /// The profile (grammar) used.
-    pub profile: Profile,
+    pub profile: GrammarDef,
     /// Every event recognised, from every file, in file order.
     pub events: Vec<Event>,
     /// Each file read.
@@ -94,7 +94,7 @@ pub struct LogScan {
 /// `skipped` with the reason and the rest is read; only when no file is left is it an error.
 pub fn read_logs(
     inputs: &[Input],
-    choice: &ProfileChoice,
+    choice: &GrammarChoice,
     extra_secrets: &[String],
 ) -> Result<LogScan, AnalyzeError> {
     if inputs.is_empty() {
@@ -156,7 +156,7 @@ pub fn read_logs(
                 &input.path,
                 format!(
                     "no line the {} profile recognises ({} lines, none with its timestamp or prefix)",
-                    grammar.profile().name,
+                    grammar.definition().name,
                     scan.stats.lines,
                 ),
             ));
@@ -181,7 +181,7 @@ pub fn read_logs(
     // pgpool once has them too): at least one file must hold an event.
     if events.is_empty() {
         return Err(AnalyzeError::NothingUsable {
-            profile: grammar.profile().name.clone(),
+            profile: grammar.definition().name.clone(),
             skipped: skipped
                 .iter()
                 .map(|s| format!("{}={}: {}", s.node, s.path, s.reason))
@@ -189,7 +189,7 @@ pub fn read_logs(
         });
     }
     Ok(LogScan {
-        profile: grammar.profile().clone(),
+        profile: grammar.definition().clone(),
         events,
         inputs: summaries,
         skipped,
@@ -201,7 +201,7 @@ pub fn read_logs(
 /// [`judge`]).
 pub fn analyze(
     inputs: &[Input],
-    choice: &ProfileChoice,
+    choice: &GrammarChoice,
     options: &AnalyzeOptions,
 ) -> Result<AnalysisRecord, AnalyzeError> {
     let scan = read_logs(inputs, choice, &options.extra_secrets)?;

@@ -1,6 +1,6 @@
 //! What a scenario expects to see in the timeline; the default is the seed's primary-down failover.
 
-use crate::grammar::{Profile, Sequence};
+use crate::grammar::{GrammarDef, Sequence};
 use crate::timeline::EventKind;
 use std::collections::BTreeMap;
 
@@ -229,7 +229,7 @@ impl Expectations {
     /// The default expectation for a built-in profile by name (see [`Expectations::from_profile`]);
     /// the seed's sequence for a name that is not built in.
     pub fn for_profile(profile: &str) -> Expectations {
-        match Profile::builtin(profile) {
+        match GrammarDef::builtin(profile) {
             Ok(p) => Expectations::from_profile(&p),
             Err(_) => Expectations::primary_down_failover(),
         }
@@ -238,7 +238,7 @@ impl Expectations {
     /// The default expectation of offline analysis: every failover is judged against the
     /// profile's `sequences`; `steps` (shown in the report) are the first sequence's. A profile
     /// without sequences gets the seed's steps. No failover is required: `--expect` decides that.
-    pub fn from_profile(profile: &Profile) -> Expectations {
+    pub fn from_profile(profile: &GrammarDef) -> Expectations {
         let Some(first) = profile.sequences.first() else {
             return Expectations::primary_down_failover();
         };

@@ -33,11 +33,11 @@ pub fn check_forbidden(timeline: &Timeline) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grammar::{Grammar, Profile};
+    use crate::grammar::{Grammar, GrammarDef};
     use crate::timeline::EventKind;
 
     fn scan(text: &str) -> Timeline {
-        let g = Grammar::new(Profile::builtin("pgpool").unwrap(), &[]).unwrap();
+        let g = Grammar::new(GrammarDef::builtin("pgpool").unwrap(), &[]).unwrap();
         Timeline::from_unsorted(
             g.scan_bytes(text.as_bytes(), "node1", "postgresql.log")
                 .events,

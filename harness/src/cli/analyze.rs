@@ -3,9 +3,8 @@
 
 use super::output::{errln, out};
 use super::{report_error, Outcome};
-use crate::analyze::{self, AnalyzeOptions, Expect, ProfileChoice};
-use crate::checks::Verdict;
-use crate::exit_code::ExitCode;
+use crate::analyze::{self, AnalyzeOptions, Expect, GrammarChoice};
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::Format;
 use std::io::Write;
 use std::path::PathBuf;
@@ -66,7 +65,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             Ok(mut found) => inputs.append(&mut found),
             Err(e) => {
                 report_error(&e);
-                return ExitCode::BadInput;
+                return e.exit_code();
             }
         }
     }
@@ -82,9 +81,9 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         }
     }
     let choice = match (&args.profile_file, args.profile.as_str()) {
-        (Some(path), _) => ProfileChoice::File(path.clone()),
-        (None, "auto") => ProfileChoice::Auto,
-        (None, name) => ProfileChoice::Builtin(name.to_string()),
+        (Some(path), _) => GrammarChoice::File(path.clone()),
+        (None, "auto") => GrammarChoice::Auto,
+        (None, name) => GrammarChoice::Builtin(name.to_string()),
     };
     let options = AnalyzeOptions {
         expect: Some(args.expect.into()),
@@ -95,7 +94,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
         Ok(r) => r,
         Err(e) => {
             report_error(&e);
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     for s in &record.skipped {
@@ -127,11 +126,7 @@ pub(crate) fn run(args: AnalyzeArgs) -> Outcome {
             crate::report::Render::render(&record, f, &Default::default())
         ),
     }
-    let code = match record.verdict {
-        Verdict::Pass => ExitCode::Pass,
-        Verdict::Fail => ExitCode::ScenarioFailed,
-        Verdict::Unknown => ExitCode::Unknown,
-    };
+    let code: ExitCode = record.verdict.into();
     // The process exits right after this: handing hundreds of thousands of events back to the
     // allocator one by one only to exit cost 5 % of the run time on an event-dense log.
     std::mem::forget(record);

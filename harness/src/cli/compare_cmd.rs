@@ -2,7 +2,7 @@
 
 use super::output::{errln, out, outln};
 use super::report_error;
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::compare::{compare, parse_relative, render_comparison, Threshold};
 use crate::report::read_runs;
 use std::path::PathBuf;
@@ -43,7 +43,7 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             errln!("error: {e}");
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     let mut sides = Vec::new();
@@ -52,7 +52,7 @@ pub(crate) fn run(args: CompareArgs) -> ExitCode {
             Ok(runs) => sides.push(runs),
             Err(e) => {
                 report_error(&e);
-                return ExitCode::BadInput;
+                return e.exit_code();
             }
         }
     }

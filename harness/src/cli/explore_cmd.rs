@@ -11,7 +11,7 @@
 use super::output::{errln, out, outln};
 use super::runtime::runtime;
 use crate::docker::{containers_labelled, sweep, RunId, SweepScope};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::explore::{
     generate, judge, junit, settle, shrink, smallest, text, to_yaml, ConfigScalar,
     ExplorationRecord, FailureRecord, GenOptions, Invariant, RenderContext, Schedule,
@@ -169,7 +169,7 @@ fn setup(args: &ExploreArgs, jobs: u32) -> Result<Setup, ExitCode> {
     }
     let settle = settle(&config).map_err(|e| {
         errln!("error: --set: {e}");
-        ExitCode::BadInput
+        e.exit_code()
     })?;
     let chosen = args.release.choose(crate::release::DEFAULT_RELEASE)?;
     let gen = GenOptions {
@@ -200,7 +200,7 @@ fn setup(args: &ExploreArgs, jobs: u32) -> Result<Setup, ExitCode> {
         for e in &errs.0 {
             errln!("error: --set: {}: {}", e.path, e.message);
         }
-        return Err(ExitCode::BadInput);
+        return Err(errs.exit_code());
     }
     let budget = match (args.duration, args.schedules) {
         (Some(d), _) => {

@@ -63,7 +63,7 @@ pub(crate) fn run(args: ImageArgs) -> Outcome {
             }
             Err(e) => {
                 report_error(&e);
-                ExitCode::BadInput
+                e.exit_code()
             }
         },
         ImageCommand::Build {
@@ -83,7 +83,7 @@ fn build(releases: &[String], force: bool, format: OutputFormat) -> Outcome {
     for release in releases {
         if let Err(e) = options.source.load(release) {
             report_error(&e);
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -152,7 +152,7 @@ fn build(releases: &[String], force: bool, format: OutputFormat) -> Outcome {
                 Err(e) => {
                     super::output::emit(super::output::Stream::Err, format_args!("{prefix}"));
                     report_error(&e);
-                    code = ExitCode::Environment;
+                    code = e.exit_code();
                 }
             }
         }

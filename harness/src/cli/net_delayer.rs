@@ -1,7 +1,7 @@
 //! `hachaos __net-delayer` (hidden): the packet delayer process of `network-delay`, started by
 //! the fault with its stdin as a lifeline (see `faults::delayer`). Not for people to run.
 
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::faults::delayer::{self, DelayerConfig};
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ pub(crate) fn run(args: NetDelayerArgs) -> super::Outcome {
         }
         Err(e) => {
             eprintln!("network-delay delayer: {e}");
-            ExitCode::Environment
+            e.exit_code()
         }
     }
 }

@@ -9,7 +9,7 @@ use super::release_arg::ReleaseArgs;
 use super::run_cmd::CaseRunner;
 use super::runtime::runtime;
 use crate::docker::{connect, sweep, SweepScope};
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::qualify::{render_text, write_qualification, Qualification, Side};
 use crate::scenario::{load_path, Capabilities, Plan};
 use std::path::{Path, PathBuf};
@@ -65,7 +65,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => {
             errln!("error: {e}");
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     // clap requires a name or a file for the baseline and at least one candidate.
@@ -105,7 +105,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                 for e in &errs.0 {
                     super::report_error(e);
                 }
-                return ExitCode::BadInput;
+                return errs.exit_code();
             }
         }
     }
@@ -211,6 +211,8 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                 .map(|d| crate::report::read_run(&root.join(d)))
             {
                 Some(Ok(r)) => records[side].push(r),
+                // A record this qualification has just written and cannot read back is the
+                // environment's doing, whatever the error says about the file.
                 Some(Err(e)) => {
                     super::report_error(&e);
                     environment = true;
@@ -261,7 +263,7 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                 }
                 Err(e) => {
                     super::report_error(&e);
-                    return ExitCode::Environment;
+                    return e.exit_code();
                 }
             }
         }

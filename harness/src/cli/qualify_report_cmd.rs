@@ -5,7 +5,7 @@
 
 use super::output::{errln, out, outln};
 use super::report_error;
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::compare::parse_relative;
 use crate::report::qualify::{
     load_side_skipping, parse_rate, parse_seconds, render_json, render_text, write_qualification,
@@ -80,7 +80,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => {
             errln!("error: {e}");
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     let (bname, cname) = names(&args);
@@ -95,7 +95,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
             }
             Err(e) => {
                 report_error(&e);
-                return ExitCode::BadInput;
+                return e.exit_code();
             }
         }
     }
@@ -114,7 +114,7 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
             }
             Err(e) => {
                 report_error(&e);
-                return ExitCode::Environment;
+                return e.exit_code();
             }
         }
     }
@@ -125,25 +125,50 @@ pub(crate) fn run(args: QualifyReportArgs) -> ExitCode {
     }
 }
 
+/// Thresholds that cannot be resolved: a bad thresholds file or flag.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ThresholdArgsError {
+    /// `--thresholds` names a file that does not load.
+    #[error(transparent)]
+    File(#[from] crate::loader::YamlError),
+    /// A flag's value does not parse.
+    #[error("{flag}: {source}")]
+    Flag {
+        /// The flag (`--threshold`, `--floor`, `--pass-rate-drop`).
+        flag: &'static str,
+        /// Why.
+        #[source]
+        source: crate::report::ThresholdError,
+    },
+}
+
+/// Thresholds are the caller's: bad input.
+impl ExitStatus for ThresholdArgsError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::BadInput
+    }
+}
+
 impl ThresholdArgs {
     /// Defaults, then the file, then the flags.
-    pub(crate) fn resolve(&self) -> Result<QualifyThresholds, String> {
+    pub(crate) fn resolve(&self) -> Result<QualifyThresholds, ThresholdArgsError> {
         let args = self;
+        let flag = |flag: &'static str| move |source| ThresholdArgsError::Flag { flag, source };
         let mut t = match &args.thresholds {
-            Some(path) => QualifyThresholds::from_path(path).map_err(|e| e.to_string())?,
+            Some(path) => QualifyThresholds::from_path(path)?,
             None => QualifyThresholds::default(),
         };
         if let Some(r) = &args.threshold {
-            t.default.relative = parse_relative(r).map_err(|e| format!("--threshold: {e}"))?;
+            t.default.relative = parse_relative(r).map_err(flag("--threshold"))?;
         }
         if let Some(f) = &args.floor {
-            t.default.floor_s = parse_seconds(f).map_err(|e| format!("--floor: {e}"))?;
+            t.default.floor_s = parse_seconds(f).map_err(flag("--floor"))?;
         }
         if let Some(n) = args.max_lost_writes {
             t.max_lost_writes = n;
         }
         if let Some(d) = &args.pass_rate_drop {
-            t.pass_rate_drop = parse_rate(d).map_err(|e| format!("--pass-rate-drop: {e}"))?;
+            t.pass_rate_drop = parse_rate(d).map_err(flag("--pass-rate-drop"))?;
         }
         if args.allow_sequence_changes {
             t.allow_sequence_changes = true;

@@ -4,8 +4,8 @@
 
 use super::output::errln;
 use super::report_error;
-use crate::exit_code::ExitCode;
-use crate::grammar::Profile;
+use crate::exit_code::{ExitCode, ExitStatus};
+use crate::grammar::GrammarDef;
 use crate::image::DEFAULT_RELEASE;
 use crate::release::Release;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ pub struct Chosen {
     /// The release.
     pub release: Release,
     /// Its log grammar.
-    pub grammar: Profile,
+    pub grammar: GrammarDef,
 }
 
 impl ReleaseArgs {
@@ -57,7 +57,7 @@ impl ReleaseArgs {
 fn builtin(name: &str) -> Result<Chosen, ExitCode> {
     let release = Release::builtin(name).map_err(|e| {
         report_error(&e);
-        ExitCode::BadInput
+        e.exit_code()
     })?;
     with_grammar(release, None)
 }
@@ -66,13 +66,13 @@ fn builtin(name: &str) -> Result<Chosen, ExitCode> {
 pub(crate) fn load_file(path: &Path) -> Result<Chosen, ExitCode> {
     let release = Release::from_path(path).map_err(|e| {
         report_error(&e);
-        ExitCode::BadInput
+        e.exit_code()
     })?;
     with_grammar(release, Some(path))
 }
 
 fn with_grammar(release: Release, file: Option<&Path>) -> Result<Chosen, ExitCode> {
-    match release.grammar_profile(file) {
+    match release.grammar_def(file) {
         Ok(grammar) => Ok(Chosen { release, grammar }),
         Err(e) => {
             let file = file.map_or_else(
@@ -84,7 +84,7 @@ fn with_grammar(release: Release, file: Option<&Path>) -> Result<Chosen, ExitCod
                 release.grammar,
                 crate::ErrorChain(&e).to_string()
             );
-            Err(ExitCode::BadInput)
+            Err(e.exit_code())
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::output::outln;
 use super::report_error;
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::report::{self, LogTails};
 use std::path::PathBuf;
 
@@ -37,7 +37,7 @@ pub(crate) fn run(args: ReportArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             report_error(&e);
-            return ExitCode::BadInput;
+            return e.exit_code();
         }
     };
     let json_path = report::run_json_path(&run);
@@ -58,7 +58,7 @@ pub(crate) fn run(args: ReportArgs) -> ExitCode {
             }
             Err(e) => {
                 report_error(&e);
-                ExitCode::Environment
+                e.exit_code()
             }
         };
     };
@@ -87,7 +87,7 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>) -> ExitCode {
             Ok(s) => shards.push((d.clone(), s)),
             Err(e) => {
                 report_error(&e);
-                return ExitCode::BadInput;
+                return e.exit_code();
             }
         }
     }

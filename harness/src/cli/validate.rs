@@ -2,7 +2,7 @@
 
 use super::output::{errln, outln};
 use super::Outcome;
-use crate::exit_code::ExitCode;
+use crate::exit_code::{ExitCode, ExitStatus};
 use crate::scenario::{load_path, Capabilities};
 use std::path::PathBuf;
 
@@ -41,6 +41,8 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
         caps.releases = Some(releases);
     }
     let mut all_ok = true;
+    // The code of the last failure (each knows its own); Pass when every file validated.
+    let mut code = ExitCode::Pass;
     if let Some(path) = &args.release_file {
         match super::release_arg::load_file(path) {
             Ok(chosen) => {
@@ -58,13 +60,19 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
                     r.logs.files.join(",")
                 );
             }
-            Err(_) => all_ok = false,
+            Err(c) => {
+                all_ok = false;
+                code = c;
+            }
         }
     }
     let mut files = Vec::new();
     for path in &args.files {
         let result = load_path(path, &caps);
-        all_ok &= result.is_ok();
+        if let Err(errs) = &result {
+            all_ok = false;
+            code = errs.exit_code();
+        }
         match args.format {
             Format::Text => match &result {
                 Ok(plan) => {
@@ -98,9 +106,5 @@ pub(crate) fn run(args: ValidateArgs) -> Outcome {
             serde_json::to_string_pretty(&doc).expect("json values serialize")
         );
     }
-    if all_ok {
-        ExitCode::Pass
-    } else {
-        ExitCode::BadInput
-    }
+    code
 }

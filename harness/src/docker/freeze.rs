@@ -161,10 +161,21 @@ fn container_pids(id: &str) -> Vec<i64> {
     pids
 }
 
+/// What [`thaw_container`] could not thaw.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ThawError {
+    /// These filesystems stayed frozen (`thaw <mount point>: <error>`, `; `-separated).
+    #[error("{}", .0.iter().map(|(m, e)| format!("thaw {m}: {e}")).collect::<Vec<_>>().join("; "))]
+    Thaw(Vec<(String, io::Error)>),
+    /// The blocking task doing it died.
+    #[error("thaw task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Thaws every frozen loop-backed filesystem of the container whose full id is `id`, reached
 /// through any of its processes on this host (none on a remote engine: then nothing is done);
 /// returns the mount points it thawed, or what failed.
-pub(crate) async fn thaw_container(id: String) -> Result<Vec<String>, String> {
+pub(crate) async fn thaw_container(id: String) -> Result<Vec<String>, ThawError> {
     tokio::task::spawn_blocking(move || {
         let mut thawed = Vec::new();
         let mut errors = Vec::new();
@@ -177,18 +188,17 @@ pub(crate) async fn thaw_container(id: String) -> Result<Vec<String>, String> {
                 match thaw(&m) {
                     Ok(true) => thawed.push(m.mount.mount_point.clone()),
                     Ok(false) => {}
-                    Err(e) => errors.push(format!("thaw {}: {e}", m.mount.mount_point)),
+                    Err(e) => errors.push((m.mount.mount_point.clone(), e)),
                 }
             }
         }
         if errors.is_empty() {
             Ok(thawed)
         } else {
-            Err(errors.join("; "))
+            Err(ThawError::Thaw(errors))
         }
     })
-    .await
-    .map_err(|e| format!("thaw task: {e}"))?
+    .await?
 }
 
 #[cfg(test)]
@@ -227,8 +237,8 @@ mod tests {
             "a short id would match too much"
         );
         assert_eq!(
-            thaw_container("0123456789abcdef".repeat(4)).await,
-            Ok(vec![])
+            thaw_container("0123456789abcdef".repeat(4)).await.unwrap(),
+            Vec::<String>::new()
         );
     }
 }

@@ -27,6 +27,81 @@ use std::collections::{BinaryHeap, HashMap};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
+/// Why the delayer could not start or stopped early (its exit line on stderr), or why it cannot
+/// be started at all.
+#[derive(Debug, thiserror::Error)]
+pub enum DelayerError {
+    /// The process that started it was gone before it could set its death signal.
+    #[error("the parent is already gone")]
+    Orphaned,
+    /// The target's network namespace could not be opened.
+    #[error("open {path}: {source}")]
+    OpenNetns {
+        /// `/proc/<pid>/ns/net`.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `setns` into it was refused.
+    #[error("setns {path}: {source}")]
+    Setns {
+        /// `/proc/<pid>/ns/net`.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The netfilter queue socket could not be opened.
+    #[error("open the netfilter queue socket: {0}")]
+    OpenQueue(#[source] std::io::Error),
+    /// The queue's socket was opened but is not among this process's descriptors.
+    #[error("cannot find the netfilter queue's socket in /proc/self/fd")]
+    QueueSocket,
+    /// The queue could not be bound.
+    #[error("bind NFQUEUE {queue}: {source}")]
+    Bind {
+        /// The queue number.
+        queue: u16,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The queue's copy range or length could not be set.
+    #[error("set the {what} of queue {queue}: {source}")]
+    Configure {
+        /// `copy range` or `length`.
+        what: &'static str,
+        /// The queue number.
+        queue: u16,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ready line could not be written to the parent.
+    #[error("{0}")]
+    Ready(#[source] std::io::Error),
+    /// Receiving from the queue failed.
+    #[error("receive from queue {queue}: {source}")]
+    Receive {
+        /// The queue number.
+        queue: u16,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// This process's own executable could not be found (to start the delayer from).
+    #[error("cannot find this executable: {0}")]
+    CurrentExe(#[source] std::io::Error),
+    /// Running from a test binary with no `hachaos` binary built next to it.
+    #[error(
+        "the delayer runs as `hachaos __net-delayer`, and no hachaos binary was found (this is \
+         {exe}; build the hachaos binary)",
+        exe = .0.display()
+    )]
+    NoBinary(std::path::PathBuf),
+}
+
 /// What the delayer is told on its command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelayerConfig {
@@ -130,13 +205,19 @@ impl Ord for Held {
 }
 
 /// Enters the network namespace of `pid`.
-fn enter_netns(pid: u32) -> Result<(), String> {
+fn enter_netns(pid: u32) -> Result<(), DelayerError> {
     let path = format!("/proc/{pid}/ns/net");
-    let file = std::fs::File::open(&path).map_err(|e| format!("open {path}: {e}"))?;
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(source) => return Err(DelayerError::OpenNetns { path, source }),
+    };
     use std::os::fd::AsRawFd;
     // SAFETY: a valid namespace fd; setns only changes this (single) thread's namespace.
     if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-        return Err(format!("setns {path}: {}", std::io::Error::last_os_error()));
+        return Err(DelayerError::Setns {
+            path,
+            source: std::io::Error::last_os_error(),
+        });
     }
     Ok(())
 }
@@ -163,14 +244,14 @@ fn open_sockets() -> Vec<(i32, String)> {
 /// Opens the queue and finds its netlink socket (`nfq` does not expose it): the one socket
 /// that is new after the open (compared by descriptor and inode, since the descriptor of the
 /// directory listing itself may be reused).
-fn open_queue() -> Result<(Queue, i32), String> {
+fn open_queue() -> Result<(Queue, i32), DelayerError> {
     let before = open_sockets();
-    let queue = Queue::open().map_err(|e| format!("open the netfilter queue socket: {e}"))?;
+    let queue = Queue::open().map_err(DelayerError::OpenQueue)?;
     let fd = open_sockets()
         .into_iter()
         .find(|s| !before.contains(s))
         .map(|(fd, _)| fd)
-        .ok_or("cannot find the netfilter queue's socket in /proc/self/fd")?;
+        .ok_or(DelayerError::QueueSocket)?;
     Ok((queue, fd))
 }
 
@@ -213,12 +294,12 @@ fn wait_for(queue_fd: i32, wait: Option<Duration>) -> bool {
 }
 
 /// Runs the delayer until its parent goes; returns its counters.
-pub fn run(cfg: &DelayerConfig) -> Result<Stats, String> {
+pub fn run(cfg: &DelayerConfig) -> Result<Stats, DelayerError> {
     // SAFETY: plain prctl/getppid calls.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         if libc::getppid() == 1 {
-            return Err("the parent is already gone".into());
+            return Err(DelayerError::Orphaned);
         }
     }
     enter_netns(cfg.netns_pid)?;
@@ -237,19 +318,26 @@ pub fn run(cfg: &DelayerConfig) -> Result<Stats, String> {
     }
     queue
         .bind(q)
-        .map_err(|e| format!("bind NFQUEUE {q}: {e}"))?;
+        .map_err(|source| DelayerError::Bind { queue: q, source })?;
+    let configure = |what: &'static str| {
+        move |source| DelayerError::Configure {
+            what,
+            queue: q,
+            source,
+        }
+    };
     queue
         .set_copy_range(q, COPY_RANGE)
-        .map_err(|e| format!("set the copy range of queue {q}: {e}"))?;
+        .map_err(configure("copy range"))?;
     queue
         .set_queue_max_len(q, cfg.max_len)
-        .map_err(|e| format!("set the length of queue {q}: {e}"))?;
+        .map_err(configure("length"))?;
     queue.set_nonblocking(true);
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{READY}")
             .and_then(|_| out.flush())
-            .map_err(|e| e.to_string())?;
+            .map_err(DelayerError::Ready)?;
     }
 
     let jitter = cfg.jitter.as_micros() as i64;
@@ -278,7 +366,7 @@ pub fn run(cfg: &DelayerConfig) -> Result<Stats, String> {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("receive from queue {q}: {e}")),
+                Err(source) => return Err(DelayerError::Receive { queue: q, source }),
             }
         }
         // Release what is due.

@@ -21,7 +21,7 @@ use super::disk_stall::pgdata_loop_mount;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::catalogue::{Catalogued, PeerSees, Row};
-use super::host;
+use super::host::{self, Probe};
 use super::FaultKind;
 use crate::docker::LoopMount;
 use std::io::{self, Write};
@@ -240,31 +240,37 @@ impl Fault for DiskFull {
         host::poll(ctx.verify_timeout, || {
             let m = m.clone();
             async move {
+                // Each failed look is what was seen: the probe retries it.
                 tokio::task::spawn_blocking(move || {
                     let dir = m.host_path();
-                    let s = space(&m.open().map_err(|e| e.to_string())?)
-                        .map_err(|e| format!("statvfs: {e}"))?;
+                    let file = match m.open() {
+                        Ok(f) => f,
+                        Err(e) => return Probe::NotYet(e.to_string()),
+                    };
+                    let s = match space(&file) {
+                        Ok(s) => s,
+                        Err(e) => return Probe::NotYet(format!("statvfs: {e}")),
+                    };
                     if s.avail_blocks > 0 {
-                        return Err(format!(
+                        return Probe::NotYet(format!(
                             "{} bytes are still available",
                             s.avail_blocks * s.block
                         ));
                     }
                     match write_fails_with_enospc(&dir) {
-                        Ok(true) => Ok(true),
-                        Ok(false) => Err("a one-block write still succeeded".to_string()),
-                        Err(e) => Err(format!("the probe write failed otherwise: {e}")),
+                        Ok(true) => Probe::Taken,
+                        Ok(false) => Probe::NotYet("a one-block write still succeeded".to_string()),
+                        Err(e) => Probe::NotYet(format!("the probe write failed otherwise: {e}")),
                     }
                 })
                 .await
-                .map_err(|e| e.to_string())?
             }
         })
         .await
-        .map_err(|reason| FaultError::NotEffective {
+        .map_err(|t| FaultError::NotEffective {
             kind: self.kind(),
             node: ctx.target.name.clone(),
-            reason,
+            reason: t.to_string(),
         })
     }
 }

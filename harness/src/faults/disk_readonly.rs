@@ -17,7 +17,7 @@
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
-use super::host;
+use super::host::{self, Probe};
 use super::FaultKind;
 use crate::docker::mountinfo::{self, Mount};
 use super::catalogue::{Catalogued, HostNeed, PeerSees, Row, Service};
@@ -161,18 +161,18 @@ impl Fault for DiskReadonly {
 
     async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
         host::poll(ctx.verify_timeout, || async {
-            let m = self.pgdata_mount(ctx).await.map_err(|e| e.to_string())?;
-            if m.read_only() {
-                Ok(true)
+            let m = self.pgdata_mount(ctx).await?;
+            Ok::<_, FaultError>(if m.read_only() {
+                Probe::Taken
             } else {
-                Err(format!("{} is still read-write", m.mount_point))
-            }
+                Probe::NotYet(format!("{} is still read-write", m.mount_point))
+            })
         })
         .await
-        .map_err(|reason| FaultError::NotEffective {
+        .map_err(|t| FaultError::NotEffective {
             kind: self.kind(),
             node: ctx.target.name.clone(),
-            reason,
+            reason: t.to_string(),
         })
     }
 }

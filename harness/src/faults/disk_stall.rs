@@ -23,7 +23,7 @@ use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
 use super::catalogue::{Catalogued, PeerSees, Row};
-use super::host;
+use super::host::{self, Probe};
 use super::FaultKind;
 use crate::docker::{freeze, thaw, LoopMount};
 use std::sync::{Arc, Mutex};
@@ -271,22 +271,22 @@ impl Fault for DiskStall {
                     }
                 };
                 if let Some(status) = exited {
-                    return Err(format!(
+                    return Ok::<_, std::convert::Infallible>(Probe::NotYet(format!(
                         "a write to the filesystem completed ({status}): it is not frozen"
-                    ));
+                    )));
                 }
-                match proc_state(pid) {
-                    Some(('D', _)) if started.elapsed() >= hold => Ok(true),
-                    Some(('D', _)) => Ok(false),
-                    Some((s, wchan)) => Err(format!(
+                Ok(match proc_state(pid) {
+                    Some(('D', _)) if started.elapsed() >= hold => Probe::Taken,
+                    Some(('D', _)) => Probe::Waiting,
+                    Some((s, wchan)) => Probe::NotYet(format!(
                         "the probe writer is in state {s} ({wchan}), not blocked in D"
                     )),
-                    None => Err("the probe writer is gone".to_string()),
-                }
+                    None => Probe::NotYet("the probe writer is gone".to_string()),
+                })
             }
         })
         .await
-        .map_err(|reason| not_effective(ctx, reason))
+        .map_err(|t| not_effective(ctx, t.to_string()))
     }
 }
 

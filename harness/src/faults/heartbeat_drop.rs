@@ -24,7 +24,7 @@ use super::counters;
 use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
-use super::host::{self, Chains};
+use super::host::{self, Chains, Probe};
 use super::network_partition::Direction;
 use super::FaultKind;
 use crate::damage::Damage;
@@ -259,19 +259,19 @@ impl Fault for HeartbeatDrop {
                 let mut seen = Vec::new();
                 let mut all = true;
                 for ((pid, node), before) in watched.iter().zip(&first) {
-                    let now = drops(*pid).await.map_err(|e| e.to_string())?;
+                    let now = drops(*pid).await?;
                     all &= now > *before;
                     seen.push(format!("{node} dropped {now} heartbeats (first read {before})"));
                 }
-                if all {
-                    Ok(true)
+                Ok::<_, FaultError>(if all {
+                    Probe::Taken
                 } else {
-                    Err(seen.join(", "))
-                }
+                    Probe::NotYet(seen.join(", "))
+                })
             }
         })
         .await
-        .map_err(not)?;
+        .map_err(|t| not(t.to_string()))?;
         if !host::can_ping(&ctx.docker, &t.container, &peer.address.to_string()).await? {
             return Err(not(format!(
                 "{} no longer answers ping: more than heartbeats is lost",

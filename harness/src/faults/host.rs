@@ -56,23 +56,50 @@ pub(crate) async fn require_running(
     Ok(())
 }
 
-/// Polls `probe` every 200 ms until it returns `Ok(true)` or `timeout` passes; returns the last
-/// description of what was seen on timeout.
-pub(crate) async fn poll<F, Fut>(timeout: Duration, mut probe: F) -> Result<(), String>
+/// One look of a [`poll`]ed probe at whether a fault has taken effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// It has: polling stops.
+    Taken,
+    /// Not yet, and nothing new to tell: the last description stands.
+    Waiting,
+    /// Not yet; what was seen instead (data for the timeout message, not an error).
+    NotYet(String),
+}
+
+/// A [`poll`] whose probe never answered [`Probe::Taken`] in time.
+#[derive(Debug, thiserror::Error)]
+#[error("after {after:?}: {last}")]
+pub(crate) struct PollTimeout {
+    /// How long it polled.
+    pub after: Duration,
+    /// The last thing seen (a [`Probe::NotYet`] or a failed look), or `nothing observed`.
+    pub last: String,
+}
+
+/// Polls `probe` every 200 ms until it answers [`Probe::Taken`] or `timeout` passes. A look that
+/// fails (`Err`) is retried like [`Probe::NotYet`]: the node may be changing under it; its error
+/// is what was seen. On timeout, says the last thing seen.
+pub(crate) async fn poll<F, Fut, E>(timeout: Duration, mut probe: F) -> Result<(), PollTimeout>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, String>>,
+    Fut: std::future::Future<Output = Result<Probe, E>>,
+    E: std::fmt::Display,
 {
     let deadline = Instant::now() + timeout;
     let mut last = String::from("nothing observed");
     loop {
         match probe().await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(seen) => last = seen,
+            Ok(Probe::Taken) => return Ok(()),
+            Ok(Probe::Waiting) => {}
+            Ok(Probe::NotYet(seen)) => last = seen,
+            Err(e) => last = e.to_string(),
         }
         if Instant::now() >= deadline {
-            return Err(format!("after {timeout:?}: {last}"));
+            return Err(PollTimeout {
+                after: timeout,
+                last,
+            });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -232,9 +259,7 @@ pub(crate) async fn verify_state(
         let docker = docker.clone();
         let container = container.clone();
         async move {
-            let info = inspect(&docker, &container)
-                .await
-                .map_err(|e| e.to_string())?;
+            let info = inspect(&docker, &container).await?;
             let st = info.state.unwrap_or_default();
             let seen = if st.paused == Some(true) {
                 "paused"
@@ -243,18 +268,18 @@ pub(crate) async fn verify_state(
             } else {
                 "exited"
             };
-            if seen == want {
-                Ok(true)
+            Ok::<_, FaultError>(if seen == want {
+                Probe::Taken
             } else {
-                Err(format!("container is {seen}"))
-            }
+                Probe::NotYet(format!("container is {seen}"))
+            })
         }
     })
     .await
-    .map_err(|reason| FaultError::NotEffective {
+    .map_err(|t| FaultError::NotEffective {
         kind,
         node: ctx.target.name.clone(),
-        reason,
+        reason: t.to_string(),
     })
 }
 
@@ -384,5 +409,49 @@ impl super::fault::Undo for RemoveChains {
             result = result.and(r);
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_poll_that_never_takes_says_the_last_thing_seen_and_a_waiting_look_keeps_it() {
+        let mut looks = 0;
+        let t = poll(Duration::from_millis(500), || {
+            looks += 1;
+            let n = looks;
+            async move {
+                match n {
+                    1 => Err(std::io::Error::other("the node is changing")),
+                    2 => Ok(Probe::NotYet(format!("look {n}"))),
+                    _ => Ok(Probe::Waiting),
+                }
+            }
+        })
+        .await
+        .expect_err("never taken");
+        assert_eq!(t.last, "look 2");
+        assert_eq!(t.to_string(), "after 500ms: look 2");
+    }
+
+    #[tokio::test]
+    async fn a_failed_look_is_retried_until_the_fault_takes() {
+        let mut looks = 0;
+        let taken = poll(Duration::from_secs(5), || {
+            looks += 1;
+            let n = looks;
+            async move {
+                if n < 3 {
+                    Err(std::io::Error::other("not readable yet"))
+                } else {
+                    Ok(Probe::Taken)
+                }
+            }
+        })
+        .await;
+        assert!(taken.is_ok());
+        assert_eq!(looks, 3);
     }
 }

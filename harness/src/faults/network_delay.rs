@@ -31,7 +31,7 @@ use super::context::{FaultContext, NodeHandle};
 use super::delayer;
 use super::error::FaultError;
 use super::fault::{Fault, Injected, Undo};
-use super::host::{self, Chains};
+use super::host::{self, Chains, Probe};
 use super::network_partition::Direction;
 use super::FaultKind;
 use serde::{Deserialize, Serialize};
@@ -199,11 +199,29 @@ pub(crate) fn parse_queues(text: &str) -> Vec<QueueLine> {
         .collect()
 }
 
-async fn queue_line(pid: i64) -> Result<Option<QueueLine>, String> {
+/// A look of the verification that failed (it is retried: the node may be changing under it).
+#[derive(Debug, thiserror::Error)]
+enum LookError {
+    /// The namespace's queue table could not be read.
+    #[error("read {path}: {source}")]
+    Queues {
+        /// `/proc/<pid>/net/netfilter/nfnetlink_queue`.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ping could not be run.
+    #[error(transparent)]
+    Ping(#[from] crate::docker::DockerError),
+}
+
+async fn queue_line(pid: i64) -> Result<Option<QueueLine>, LookError> {
     let path = format!("/proc/{pid}/net/netfilter/nfnetlink_queue");
-    let text = tokio::fs::read_to_string(&path)
-        .await
-        .map_err(|e| format!("read {path}: {e}"))?;
+    let text = match tokio::fs::read_to_string(&path).await {
+        Ok(t) => t,
+        Err(source) => return Err(LookError::Queues { path, source }),
+    };
     Ok(parse_queues(&text).into_iter().find(|q| q.queue == QUEUE))
 }
 
@@ -219,8 +237,8 @@ pub(crate) fn ping_times(out: &str) -> Vec<f64> {
 /// still works when the file was rebuilt or removed meanwhile: the path then reads
 /// `hachaos (deleted)`), or, from a test binary in `target/<profile>/deps/`, the `hachaos` built
 /// next to it.
-fn delayer_binary() -> Result<std::path::PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+fn delayer_binary() -> Result<std::path::PathBuf, delayer::DelayerError> {
+    let exe = std::env::current_exe().map_err(delayer::DelayerError::CurrentExe)?;
     let name = exe
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -234,11 +252,7 @@ fn delayer_binary() -> Result<std::path::PathBuf, String> {
         .map(|d| d.join("hachaos"));
     match sibling {
         Some(p) if p.is_file() => Ok(p),
-        _ => Err(format!(
-            "the delayer runs as `hachaos __net-delayer`, and no hachaos binary was found (this \
-             is {}; build the hachaos binary)",
-            exe.display()
-        )),
+        _ => Err(delayer::DelayerError::NoBinary(exe)),
     }
 }
 
@@ -333,7 +347,7 @@ impl NetworkDelay {
         ctx: &FaultContext,
         pid: i64,
     ) -> Result<tokio::process::Child, FaultError> {
-        let bin = delayer_binary().map_err(|r| self.precheck_error(ctx, r))?;
+        let bin = delayer_binary().map_err(|e| self.precheck_error(ctx, e.to_string()))?;
         let mut child = tokio::process::Command::new(&bin)
             .arg("__net-delayer")
             .args(["--netns-pid", &pid.to_string()])
@@ -383,7 +397,7 @@ impl Fault for NetworkDelay {
 
     async fn precheck(&self, ctx: &FaultContext) -> Result<(), FaultError> {
         let peer = self.peer(ctx)?;
-        delayer_binary().map_err(|r| self.precheck_error(ctx, r))?;
+        delayer_binary().map_err(|e| self.precheck_error(ctx, e.to_string()))?;
         host::require_running(ctx, self.kind(), peer).await
     }
 
@@ -445,8 +459,7 @@ impl Fault for NetworkDelay {
                     &["ping", "-U", "-n", "-c", "3", "-i", "0.2", "-w", &wait_s, &to],
                     Duration::from_secs(30),
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
                 let after = queue_line(pid).await?;
                 let times = ping_times(&out.stdout);
                 let seen = format!(
@@ -472,17 +485,17 @@ impl Fault for NetworkDelay {
                 let slow = times.len() >= 2 && times.iter().all(|t| *t >= floor_ms);
                 if moved && slow {
                     tracing::debug!(node = %container, "{seen}");
-                    Ok(true)
+                    Ok::<_, LookError>(Probe::Taken)
                 } else {
-                    Err(seen)
+                    Ok(Probe::NotYet(seen))
                 }
             }
         })
         .await
-        .map_err(|reason| FaultError::NotEffective {
+        .map_err(|e| FaultError::NotEffective {
             kind: self.kind(),
             node: t.name.clone(),
-            reason,
+            reason: e.to_string(),
         })
     }
 }

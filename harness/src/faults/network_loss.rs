@@ -25,7 +25,7 @@ use super::counters;
 use super::error::FaultError;
 use super::fault::{Fault, Injected};
 use super::catalogue::{Catalogued, HostNeed, PeerSees, PeerUse, Row};
-use super::host::{self, Chains};
+use super::host::{self, Chains, Probe};
 use super::network_partition::Direction;
 use super::FaultKind;
 use serde::{Deserialize, Serialize};
@@ -316,23 +316,23 @@ impl Fault for NetworkLoss {
                 let mut seen = Vec::new();
                 let mut all = true;
                 for (pid, chain) in &watched {
-                    let rules = counters::read(*pid, chain).await.map_err(|e| e.to_string())?;
+                    let rules = counters::read(*pid, chain).await?;
                     let (counted, dropped) = totals(&rules);
                     all &= counted > 0 && dropped > 0 && dropped <= counted;
                     seen.push(format!("{chain}: {dropped} of {counted} packets dropped"));
                 }
-                if all {
-                    Ok(true)
+                Ok::<_, FaultError>(if all {
+                    Probe::Taken
                 } else {
-                    Err(seen.join(", "))
-                }
+                    Probe::NotYet(seen.join(", "))
+                })
             }
         })
         .await
-        .map_err(|reason| FaultError::NotEffective {
+        .map_err(|t| FaultError::NotEffective {
             kind: self.kind(),
-            node: t.name.clone(),
-            reason,
+            node: ctx.target.name.clone(),
+            reason: t.to_string(),
         })
     }
 }

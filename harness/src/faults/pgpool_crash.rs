@@ -21,6 +21,7 @@ use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected};
+use super::host::Probe;
 use super::procs::{self, Answer, StartService};
 use super::FaultKind;
 use crate::damage::Damage;
@@ -130,10 +131,14 @@ impl Fault for PgpoolCrash {
         let init = procs::init_pid(ctx, self.kind()).await?;
         procs::verify(ctx, self.kind(), ctx.pool_port, Answer::Refused, || async move {
             let left = procs::named(&procs::list(init).await?, "pgpool");
-            match left.first() {
-                Some(p) => Err(format!("{} pgpool process(es) alive, e.g. pid {}", left.len(), p.pid)),
-                None => Ok(()),
-            }
+            Ok(match left.first() {
+                Some(p) => Probe::NotYet(format!(
+                    "{} pgpool process(es) alive, e.g. pid {}",
+                    left.len(),
+                    p.pid
+                )),
+                None => Probe::Taken,
+            })
         })
         .await
     }

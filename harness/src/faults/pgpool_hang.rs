@@ -15,6 +15,7 @@ use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{Fault, Injected};
+use super::host::Probe;
 use super::procs::{self, Answer, Resume};
 use super::FaultKind;
 use crate::damage::Damage;
@@ -100,12 +101,12 @@ impl Fault for PgpoolHang {
         procs::verify(ctx, self.kind(), ctx.pool_port, Answer::Silent, || async move {
             let all = procs::named(&procs::list(init).await?, "pgpool");
             if all.is_empty() {
-                return Err("no pgpool process".into());
+                return Ok(Probe::NotYet("no pgpool process".into()));
             }
-            match all.iter().find(|p| !p.stopped()) {
-                Some(p) => Err(format!("pid {} (pgpool) is in state {}", p.pid, p.state)),
-                None => Ok(()),
-            }
+            Ok(match all.iter().find(|p| !p.stopped()) {
+                Some(p) => Probe::NotYet(format!("pid {} (pgpool) is in state {}", p.pid, p.state)),
+                None => Probe::Taken,
+            })
         })
         .await
     }

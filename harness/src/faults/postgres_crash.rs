@@ -20,6 +20,7 @@ use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{forget, Fault, Injected};
+use super::host::Probe;
 use super::procs::{self, Answer, StartService};
 use super::FaultKind;
 
@@ -89,12 +90,12 @@ impl Fault for PostgresCrash {
             let pgdata = pgdata.clone();
             async move {
                 let Some(ns_pid) = procs::postmaster_ns_pid(init, &pgdata).await? else {
-                    return Ok(());
+                    return Ok(Probe::Taken);
                 };
-                match procs::postmaster(&procs::list(init).await?, ns_pid) {
-                    Some(p) => Err(format!("the postmaster (pid {}) still runs", p.pid)),
-                    None => Ok(()),
-                }
+                Ok(match procs::postmaster(&procs::list(init).await?, ns_pid) {
+                    Some(p) => Probe::NotYet(format!("the postmaster (pid {}) still runs", p.pid)),
+                    None => Probe::Taken,
+                })
             }
         })
         .await

@@ -13,6 +13,7 @@ use super::catalogue::{Catalogued, PeerSees, Row, Service};
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::{forget, Fault, Injected};
+use super::host::Probe;
 use super::procs::{self, Answer, Resume};
 use super::FaultKind;
 use crate::damage::Damage;
@@ -93,15 +94,22 @@ impl Fault for PostgresHang {
         procs::verify(ctx, self.kind(), ctx.db_port, Answer::Silent, || {
             let pgdata = pgdata.clone();
             async move {
-                let ns_pid = procs::postmaster_ns_pid(init, &pgdata)
-                    .await?
-                    .ok_or("postmaster.pid is gone")?;
+                let Some(ns_pid) = procs::postmaster_ns_pid(init, &pgdata).await? else {
+                    return Ok(Probe::NotYet("postmaster.pid is gone".into()));
+                };
                 let all = procs::list(init).await?;
-                let pm = procs::postmaster(&all, ns_pid).ok_or("the postmaster is gone")?;
-                match procs::tree(&all, pm.pid).iter().find(|p| p.alive() && !p.stopped()) {
-                    Some(p) => Err(format!("pid {} ({}) is in state {}", p.pid, p.comm, p.state)),
-                    None => Ok(()),
-                }
+                let Some(pm) = procs::postmaster(&all, ns_pid) else {
+                    return Ok(Probe::NotYet("the postmaster is gone".into()));
+                };
+                Ok(
+                    match procs::tree(&all, pm.pid).iter().find(|p| p.alive() && !p.stopped()) {
+                        Some(p) => Probe::NotYet(format!(
+                            "pid {} ({}) is in state {}",
+                            p.pid, p.comm, p.state
+                        )),
+                        None => Probe::Taken,
+                    },
+                )
             }
         })
         .await

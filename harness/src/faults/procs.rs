@@ -11,7 +11,7 @@
 use super::context::FaultContext;
 use super::error::FaultError;
 use super::fault::Undo;
-use super::host;
+use super::host::{self, Probe};
 use super::FaultKind;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -77,21 +77,35 @@ pub(crate) fn parse_pid_file(text: &str) -> Option<i32> {
     text.lines().next()?.trim().parse().ok().filter(|p| *p > 0)
 }
 
+/// Reading a node's processes from the host's `/proc` failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProcError {
+    /// A file or link under `/proc` could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `/proc` itself could not be listed.
+    #[error("cannot list /proc: {0}")]
+    List(#[source] std::io::Error),
+}
+
 /// Every process in the PID namespace of host process `init` (a container's init), read from
 /// the host's `/proc`. Processes that exit while being read are skipped.
-pub(crate) async fn list(init: i64) -> Result<Vec<Proc>, String> {
-    let ns = tokio::fs::read_link(format!("/proc/{init}/ns/pid"))
+pub(crate) async fn list(init: i64) -> Result<Vec<Proc>, ProcError> {
+    let path = format!("/proc/{init}/ns/pid");
+    let ns = tokio::fs::read_link(&path)
         .await
-        .map_err(|e| format!("cannot read /proc/{init}/ns/pid: {e}"))?;
+        .map_err(|source| ProcError::Read { path, source })?;
     let mut out = Vec::new();
     let mut dir = tokio::fs::read_dir("/proc")
         .await
-        .map_err(|e| format!("cannot list /proc: {e}"))?;
-    while let Some(entry) = dir
-        .next_entry()
-        .await
-        .map_err(|e| format!("cannot list /proc: {e}"))?
-    {
+        .map_err(ProcError::List)?;
+    while let Some(entry) = dir.next_entry().await.map_err(ProcError::List)? {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
             continue;
@@ -171,12 +185,12 @@ pub(crate) fn postmaster(procs: &[Proc], ns_pid: i32) -> Option<&Proc> {
 /// The postmaster's PID in its namespace, from `<pgdata>/postmaster.pid` read through the
 /// container's root (`/proc/<init>/root`, which sees the node's own mounts). `None` when there
 /// is no such file (postgres stopped cleanly or never started).
-pub(crate) async fn postmaster_ns_pid(init: i64, pgdata: &str) -> Result<Option<i32>, String> {
+pub(crate) async fn postmaster_ns_pid(init: i64, pgdata: &str) -> Result<Option<i32>, ProcError> {
     let path = format!("/proc/{init}/root{pgdata}/postmaster.pid");
     match tokio::fs::read_to_string(&path).await {
         Ok(text) => Ok(parse_pid_file(&text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {path}: {e}")),
+        Err(source) => Err(ProcError::Read { path, source }),
     }
 }
 
@@ -348,14 +362,14 @@ pub(crate) async fn postgres_tree(
     let pre = |reason: String| precheck(ctx, kind, reason);
     let ns_pid = postmaster_ns_pid(init, &ctx.pgdata)
         .await
-        .map_err(pre)?
+        .map_err(|e| pre(e.to_string()))?
         .ok_or_else(|| {
             pre(format!(
                 "postgres is not running (no postmaster.pid in {})",
                 ctx.pgdata
             ))
         })?;
-    let procs = list(init).await.map_err(pre)?;
+    let procs = list(init).await.map_err(|e| pre(e.to_string()))?;
     let pm = postmaster(&procs, ns_pid).ok_or_else(|| {
         pre(format!(
             "postgres is not running (postmaster.pid names pid {ns_pid}, which is not a live postgres process)"
@@ -371,7 +385,9 @@ pub(crate) async fn pgpool_procs(
     kind: FaultKind,
 ) -> Result<Vec<Proc>, FaultError> {
     let init = init_pid(ctx, kind).await?;
-    let procs = list(init).await.map_err(|r| precheck(ctx, kind, r))?;
+    let procs = list(init)
+        .await
+        .map_err(|e| precheck(ctx, kind, e.to_string()))?;
     let mine = named(&procs, "pgpool");
     if mine.is_empty() {
         return Err(precheck(ctx, kind, "pgpool is not running"));
@@ -418,8 +434,9 @@ pub(crate) async fn send(
     })
 }
 
-/// Polls the target's `port` with [`ask`] until it gives `want` and `procs_ok` holds, or the
-/// verification timeout passes.
+/// Polls the target's `port` with [`ask`] until `procs_ok` answers [`Probe::Taken`] (the
+/// processes are as the fault wants them) and the port gives `want`, or the verification timeout
+/// passes.
 pub(crate) async fn verify<F, Fut>(
     ctx: &FaultContext,
     kind: FaultKind,
@@ -429,27 +446,30 @@ pub(crate) async fn verify<F, Fut>(
 ) -> Result<(), FaultError>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
+    Fut: std::future::Future<Output = Result<Probe, ProcError>>,
 {
     let addr = SocketAddr::new(IpAddr::V4(ctx.target.address), port);
     host::poll(ctx.verify_timeout, || {
         let want = want.clone();
         let procs = procs_ok();
         async move {
-            procs.await?;
-            let seen = ask(addr, ASK_WAIT).await;
-            if seen == want {
-                Ok(true)
-            } else {
-                Err(format!("port {port}: {seen} (want: {want})"))
+            match procs.await? {
+                Probe::Taken => {}
+                not_yet => return Ok::<_, ProcError>(not_yet),
             }
+            let seen = ask(addr, ASK_WAIT).await;
+            Ok(if seen == want {
+                Probe::Taken
+            } else {
+                Probe::NotYet(format!("port {port}: {seen} (want: {want})"))
+            })
         }
     })
     .await
-    .map_err(|reason| FaultError::NotEffective {
+    .map_err(|t| FaultError::NotEffective {
         kind,
         node: ctx.target.name.clone(),
-        reason,
+        reason: t.to_string(),
     })
 }
 

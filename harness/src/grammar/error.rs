@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// A profile that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
+pub enum GrammarError {
     /// The YAML did not have the profile's shape.
     #[error("invalid profile {0}")]
     Yaml(#[from] crate::loader::YamlError),

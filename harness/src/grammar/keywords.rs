@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn groups_match_one_automaton_on_every_recorded_file() {
         for name in super::super::BUILTIN_NAMES {
-            let profile = super::super::Profile::builtin(name).unwrap();
+            let profile = super::super::GrammarDef::builtin(name).unwrap();
             let mut words: Vec<String> = Vec::new();
             for r in &profile.rules {
                 for k in &r.keywords {

@@ -1,19 +1,22 @@
-//! The log grammar: profiles (data, under `images/<profile>/profile.yaml`) that turn log lines
-//! into typed [`crate::timeline::Event`]s, and the streaming scanner that applies them.
+//! The log grammar: definitions (data, the profile files `images/<grammar>/profile.yaml`) that
+//! turn log lines into typed [`crate::timeline::Event`]s, and the streaming scanner ([`Grammar`]) that
+//! applies one.
 
+mod definition;
 mod error;
 mod keywords;
-mod profile;
 mod redact;
 mod scan;
 mod spec;
 mod time;
 
-pub use error::{ProfileError, ScanError};
-pub use profile::{detect, Envelope, Prefix, Profile, Rule, Sequence, SequenceStep, BUILTIN_NAMES};
+pub use definition::{
+    detect, Envelope, GrammarDef, Prefix, Rule, Sequence, SequenceStep, BUILTIN_NAMES,
+};
+pub use error::{GrammarError, ScanError};
 pub use redact::{Redactor, MASK};
 pub use scan::{FileScan, FileStats, Grammar, ReadFailure, MAX_LINE};
 pub use spec::{
-    AttrType, DetachSpec, EnvelopeSpec, PrefixSpec, ProfileSpec, RuleSpec, SequenceSpec, StepSpec,
+    AttrType, DetachSpec, EnvelopeSpec, GrammarSpec, PrefixSpec, RuleSpec, SequenceSpec, StepSpec,
 };
 pub use time::{leading_time, parse_datetime};

@@ -18,9 +18,9 @@
 //! time of the nearest earlier timestamped line of the same file (attr `time_inherited: true`),
 //! or, when none precedes it, of the first later one; with no timestamp anywhere it has none.
 
-use super::error::{ProfileError, ScanError};
+use super::definition::GrammarDef;
+use super::error::{GrammarError, ScanError};
 use super::keywords::Keywords;
-use super::profile::Profile;
 use super::redact::{Redactor, TRIGGERS};
 use super::spec::AttrType;
 use super::time::{leading_time, parse_datetime, parse_time_of_day, timestamp_start};
@@ -172,7 +172,7 @@ struct ScanKeys {
 /// A profile made executable: its keyword automaton, rules and the redactor.
 #[derive(Clone, Debug)]
 pub struct Grammar {
-    profile: Profile,
+    profile: GrammarDef,
     keywords: Keywords,
     patterns: Vec<PatternInfo>,
     redactor: Redactor,
@@ -184,7 +184,7 @@ pub struct Grammar {
 impl Grammar {
     /// Builds the grammar of `profile`; `extra_secrets` are literal strings (known passwords) to
     /// mask in every output besides the built-in secret shapes.
-    pub fn new(profile: Profile, extra_secrets: &[String]) -> Result<Grammar, ProfileError> {
+    pub fn new(profile: GrammarDef, extra_secrets: &[String]) -> Result<Grammar, GrammarError> {
         let redactor = Redactor::new(extra_secrets);
         let mut literals: Vec<String> = Vec::new();
         let mut patterns: Vec<PatternInfo> = Vec::new();
@@ -212,7 +212,7 @@ impl Grammar {
             let s = slot(&t, &mut literals, &mut patterns);
             patterns[s].secret = true;
         }
-        let keywords = Keywords::new(&literals).map_err(ProfileError::Keywords)?;
+        let keywords = Keywords::new(&literals).map_err(GrammarError::Keywords)?;
         let rule_attrs = profile
             .rules
             .iter()
@@ -263,8 +263,8 @@ impl Grammar {
         })
     }
 
-    /// The profile this grammar runs.
-    pub fn profile(&self) -> &Profile {
+    /// The definition this grammar runs.
+    pub fn definition(&self) -> &GrammarDef {
         &self.profile
     }
 
@@ -978,7 +978,7 @@ mod tests {
         let lines = lines();
         assert!(lines.len() > 1000, "{} lines", lines.len());
         for name in crate::grammar::BUILTIN_NAMES {
-            let p = Profile::builtin(name).unwrap();
+            let p = GrammarDef::builtin(name).unwrap();
             let regexes = p
                 .prefixes
                 .iter()

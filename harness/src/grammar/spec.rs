@@ -1,6 +1,6 @@
 //! The raw, serde-shaped form of a profile file (`images/<profile>/profile.yaml`).
 //!
-//! Nothing here is validated beyond its shape; [`super::Profile::from_spec`] compiles and checks it.
+//! Nothing here is validated beyond its shape; [`super::GrammarDef::from_spec`] compiles and checks it.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 /// A profile file as written: what a cluster's logs look like and which files hold them.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileSpec {
+pub struct GrammarSpec {
     /// The name used by `--profile` and shown in reports.
     pub name: String,
     /// One line saying what the profile covers.

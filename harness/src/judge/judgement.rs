@@ -107,7 +107,7 @@ pub fn record(plan: &Plan, ev: &Evidence, judgement: Judgement) -> RunRecord {
             name: plan.name.clone(),
             description: plan.description.clone(),
         },
-        profile: facts.release.clone(),
+        release: facts.release.clone(),
         image: facts.image.clone(),
         config,
         started_at: facts.started_at.clone(),

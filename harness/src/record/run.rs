@@ -1,7 +1,10 @@
 //! The run record: everything one scenario run produced, the single input of every reporter.
 //!
 //! `run.json` is this structure serialised. Its `format_version` changes whenever a field changes
-//! meaning or disappears; adding a field does not bump it.
+//! meaning or disappears; adding a field does not bump it. Records of every version from
+//! [`OLDEST_READABLE`] on are read (and upgraded in memory to [`FORMAT_VERSION`]).
+//!
+//! Versions: 1, the first; 2, `profile` renamed `release` (it always named the release).
 
 use crate::checks::{Check, Verdict};
 use crate::measure::MeasurementKind;
@@ -10,8 +13,12 @@ use crate::timeline::Event;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The version of the `run.json` format.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the `run.json` format this harness writes.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest `run.json` format this harness still reads: version 1 differs only in calling
+/// `release` `profile`.
+pub const OLDEST_READABLE: u32 = 1;
 
 /// One finished (or aborted) scenario run.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -24,8 +31,9 @@ pub struct RunRecord {
     pub run_id: String,
     /// The scenario file, its sha256 and name.
     pub scenario: ScenarioRef,
-    /// The cluster profile / release.
-    pub profile: String,
+    /// The release the cluster ran (`profile` in format 1, still read).
+    #[serde(alias = "profile")]
+    pub release: String,
     /// The node image tag.
     pub image: String,
     /// The pgpool settings in force (template defaults with the scenario's overrides).

@@ -15,7 +15,7 @@ pub use source::{
 };
 pub use workaround::{records as workaround_records, Workaround, WorkaroundRecord};
 
-use crate::grammar::Profile;
+use crate::grammar::GrammarDef;
 use std::path::Path;
 
 impl Release {
@@ -34,13 +34,13 @@ impl Release {
 
     /// The release's log grammar: a built-in profile, or a profile file relative to
     /// `release_file`.
-    pub fn grammar_profile(
+    pub fn grammar_def(
         &self,
         release_file: Option<&Path>,
-    ) -> Result<Profile, crate::grammar::ProfileError> {
+    ) -> Result<GrammarDef, crate::grammar::GrammarError> {
         match self.grammar_file(release_file) {
-            Some(path) => Profile::from_path(&path),
-            None => Profile::builtin(&self.grammar),
+            Some(path) => GrammarDef::from_path(&path),
+            None => GrammarDef::builtin(&self.grammar),
         }
     }
 }
@@ -57,7 +57,7 @@ mod tests {
         for name in names {
             let r = ImageSource::Embedded.release(&name).unwrap();
             assert_eq!(r.name, name);
-            r.grammar_profile(None).unwrap();
+            r.grammar_def(None).unwrap();
         }
         assert_eq!(Release::default_builtin().name, DEFAULT_RELEASE);
     }

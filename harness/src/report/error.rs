@@ -25,13 +25,18 @@ pub enum ReportError {
         source: serde_json::Error,
     },
     /// A run record written by a newer (or older, incompatible) harness.
-    #[error("{path} has format_version {found}, this hachaos reads {expected}")]
+    #[error(
+        "{path} has format_version {found}, this hachaos reads {}",
+        versions(*oldest, *expected)
+    )]
     FormatVersion {
         /// The file.
         path: PathBuf,
         /// Its version.
         found: u32,
-        /// The one supported.
+        /// The oldest version read.
+        oldest: u32,
+        /// The version written (the newest read).
         expected: u32,
     },
     /// Neither a `run.json`, nor a run directory, nor a directory of runs.
@@ -74,4 +79,13 @@ pub enum ThresholdError {
     /// Not a non-negative duration.
     #[error("floor {0:?} is not a non-negative duration like 0.5, 500ms or 1s")]
     NotDuration(String),
+}
+
+/// `1`, or `1 to 2`: the format versions read.
+fn versions(oldest: u32, newest: u32) -> String {
+    if oldest == newest {
+        newest.to_string()
+    } else {
+        format!("{oldest} to {newest}")
+    }
 }

@@ -46,7 +46,7 @@ pub(crate) fn suite(record: &RunRecord, tails: &LogTails) -> TestSuite {
         ("run_id", record.run_id.as_str()),
         ("scenario_file", record.scenario.file.as_str()),
         ("scenario_sha256", record.scenario.sha256.as_str()),
-        ("profile", record.profile.as_str()),
+        ("release", record.release.as_str()),
         ("image", record.image.as_str()),
         ("harness_version", record.harness_version.as_str()),
         ("verdict", verdict_name(record.verdict)),

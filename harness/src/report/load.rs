@@ -2,7 +2,7 @@
 //! holding many runs (`reports/<scenario>/<run-id>/`), as `report` and `compare` accept them.
 
 use super::ReportError;
-use crate::record::run::{RunRecord, FORMAT_VERSION};
+use crate::record::run::{RunRecord, FORMAT_VERSION, OLDEST_READABLE};
 use std::path::{Path, PathBuf};
 
 /// The run record's file name inside a run directory.
@@ -20,7 +20,8 @@ pub fn run_json_path(path: &Path) -> PathBuf {
 /// Reads one run record from a `run.json` or a run directory.
 ///
 /// The format version is checked first, so a record from an incompatible harness is reported as
-/// such rather than as a confusing missing-field error.
+/// such rather than as a confusing missing-field error. An older readable record is upgraded to
+/// [`FORMAT_VERSION`] in memory (see [`crate::record::run`] for what changed).
 pub fn read_run(path: &Path) -> Result<RunRecord, ReportError> {
     let file = run_json_path(path);
     if path.is_dir() && !file.is_file() {
@@ -46,14 +47,18 @@ pub fn parse_run(text: &str, origin: &Path) -> Result<RunRecord, ReportError> {
         source,
     };
     let v: Version = serde_json::from_str(text).map_err(parse_err)?;
-    if v.format_version != FORMAT_VERSION {
+    if !(OLDEST_READABLE..=FORMAT_VERSION).contains(&v.format_version) {
         return Err(ReportError::FormatVersion {
             path: origin.to_path_buf(),
             found: v.format_version,
+            oldest: OLDEST_READABLE,
             expected: FORMAT_VERSION,
         });
     }
-    serde_json::from_str(text).map_err(parse_err)
+    let mut record: RunRecord = serde_json::from_str(text).map_err(parse_err)?;
+    // Version 1's only difference (`profile` for `release`) is taken by the field's alias.
+    record.format_version = FORMAT_VERSION;
+    Ok(record)
 }
 
 /// Reads every run under `path`: a `run.json` or run directory gives one run; a directory whose
@@ -85,4 +90,44 @@ pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>, ReportError> {
         .collect::<Result<Vec<_>, _>>()?;
     runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
     Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A format 1 record (it says `profile`), as recorded.
+    const V1: &str = include_str!("../../tests/data/runs/partition/run.json");
+
+    #[test]
+    fn a_format_1_record_is_read_with_its_profile_as_the_release_and_written_back_as_format_2() {
+        assert!(V1.contains("\"format_version\": 1") && V1.contains("\"profile\": "));
+        let old = parse_run(V1, Path::new("v1/run.json")).expect("format 1 is read");
+        assert_eq!(old.release, "pgpool");
+        assert_eq!(old.format_version, FORMAT_VERSION);
+
+        let json = serde_json::to_value(&old).unwrap();
+        assert_eq!(json["release"], "pgpool");
+        assert_eq!(json["format_version"], 2);
+        assert!(json.get("profile").is_none(), "format 2 says release only");
+        let again = parse_run(&json.to_string(), Path::new("v2/run.json")).expect("format 2");
+        assert_eq!(again.release, old.release);
+        assert_eq!(again.verdict, old.verdict);
+    }
+
+    #[test]
+    fn a_record_older_than_format_1_or_newer_than_this_harness_is_refused() {
+        for v in [0, FORMAT_VERSION + 1] {
+            let text = V1.replacen(
+                "\"format_version\": 1",
+                &format!("\"format_version\": {v}"),
+                1,
+            );
+            let err = parse_run(&text, Path::new("x/run.json")).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("x/run.json has format_version {v}, this hachaos reads 1 to 2")
+            );
+        }
+    }
 }

@@ -19,7 +19,7 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             doc(
                 schemars::schema_for!(crate::record::RunRecord),
                 "hachaos run record (run.json)",
-                "Everything one scenario run produced; format_version 1.",
+                "Everything one scenario run produced; format_version 2 (1 is still read: it called `release` `profile`).",
             ),
         ),
         (

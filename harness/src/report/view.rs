@@ -308,7 +308,7 @@ impl TimelineView {
                     short_hash(&r.scenario.sha256)
                 ),
             ),
-            ("profile".to_string(), r.profile.clone()),
+            ("release".to_string(), r.release.clone()),
             ("image".to_string(), r.image.clone()),
             ("started".to_string(), r.started_at.clone()),
             (

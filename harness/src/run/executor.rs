@@ -17,7 +17,7 @@ use crate::cluster::roles::{observe, RoleObservation};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
 use crate::faults::inject_verified;
-use crate::grammar::{Grammar, Profile};
+use crate::grammar::{Grammar, GrammarDef};
 use crate::observe::{Ledger, LogTailer, RolePoller, WriteProbe};
 use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
@@ -45,7 +45,7 @@ pub struct RunOptions {
     /// The release the image is of: ports, log files, commands, role query.
     pub release: Release,
     /// The log grammar (the release's).
-    pub grammar: Profile,
+    pub grammar: GrammarDef,
     /// The root of all run directories (`reports/`).
     pub reports_dir: PathBuf,
     /// Leave the cluster up afterwards.
@@ -71,7 +71,7 @@ pub enum RunError {
         release: String,
         /// Why.
         #[source]
-        source: crate::grammar::ProfileError,
+        source: crate::grammar::GrammarError,
     },
     /// The run directory could not be written.
     #[error("cannot write the run directory {path}")]

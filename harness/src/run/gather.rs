@@ -4,7 +4,7 @@
 //! (`crate::judge`) reads what this returns.
 
 use super::live::{check_lost, Live};
-use crate::analyze::{read_logs, Input, ProfileChoice};
+use crate::analyze::{read_logs, GrammarChoice, Input};
 use crate::cluster::copy_logs;
 use crate::cluster::roles::{observe, RoleObservation};
 use crate::docker::exec;
@@ -227,12 +227,12 @@ pub(super) async fn gather(
 /// The copied logs through the release's grammar.
 pub fn read_copied_logs(
     inputs: &[Input],
-    grammar: &crate::grammar::Profile,
+    grammar: &crate::grammar::GrammarDef,
     secrets: &[String],
 ) -> LogEvidence {
     match read_logs(
         inputs,
-        &ProfileChoice::Given(Box::new(grammar.clone())),
+        &GrammarChoice::Given(Box::new(grammar.clone())),
         secrets,
     ) {
         Ok(scan) => LogEvidence {

@@ -5,7 +5,7 @@ use super::error::{LostCheckError, StepError};
 use crate::cluster::roles::RoleObservation;
 use crate::cluster::Cluster;
 use crate::faults::{FaultContext, Injected};
-use crate::grammar::{Grammar, Profile};
+use crate::grammar::{Grammar, GrammarDef};
 use crate::observe::{Ledger, LogLine, LogTailer, LostWrites, WriteProbe};
 use crate::timeline::{Event, WallTime};
 use std::collections::BTreeMap;
@@ -38,7 +38,7 @@ pub(super) struct Live {
     pub(super) epoch: Instant,
     pub(super) grammar: Grammar,
     /// The grammar's profile (its name picks the default expectations).
-    pub(super) profile: Profile,
+    pub(super) profile: GrammarDef,
     pub(super) tailer: LogTailer,
     /// Events read live (for expectations) — the final timeline is rebuilt from the copied logs.
     pub(super) harness_events: Vec<Event>,

@@ -5,7 +5,7 @@
 
 use super::case::Case;
 use super::record::{CaseRecord, Outcome};
-use crate::grammar::Profile;
+use crate::grammar::GrammarDef;
 use crate::release::Release;
 use crate::run::{execute, RunOptions};
 use crate::scenario::Plan;
@@ -23,7 +23,7 @@ pub struct Target {
     /// The release.
     pub release: Release,
     /// Its grammar.
-    pub grammar: Profile,
+    pub grammar: GrammarDef,
     /// Its node image.
     pub image: String,
     /// The command line that reproduces one run (`{scenario}` becomes the scenario file).

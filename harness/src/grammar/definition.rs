@@ -1,7 +1,10 @@
-//! A compiled, validated profile: the regexes built, the event kinds resolved.
+//! A grammar's definition: one product's log format and what its lines mean (a *profile* file,
+//! `images/<grammar>/profile.yaml`, validated: the regexes built, the event kinds resolved).
+//! A [`super::Grammar`] runs one. Not the *release* a scenario names, which picks its grammar
+//! by name.
 
-use super::error::ProfileError;
-use super::spec::{AttrType, DetachSpec, ProfileSpec};
+use super::error::GrammarError;
+use super::spec::{AttrType, DetachSpec, GrammarSpec};
 use crate::timeline::EventKind;
 use regex::Regex;
 
@@ -81,9 +84,9 @@ pub struct Sequence {
     pub unordered: Vec<EventKind>,
 }
 
-/// A validated profile, ready to build a [`super::Grammar`].
+/// A validated grammar definition (from a profile file), ready to build a [`super::Grammar`].
 #[derive(Clone, Debug)]
-pub struct Profile {
+pub struct GrammarDef {
     /// The profile name.
     pub name: String,
     /// What it covers.
@@ -104,34 +107,34 @@ pub struct Profile {
     pub sequences: Vec<Sequence>,
 }
 
-fn compile(profile: &str, what: String, re: &str) -> Result<Regex, ProfileError> {
-    Regex::new(re).map_err(|source| ProfileError::Regex {
+fn compile(profile: &str, what: String, re: &str) -> Result<Regex, GrammarError> {
+    Regex::new(re).map_err(|source| GrammarError::Regex {
         profile: profile.to_string(),
         what,
         source,
     })
 }
 
-impl Profile {
+impl GrammarDef {
     /// A built-in profile by name (`pgpool`, `kingbase-v8r3`).
-    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
-        Profile::from_spec(builtin_spec(name)?)
+    pub fn builtin(name: &str) -> Result<GrammarDef, GrammarError> {
+        GrammarDef::from_spec(builtin_spec(name)?)
     }
 
     /// Parses and validates profile YAML; `label` names the source in errors.
-    pub fn from_yaml(label: &str, text: &str) -> Result<Profile, ProfileError> {
-        let spec: ProfileSpec = crate::loader::from_str(label, text)?;
-        Profile::from_spec(spec)
+    pub fn from_yaml(label: &str, text: &str) -> Result<GrammarDef, GrammarError> {
+        let spec: GrammarSpec = crate::loader::from_str(label, text)?;
+        GrammarDef::from_spec(spec)
     }
 
     /// Reads and validates a profile file (`--profile-file`).
-    pub fn from_path(path: &std::path::Path) -> Result<Profile, ProfileError> {
-        let spec: ProfileSpec = crate::loader::from_path(path)?;
-        Profile::from_spec(spec)
+    pub fn from_path(path: &std::path::Path) -> Result<GrammarDef, GrammarError> {
+        let spec: GrammarSpec = crate::loader::from_path(path)?;
+        GrammarDef::from_spec(spec)
     }
 
     /// Validates a parsed spec: regexes compile, kinds exist, every rule has a keyword.
-    pub fn from_spec(spec: ProfileSpec) -> Result<Profile, ProfileError> {
+    pub fn from_spec(spec: GrammarSpec) -> Result<GrammarDef, GrammarError> {
         let name = spec.name.clone();
         let mut prefixes = Vec::new();
         for p in &spec.prefixes {
@@ -147,7 +150,7 @@ impl Profile {
         };
         let mut rules = Vec::new();
         for (index, r) in spec.rules.iter().enumerate() {
-            let kind = EventKind::from_name(&r.kind).ok_or_else(|| ProfileError::UnknownKind {
+            let kind = EventKind::from_name(&r.kind).ok_or_else(|| GrammarError::UnknownKind {
                 profile: name.clone(),
                 index,
                 kind: r.kind.clone(),
@@ -159,7 +162,7 @@ impl Profile {
                 .cloned()
                 .collect();
             if keywords.is_empty() {
-                return Err(ProfileError::NoKeywords {
+                return Err(GrammarError::NoKeywords {
                     profile: name.clone(),
                     index,
                     kind: r.kind.clone(),
@@ -180,11 +183,11 @@ impl Profile {
                 regex: compile(&name, format!("envelope `{}`", e.name), &e.regex)?,
             });
         }
-        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, ProfileError> {
+        let kinds = |what: &str, names: &[String]| -> Result<Vec<EventKind>, GrammarError> {
             names
                 .iter()
                 .map(|k| {
-                    EventKind::from_name(k).ok_or_else(|| ProfileError::UnknownSequenceKind {
+                    EventKind::from_name(k).ok_or_else(|| GrammarError::UnknownSequenceKind {
                         profile: name.clone(),
                         what: what.to_string(),
                         kind: k.clone(),
@@ -199,7 +202,7 @@ impl Profile {
                 let what = format!("sequences.{}.steps[{i}]", q.name);
                 let required = kinds(&what, &st.required)?;
                 if required.is_empty() {
-                    return Err(ProfileError::EmptyStep {
+                    return Err(GrammarError::EmptyStep {
                         profile: name.clone(),
                         what,
                     });
@@ -218,7 +221,7 @@ impl Profile {
                 unordered: kinds(&format!("sequences.{}.unordered", q.name), &q.unordered)?,
             });
         }
-        Ok(Profile {
+        Ok(GrammarDef {
             name,
             description: spec.description,
             detect: spec.detect,
@@ -231,7 +234,7 @@ impl Profile {
         })
     }
 
-    /// Whether a file name matches one of [`Profile::files`] (`*` matches any run of characters).
+    /// Whether a file name matches one of [`GrammarDef::files`] (`*` matches any run of characters).
     pub fn wants_file(&self, file_name: &str) -> bool {
         self.files.iter().any(|p| glob_match(p, file_name))
     }
@@ -252,18 +255,18 @@ fn score(detect: &[String], sample: &[u8]) -> usize {
 }
 
 /// A built-in profile's spec, parsed and not yet compiled.
-fn builtin_spec(name: &str) -> Result<ProfileSpec, ProfileError> {
+fn builtin_spec(name: &str) -> Result<GrammarSpec, GrammarError> {
     let (_, text) = BUILTIN
         .iter()
         .find(|(n, _)| *n == name)
-        .ok_or_else(|| ProfileError::Unknown(name.to_string()))?;
+        .ok_or_else(|| GrammarError::Unknown(name.to_string()))?;
     Ok(crate::loader::from_str(&format!("<builtin:{name}>"), text)?)
 }
 
 /// Picks the built-in profile whose detect literals occur most often in `samples`; `None` when
 /// none occurs at all (then the user must say which). Ties go to the earlier of
 /// [`BUILTIN_NAMES`].
-pub fn detect(samples: &[&[u8]]) -> Result<Option<Profile>, ProfileError> {
+pub fn detect(samples: &[&[u8]]) -> Result<Option<GrammarDef>, GrammarError> {
     // Only the winner is compiled: scoring needs the detect literals alone, and compiling a
     // profile's regexes costs as much as scanning megabytes of log.
     let mut best: Option<(usize, &str)> = None;
@@ -274,7 +277,7 @@ pub fn detect(samples: &[&[u8]]) -> Result<Option<Profile>, ProfileError> {
             best = Some((score, name));
         }
     }
-    best.map(|(_, name)| Profile::builtin(name)).transpose()
+    best.map(|(_, name)| GrammarDef::builtin(name)).transpose()
 }
 
 /// `*`-only glob matching (enough for log file names).
@@ -304,7 +307,7 @@ mod tests {
     #[test]
     fn every_builtin_profile_compiles() {
         for name in BUILTIN_NAMES {
-            let p = Profile::builtin(name).unwrap();
+            let p = GrammarDef::builtin(name).unwrap();
             assert_eq!(&p.name, name);
             assert!(!p.rules.is_empty());
         }
@@ -312,7 +315,7 @@ mod tests {
 
     #[test]
     fn an_unknown_profile_name_is_an_error_listing_the_builtins() {
-        let err = Profile::builtin("mysql").unwrap_err().to_string();
+        let err = GrammarDef::builtin("mysql").unwrap_err().to_string();
         assert!(
             err.contains("mysql") && err.contains("kingbase-v8r3"),
             "{err}"
@@ -323,7 +326,9 @@ mod tests {
     fn a_rule_with_an_unknown_kind_is_rejected_with_its_index() {
         let yaml =
             "name: x\nprefixes: []\nrules:\n  - kind: nope\n    keywords: [a]\n    regex: a\n";
-        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = GrammarDef::from_yaml("x.yaml", yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rule 0") && err.contains("`nope`"), "{err}");
     }
 
@@ -331,14 +336,18 @@ mod tests {
     fn a_rule_without_keywords_is_rejected() {
         let yaml =
             "name: x\nprefixes: []\nrules:\n  - kind: promote\n    keywords: []\n    regex: a\n";
-        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = GrammarDef::from_yaml("x.yaml", yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no keywords"), "{err}");
     }
 
     #[test]
     fn an_unknown_key_in_a_profile_names_its_path() {
         let yaml = "name: x\nprefixes: []\nrules: []\nrulez: []\n";
-        let err = Profile::from_yaml("x.yaml", yaml).unwrap_err().to_string();
+        let err = GrammarDef::from_yaml("x.yaml", yaml)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.yaml") && err.contains("rulez"), "{err}");
     }
 
