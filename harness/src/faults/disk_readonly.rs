@@ -38,7 +38,7 @@ impl Catalogued for DiskReadonly {
                     like a failing disk; postgres PANICs or rejects writes while sockets stay up",
         heal_mechanism: "docker restart: the entrypoint runs fsck on the loop file and remounts \
                          it read-write (recovery must use pg_basebackup: pg_rewind fails on the \
-                         torn tail)",
+                         torn tail); done once the node has booted (its entrypoint started pgpool)",
         peer_sees: PeerSees::Answers,
         needs: &[HostNeed::Ext4Sysfs],
         pgpool_survives: true,

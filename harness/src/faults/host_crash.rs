@@ -19,7 +19,7 @@ impl Catalogued for HostCrash {
         heal: "host-start",
         mechanism: "docker kill -s KILL: every process dies at once, nothing is flushed or \
                     announced; the kernel still closes the sockets",
-        heal_mechanism: "docker start (crash recovery of postgres from WAL)",
+        heal_mechanism: "docker start (crash recovery of postgres from WAL); done once the node has booted (its entrypoint started pgpool)",
         peer_sees: PeerSees::FinRst,
         heal_restarts: true,
         stops: Service::ALL,

@@ -23,7 +23,7 @@ impl Catalogued for HostPoweroff {
         mechanism: "nsenter -t <pid> -n iptables: DROP all input and output but loopback in the \
                     node's network namespace, then docker kill -s KILL; the FIN/RST of the dying \
                     sockets is dropped, so peers see what a power cut shows",
-        heal_mechanism: "docker start (a fresh network namespace without the rules)",
+        heal_mechanism: "docker start (a fresh network namespace without the rules); done once the node has booted (its entrypoint started pgpool)",
         peer_sees: PeerSees::Silence,
         needs: &[HostNeed::NetnsIptables],
         heal_restarts: true,

@@ -44,7 +44,7 @@ impl Catalogued for HostShutdown {
         mechanism: "docker stop with a grace period: SIGTERM to the entrypoint, which stops \
                     pgpool (it tells its watchdog peer it is leaving) and postgres (fast \
                     shutdown); SIGKILL after the grace period",
-        heal_mechanism: "docker start (same container, same PGDATA volume)",
+        heal_mechanism: "docker start (same container, same PGDATA volume); done once the node has booted (its entrypoint started pgpool)",
         peer_sees: PeerSees::FinRst,
         announced: true,
         heal_restarts: true,
