@@ -100,3 +100,14 @@ impl FaultContext {
         self
     }
 }
+
+/// A node handle for unit tests (container `scn-<name>`, backend id 0).
+#[cfg(test)]
+pub(crate) fn test_node(name: &str, ip: &str) -> NodeHandle {
+    NodeHandle {
+        name: name.into(),
+        id: 0,
+        container: format!("scn-{name}"),
+        address: ip.parse().unwrap(),
+    }
+}

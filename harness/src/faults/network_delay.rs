@@ -504,14 +504,7 @@ impl Fault for NetworkDelay {
 mod tests {
     use super::*;
 
-    fn node(name: &str, ip: &str) -> NodeHandle {
-        NodeHandle {
-            name: name.into(),
-            id: 0,
-            container: format!("scn-{name}"),
-            address: ip.parse().unwrap(),
-        }
-    }
+    use crate::faults::context::test_node as node;
 
     #[test]
     fn without_a_peer_everything_but_loopback_is_queued_in_mangle() {

@@ -341,14 +341,7 @@ impl Fault for NetworkLoss {
 mod tests {
     use super::*;
 
-    fn node(name: &str, ip: &str) -> NodeHandle {
-        NodeHandle {
-            name: name.into(),
-            id: 0,
-            container: format!("scn-{name}"),
-            address: ip.parse().unwrap(),
-        }
-    }
+    use crate::faults::context::test_node as node;
 
     #[test]
     fn loss_reads_percentages_and_fractions_alike() {

@@ -149,14 +149,7 @@ impl Fault for NetworkPartition {
 mod tests {
     use super::*;
 
-    fn node(name: &str, ip: &str) -> NodeHandle {
-        NodeHandle {
-            name: name.into(),
-            id: 0,
-            container: format!("scn-{name}"),
-            address: ip.parse().unwrap(),
-        }
-    }
+    use crate::faults::context::test_node as node;
 
     #[test]
     fn a_two_way_partition_drops_both_ways_on_both_nodes() {
