@@ -68,7 +68,41 @@ fn label_filter(scope: &SweepScope) -> HashMap<String, Vec<String>> {
 
 /// Removes the labelled objects in `scope`: containers first (forcefully, after thawing any
 /// frozen filesystem of theirs: see [`super::freeze`]), then networks, then volumes. Failures are collected, not fatal, so one stuck object does not stop the rest.
+///
+/// It sweeps again until a pass finds nothing (at most [`SWEEP_PASSES`] passes, 0.5 s apart
+/// after a pass with failures): a process killed in the middle of a create call leaves that call
+/// to the engine, which finishes it after the client is gone, so an object can appear after the
+/// first listing. Seen with two boots at once: `hachaos clean --run` listed node1 only, the
+/// SIGKILLed `up`'s node2 container appeared next, and its volume could not be removed ("volume
+/// is in use"). Only the last pass's failures are reported: an object a later pass removed did
+/// not outlive the sweep.
 pub async fn sweep(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, DockerError> {
+    let mut total = SweepReport::default();
+    for pass in 1..=SWEEP_PASSES {
+        let r = sweep_once(docker, scope).await?;
+        let settled = r.is_empty() && r.failures.is_empty();
+        total.containers.extend(r.containers);
+        total.networks.extend(r.networks);
+        total.volumes.extend(r.volumes);
+        total.failures = r.failures;
+        if settled || pass == SWEEP_PASSES {
+            break;
+        }
+        // Something failed (in use by an object still being created): give the engine a moment.
+        // A pass that removed everything it found is followed by one more at once, which finds
+        // nothing after an ordinary teardown.
+        if !total.failures.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+    Ok(total)
+}
+
+/// How many passes [`sweep`] makes at most.
+pub const SWEEP_PASSES: usize = 5;
+
+/// One pass of [`sweep`].
+async fn sweep_once(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, DockerError> {
     let filters = label_filter(scope);
     let mut report = SweepReport::default();
 
