@@ -46,20 +46,18 @@ pub enum FaultError {
         /// What was seen instead.
         reason: String,
     },
-    /// A heal restarted the node's container, but its boot did not finish in time.
-    #[error("{node} did not finish booting within {secs} s after {heal} (awaited: {awaited}); last lines of {log}:\n{tail}")]
+    /// A heal (re)started the node's container, but its boot did not finish.
+    #[error("{node} did not finish booting after {heal} (awaited: {awaited}; seen: {seen}); the end of its logs:\n{tail}")]
     NotBack {
         /// The node.
         node: String,
         /// What the heal did (`docker start`, `docker restart`).
         heal: &'static str,
-        /// How long it waited.
-        secs: u64,
         /// What marks the end of the boot.
         awaited: &'static str,
-        /// The log quoted.
-        log: String,
-        /// Its last lines.
+        /// What was seen instead (the timeout, or why the node could not be asked).
+        seen: String,
+        /// The last lines of each of its logs (or of the container's output).
         tail: String,
     },
     /// The context lacks something this fault needs (e.g. a partition without a peer).

@@ -315,35 +315,25 @@ pub(crate) async fn await_boot(
     heal: &'static str,
 ) -> Result<(), FaultError> {
     let deadline = Instant::now() + BOOT_TIMEOUT;
-    loop {
-        // pgrep exits 0 when a process matches, 1 when none does.
-        if exec_status(&ctx.docker, container, &["pgrep", "-x", "pgpool"]).await? == 0 {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            let log = format!("{}/entrypoint.log", ctx.log_dir);
-            let tail = match crate::docker::exec(
-                &ctx.docker,
-                container,
-                &["tail", "-n", "10", &log],
-                Duration::from_secs(10),
-            )
-            .await
-            {
-                Ok(out) => out.stdout,
-                Err(e) => format!("(cannot read it: {})", crate::ErrorChain(&e)),
-            };
-            return Err(FaultError::NotBack {
-                node: ctx.target.name.clone(),
-                heal,
-                secs: BOOT_TIMEOUT.as_secs(),
-                awaited: BOOT_DONE,
-                log,
-                tail,
-            });
+    let seen = loop {
+        // pgrep exits 0 when a process matches, 1 when none does; an exec that fails means the
+        // container is not running (its boot failed): no point waiting for the deadline.
+        match exec_status(&ctx.docker, container, &["pgrep", "-x", "pgpool"]).await {
+            Ok(0) => return Ok(()),
+            Ok(_) if Instant::now() < deadline => {}
+            Ok(_) => break format!("no pgpool process after {} s", BOOT_TIMEOUT.as_secs()),
+            Err(e) => break crate::ErrorChain(&e).to_string(),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    };
+    let tail = crate::cluster::tail_logs(&ctx.docker, container, &ctx.log_dir, 10).await;
+    Err(FaultError::NotBack {
+        node: ctx.target.name.clone(),
+        heal,
+        awaited: BOOT_DONE,
+        seen,
+        tail,
+    })
 }
 
 /// SIGKILLs a container.
