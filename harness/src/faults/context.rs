@@ -29,24 +29,22 @@ pub struct FaultContext {
     pub db_port: u16,
     /// pgpool's port on the node.
     pub pool_port: u16,
-    /// The release's log directory inside the node (a heal that waits for a boot quotes its
-    /// `entrypoint.log` when the boot does not finish).
-    pub log_dir: String,
+    /// Where the node's logs are when it boots through the release's entrypoint (a cluster
+    /// node): a heal that (re)starts its container then waits for the boot, and quotes these logs
+    /// when it does not finish. `None`: a bare container with no boot to wait for.
+    pub boot_logs: Option<String>,
     /// When the run started, so events carry their offset.
     pub run_started: Option<Instant>,
     /// How long `verify` polls before it gives up.
     pub verify_timeout: Duration,
 }
 
-/// The default log directory of the node image.
-pub const DEFAULT_LOG_DIR: &str = "/var/log/hachaos";
-
 /// The default PGDATA of the node image.
 pub const DEFAULT_PGDATA: &str = crate::cluster::PGDATA;
 
 impl FaultContext {
     /// A context for `target` with defaults: no peer, [`DEFAULT_PGDATA`], ports 5432 and 9999,
-    /// 10 s verification.
+    /// 10 s verification, no boot to wait for after a heal ([`Self::with_boot_logs`]).
     pub fn new(
         docker: Docker,
         network: impl Into<String>,
@@ -63,7 +61,7 @@ impl FaultContext {
             pgdata: DEFAULT_PGDATA.into(),
             db_port: 5432,
             pool_port: 9999,
-            log_dir: DEFAULT_LOG_DIR.into(),
+            boot_logs: None,
             run_started: None,
             verify_timeout: Duration::from_secs(10),
         }
@@ -88,9 +86,9 @@ impl FaultContext {
         self
     }
 
-    /// Sets the release's log directory inside the node.
-    pub fn with_log_dir(mut self, dir: impl Into<String>) -> Self {
-        self.log_dir = dir.into();
+    /// Says the nodes boot through the release's entrypoint, with their logs in `dir`.
+    pub fn with_boot_logs(mut self, dir: impl Into<String>) -> Self {
+        self.boot_logs = Some(dir.into());
         self
     }
 

@@ -237,7 +237,7 @@ impl Fault for DiskFull {
 
     async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
         let m = pgdata_loop_mount(ctx, self.kind()).await?;
-        host::poll(ctx.verify_timeout, || {
+        host::poll_effect(ctx, self.kind(), || {
             let m = m.clone();
             async move {
                 // Each failed look is what was seen: the probe retries it.
@@ -267,11 +267,6 @@ impl Fault for DiskFull {
             }
         })
         .await
-        .map_err(|t| FaultError::NotEffective {
-            kind: self.kind(),
-            node: ctx.target.name.clone(),
-            reason: t.to_string(),
-        })
     }
 }
 

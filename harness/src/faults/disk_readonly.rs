@@ -160,7 +160,7 @@ impl Fault for DiskReadonly {
     }
 
     async fn verify(&self, ctx: &FaultContext) -> Result<(), FaultError> {
-        host::poll(ctx.verify_timeout, || async {
+        host::poll_effect(ctx, self.kind(), || async {
             let m = self.pgdata_mount(ctx).await?;
             Ok::<_, FaultError>(if m.read_only() {
                 Probe::Taken
@@ -169,10 +169,5 @@ impl Fault for DiskReadonly {
             })
         })
         .await
-        .map_err(|t| FaultError::NotEffective {
-            kind: self.kind(),
-            node: ctx.target.name.clone(),
-            reason: t.to_string(),
-        })
     }
 }

@@ -259,7 +259,7 @@ impl Fault for DiskStall {
         // for milliseconds, then finishes).
         let started = Instant::now();
         let hold = Duration::from_secs(1).min(ctx.verify_timeout);
-        host::poll(ctx.verify_timeout, || {
+        host::poll_effect(ctx, self.kind(), || {
             let probes = probes.clone();
             async move {
                 let exited = {
@@ -286,7 +286,6 @@ impl Fault for DiskStall {
             }
         })
         .await
-        .map_err(|t| not_effective(ctx, t.to_string()))
     }
 }
 

@@ -252,7 +252,7 @@ impl Fault for HeartbeatDrop {
             first.push(drops(*pid).await?);
         }
         // Moving: every watched rule drops more than it had when first read.
-        host::poll(ctx.verify_timeout, || {
+        host::poll_effect(ctx, self.kind(), || {
             let (watched, first) = (watched.clone(), first.clone());
             let drops = &drops;
             async move {
@@ -270,8 +270,7 @@ impl Fault for HeartbeatDrop {
                 })
             }
         })
-        .await
-        .map_err(|t| not(t.to_string()))?;
+        .await?;
         if !host::can_ping(&ctx.docker, &t.container, &peer.address.to_string()).await? {
             return Err(not(format!(
                 "{} no longer answers ping: more than heartbeats is lost",

@@ -105,6 +105,27 @@ where
     }
 }
 
+/// [`poll`] as every fault's `verify` uses it: within the context's verification timeout, and a
+/// timeout is the fault not taking effect on the target, with the last thing seen as the reason.
+pub(crate) async fn poll_effect<F, Fut, E>(
+    ctx: &FaultContext,
+    kind: FaultKind,
+    probe: F,
+) -> Result<(), FaultError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Probe, E>>,
+    E: std::fmt::Display,
+{
+    poll(ctx.verify_timeout, probe)
+        .await
+        .map_err(|t| FaultError::NotEffective {
+            kind,
+            node: ctx.target.name.clone(),
+            reason: t.to_string(),
+        })
+}
+
 /// Runs `cmd` in a container and returns its exit code (output discarded), within 10 s.
 pub(crate) async fn exec_status(
     docker: &Docker,
@@ -255,7 +276,7 @@ pub(crate) async fn verify_state(
 ) -> Result<(), FaultError> {
     let docker = ctx.docker.clone();
     let container = ctx.target.container.clone();
-    poll(ctx.verify_timeout, || {
+    poll_effect(ctx, kind, || {
         let docker = docker.clone();
         let container = container.clone();
         async move {
@@ -276,11 +297,6 @@ pub(crate) async fn verify_state(
         }
     })
     .await
-    .map_err(|t| FaultError::NotEffective {
-        kind,
-        node: ctx.target.name.clone(),
-        reason: t.to_string(),
-    })
 }
 
 /// Starts a container (the inverse of every host death).
@@ -314,6 +330,10 @@ pub(crate) async fn await_boot(
     container: &str,
     heal: &'static str,
 ) -> Result<(), FaultError> {
+    let Some(log_dir) = &ctx.boot_logs else {
+        // A bare container (the fault tests' `sleep infinity`): nothing boots.
+        return Ok(());
+    };
     let deadline = Instant::now() + BOOT_TIMEOUT;
     let seen = loop {
         // pgrep exits 0 when a process matches, 1 when none does; an exec that fails means the
@@ -326,7 +346,7 @@ pub(crate) async fn await_boot(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let tail = crate::cluster::tail_logs(&ctx.docker, container, &ctx.log_dir, 10).await;
+    let tail = crate::cluster::tail_logs(&ctx.docker, container, log_dir, 10).await;
     Err(FaultError::NotBack {
         node: ctx.target.name.clone(),
         heal,

@@ -448,7 +448,7 @@ impl Fault for NetworkDelay {
         let wait_s = wait.as_secs().max(1).to_string();
         let docker = ctx.docker.clone();
         let container = t.container.clone();
-        host::poll(ctx.verify_timeout, || {
+        host::poll_effect(ctx, self.kind(), || {
             let (docker, container, to, wait_s) =
                 (docker.clone(), container.clone(), to.clone(), wait_s.clone());
             async move {
@@ -492,11 +492,6 @@ impl Fault for NetworkDelay {
             }
         })
         .await
-        .map_err(|e| FaultError::NotEffective {
-            kind: self.kind(),
-            node: t.name.clone(),
-            reason: e.to_string(),
-        })
     }
 }
 

@@ -297,7 +297,7 @@ impl Fault for NetworkLoss {
         let count = (5_000_000 / self.loss.ppm().max(1)).clamp(20, 1000).to_string();
         let docker = ctx.docker.clone();
         let container = t.container.clone();
-        host::poll(ctx.verify_timeout, || {
+        host::poll_effect(ctx, self.kind(), || {
             let (docker, container, to, count, watched) = (
                 docker.clone(),
                 container.clone(),
@@ -329,11 +329,6 @@ impl Fault for NetworkLoss {
             }
         })
         .await
-        .map_err(|t| FaultError::NotEffective {
-            kind: self.kind(),
-            node: ctx.target.name.clone(),
-            reason: t.to_string(),
-        })
     }
 }
 

@@ -449,7 +449,7 @@ where
     Fut: std::future::Future<Output = Result<Probe, ProcError>>,
 {
     let addr = SocketAddr::new(IpAddr::V4(ctx.target.address), port);
-    host::poll(ctx.verify_timeout, || {
+    host::poll_effect(ctx, kind, || {
         let want = want.clone();
         let procs = procs_ok();
         async move {
@@ -466,11 +466,6 @@ where
         }
     })
     .await
-    .map_err(|t| FaultError::NotEffective {
-        kind,
-        node: ctx.target.name.clone(),
-        reason: t.to_string(),
-    })
 }
 
 /// The heal of the crash faults: `hachaos-start <service>` in the node.

@@ -93,7 +93,7 @@ impl Live {
             self.cluster.release().ports.database,
             self.cluster.release().ports.pool,
         )
-        .with_log_dir(self.cluster.release().logs.dir.clone());
+        .with_boot_logs(self.cluster.release().logs.dir.clone());
         let peer_name = peer.map(str::to_string).or_else(|| {
             self.cluster
                 .nodes()
