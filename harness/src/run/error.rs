@@ -33,7 +33,7 @@ pub enum StepError {
     #[error(transparent)]
     Docker(#[from] DockerError),
     /// The release's rejoin command failed.
-    #[error("{command} on {node} exited {code:?}: {output}")]
+    #[error("{command} on {node} exited {code:?}: {output}; last lines of recovery.log:\n{recovery_log}")]
     Rejoin {
         /// The command line.
         command: String,
@@ -43,6 +43,8 @@ pub enum StepError {
         code: Option<i64>,
         /// Its last output lines.
         output: String,
+        /// The last lines of the node's recovery.log, where the script says what it did.
+        recovery_log: String,
     },
     /// The write probe could not start.
     #[error(transparent)]

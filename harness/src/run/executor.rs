@@ -700,11 +700,13 @@ async fn act(
             if out.success() {
                 Ok(None)
             } else {
+                // The script writes its steps to recovery.log, not to its output: quote both.
                 Err(StepError::Rejoin {
                     command: argv.join(" "),
                     node: node.to_string(),
                     code: out.exit_code,
                     output: tail(&format!("{}{}", out.stdout, out.stderr), 10),
+                    recovery_log: recovery_tail(live, node, 10).await,
                 })
             }
         }
