@@ -317,7 +317,14 @@ pub(crate) const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What [`await_boot`] waits for, in words.
 const BOOT_DONE: &str =
-    "a pgpool process (the entrypoint starts it last, after the data disk and postgres)";
+    "the pgpool daemon (`pgpool -n ...`; the entrypoint starts it last, after the data disk and postgres)";
+
+/// `pgrep -f` pattern of the pgpool daemon the entrypoint starts (`pgpool -n [-D] -f ...`, with or
+/// without a path). Not `pgrep -x pgpool`: that also matches the entrypoint's own
+/// `pgpool --version` at the start of the boot, which let a `recover` run 0.3 s before the data
+/// disk was mounted (`rw check failed`, CI run of primary-shutdown-recover, reproduced here in
+/// run radd87152).
+const PGPOOL_DAEMON: &str = "^([^ ]*/)?pgpool( .*)? -n( |$)";
 
 /// Waits until a container that a heal (re)started has booted. The node's entrypoint mounts the
 /// data disk, starts postgres (or keeps a former primary fenced) and starts pgpool last, so a
@@ -336,12 +343,14 @@ pub(crate) async fn await_boot(
     };
     let deadline = Instant::now() + BOOT_TIMEOUT;
     let seen = loop {
-        // pgrep exits 0 when a process matches, 1 when none does; an exec that fails means the
+        // pgrep exits 0 when a process matches, 1 when none does (anything else: pgrep itself
+        // failed, said at once); an exec that fails means the
         // container is not running (its boot failed): no point waiting for the deadline.
-        match exec_status(&ctx.docker, container, &["pgrep", "-x", "pgpool"]).await {
+        match exec_status(&ctx.docker, container, &["pgrep", "-f", PGPOOL_DAEMON]).await {
             Ok(0) => return Ok(()),
-            Ok(_) if Instant::now() < deadline => {}
-            Ok(_) => break format!("no pgpool process after {} s", BOOT_TIMEOUT.as_secs()),
+            Ok(1) if Instant::now() < deadline => {}
+            Ok(1) => break format!("no pgpool daemon after {} s", BOOT_TIMEOUT.as_secs()),
+            Ok(status) => break format!("pgrep -f '{PGPOOL_DAEMON}' exited {status}"),
             Err(e) => break crate::ErrorChain(&e).to_string(),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -425,6 +434,29 @@ impl super::fault::Undo for RemoveChains {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pattern is an ERE for pgrep; the `regex` crate reads this one the same way.
+    #[test]
+    fn the_boot_wait_knows_the_pgpool_daemon_from_the_entrypoints_other_pgpool_calls() {
+        let daemon = regex::Regex::new(PGPOOL_DAEMON).unwrap();
+        for started in [
+            "pgpool -n -D -f /etc/pgpool2/pgpool.conf -F /etc/pgpool2/pcp.conf -a /etc/pgpool2/pool_hba.conf",
+            "pgpool -n -f /etc/pgpool2/pgpool.conf -F /etc/pgpool2/pcp.conf -a /etc/pgpool2/pool_hba.conf",
+            "/usr/sbin/pgpool -n -D -f /etc/pgpool2/pgpool.conf",
+        ] {
+            assert!(daemon.is_match(started), "{started}");
+        }
+        for other in [
+            "pgpool --version",
+            "pgpool -f /etc/pgpool2/pgpool.conf -m fast stop",
+            "pgpool: watchdog",
+            "pgpool: wait for connection request",
+            "bash /usr/local/bin/hachaos-entrypoint",
+            "pgpool-nothing -n",
+        ] {
+            assert!(!daemon.is_match(other), "{other}");
+        }
+    }
 
     #[tokio::test]
     async fn a_poll_that_never_takes_says_the_last_thing_seen_and_a_waiting_look_keeps_it() {
