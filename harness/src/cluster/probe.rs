@@ -170,12 +170,30 @@ pub async fn replication(
 }
 
 /// Whether `container` has `vip` on any interface (the interface name is never assumed: after a
-/// disconnect + reconnect eth0 becomes eth1).
+/// disconnect + reconnect eth0 becomes eth1). Read from the host when it can
+/// ([`crate::docker::local`]: no exec, which the role poller would otherwise run twice a second per
+/// node); a paused or stopped container is an error either way, as an exec into it would be.
 pub async fn holds_vip(
     docker: &Docker,
     container: &str,
     vip: Ipv4Addr,
 ) -> Result<bool, ClusterError> {
+    use crate::docker::local::{has_local_address, look, Local};
+    match look(docker, container).await {
+        Local::Running { pid } => {
+            if let Ok(holds) = has_local_address(pid, vip).await {
+                return Ok(holds);
+            }
+        }
+        Local::Paused | Local::Stopped => {
+            return Err(ClusterError::Command {
+                command: "ip -o -4 addr show".into(),
+                container: container.to_string(),
+                output: "the container is paused or not running".into(),
+            })
+        }
+        Local::Unavailable => {}
+    }
     let out = exec(
         docker,
         container,

@@ -6,6 +6,7 @@ mod connect;
 mod exec;
 mod freeze;
 mod labels;
+pub mod local;
 pub(crate) mod mountinfo;
 mod sweep;
 

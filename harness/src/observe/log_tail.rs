@@ -2,11 +2,22 @@
 //!
 //! Containers are stopped, killed, paused and restarted by faults, so a long-lived `tail -F` exec
 //! would die with them. Instead each poll asks every running node for the bytes past the offset it
-//! already has (`tail -c +N`): a stopped node simply yields nothing until it is back, and nothing
-//! is lost or read twice. After the run, the copied log files are analysed whole with the same
-//! grammar, so the live view only has to be timely, not complete.
+//! already has: a stopped node simply yields nothing until it is back, and nothing is lost or read
+//! twice. After the run, the copied log files are analysed whole with the same grammar, so the
+//! live view only has to be timely, not complete.
+//!
+//! Each poll reads the files on the host through `/proc/PID/root` when it can
+//! ([`crate::docker::local`]), without any exec. Otherwise one poll is **one `docker exec` per
+//! node**, whatever the number of files: a small POSIX shell
+//! script ([`READ_SCRIPT`]) prints, for every file that grew, a header line with the file's index
+//! and the number of new bytes, then exactly those bytes. An exec costs the engine, containerd and
+//! runc far more CPU than the read itself, and the executor polls about twice a second for as long
+//! as a step is judged: with one exec per file (six files, two nodes) the observers of three
+//! clusters side by side kept the machine's CPUs busy, which is what moved the failover timings
+//! of parallel runs (docs/suites.md).
 
 use crate::docker::exec;
+use crate::docker::local::{self, Local};
 use bollard::Docker;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -65,31 +76,138 @@ impl LogTailer {
     pub async fn poll(&mut self) -> Vec<LogLine> {
         let mut out = Vec::new();
         for (node, container) in self.nodes.clone() {
-            for file in &self.names {
-                let key = (node.clone(), file.to_string());
-                let state = self.files.entry(key).or_default();
-                let path = format!("{}/{file}", self.dir);
-                let start = (state.offset + 1).to_string();
-                let Ok(res) = exec(
-                    &self.docker,
-                    &container,
-                    &["tail", "-c", &format!("+{start}"), &path],
-                    Duration::from_secs(3),
-                )
-                .await
-                else {
-                    break; // the node is down or frozen: try again next poll
-                };
-                if !res.success() {
-                    continue; // the file does not exist (yet)
+            match local::look(&self.docker, &container).await {
+                Local::Running { pid } => {
+                    if let Some(chunks) = self.read_local(pid, &node).await {
+                        for (index, bytes) in chunks {
+                            out.extend(self.take(&node, index, &bytes));
+                        }
+                        continue;
+                    }
                 }
-                let bytes = res.stdout_bytes;
-                state.offset += bytes.len() as u64;
-                out.extend(split_lines(state, &bytes, &node, file));
+                // As an exec into it would: nothing from a paused or stopped node this poll.
+                Local::Paused | Local::Stopped => continue,
+                Local::Unavailable => {}
+            }
+            let mut argv: Vec<String> = vec![
+                "sh".into(),
+                "-c".into(),
+                READ_SCRIPT.into(),
+                "hachaos-tail".into(),
+                self.dir.clone(),
+            ];
+            for file in &self.names {
+                let key = (node.clone(), file.clone());
+                argv.push(file.clone());
+                argv.push(self.files.entry(key).or_default().offset.to_string());
+            }
+            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+            let Ok(res) = exec(&self.docker, &container, &args, Duration::from_secs(3)).await
+            else {
+                continue; // the node is down or frozen: try again next poll
+            };
+            if !res.success() {
+                continue; // the script could not run: nothing was consumed, try again
+            }
+            for (index, bytes) in parse_chunks(&res.stdout_bytes) {
+                out.extend(self.take(&node, index, bytes));
             }
         }
         out
     }
+
+    /// The new bytes of every file, read on the host through `/proc/PID/root` (no exec): `None`
+    /// when they cannot be read from here (no permission), so the caller asks through the engine.
+    async fn read_local(&self, pid: i64, node: &str) -> Option<Vec<(usize, Vec<u8>)>> {
+        let mut chunks = Vec::new();
+        for (index, file) in self.names.iter().enumerate() {
+            let offset = self
+                .files
+                .get(&(node.to_string(), file.clone()))
+                .map_or(0, |s| s.offset);
+            let path = local::root_path(pid, &format!("{}/{file}", self.dir));
+            let read = tokio::time::timeout(Duration::from_secs(3), read_from(path, offset)).await;
+            match read {
+                Ok(Ok(bytes)) if !bytes.is_empty() => chunks.push((index, bytes)),
+                Ok(Ok(_)) => {}
+                // Not written yet, or the node stopped since it was looked at: nothing this poll.
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => return None,
+                // Slow or failing: what was read so far counts, the rest is read next poll.
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+        Some(chunks)
+    }
+
+    /// Takes `bytes`, the next bytes of file number `index` on `node`, into its lines.
+    fn take(&mut self, node: &str, index: usize, bytes: &[u8]) -> Vec<LogLine> {
+        let Some(file) = self.names.get(index) else {
+            return Vec::new();
+        };
+        let state = self
+            .files
+            .entry((node.to_string(), file.clone()))
+            .or_default();
+        state.offset += bytes.len() as u64;
+        split_lines(state, bytes, node, file)
+    }
+}
+
+/// The bytes of `path` from `offset` to its current end.
+async fn read_from(path: std::path::PathBuf, offset: u64) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut f = tokio::fs::File::open(path).await?;
+    f.seek(std::io::SeekFrom::Start(offset)).await?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).await?;
+    Ok(bytes)
+}
+
+/// Run as `sh -c READ_SCRIPT hachaos-tail DIR NAME OFFSET [NAME OFFSET]...`: for every file
+/// `DIR/NAME` larger than OFFSET bytes, prints `INDEX COUNT` (INDEX: the pair's 0-based position)
+/// on a line of its own, then exactly the COUNT bytes that follow OFFSET. The size is read first,
+/// so a file that grows meanwhile yields only what was there (the rest comes next poll), and a
+/// line being written is kept as a partial line until its newline arrives. A missing file (not
+/// written yet) prints nothing.
+const READ_SCRIPT: &str = r#"dir=$1; shift; i=0
+while [ $# -ge 2 ]; do
+  f="$dir/$1"; off=$2; shift 2
+  if [ -f "$f" ]; then
+    size=$(stat -c %s "$f")
+    if [ "$size" -gt "$off" ]; then
+      n=$((size - off))
+      printf '%s %s
+' "$i" "$n"
+      tail -c +"$((off + 1))" "$f" | head -c "$n"
+    fi
+  fi
+  i=$((i + 1))
+done"#;
+
+/// Splits [`READ_SCRIPT`]'s output into (file index, bytes). Output that does not follow the
+/// framing (a truncated exec) ends the parse: what came before it is kept, the rest is read again
+/// next poll because its offset was not advanced.
+fn parse_chunks(mut out: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut chunks = Vec::new();
+    while let Some(nl) = memchr::memchr(b'\n', out) {
+        let header = std::str::from_utf8(&out[..nl]).unwrap_or("");
+        let mut words = header.split(' ');
+        let (Some(Ok(index)), Some(Ok(count)), None) = (
+            words.next().map(str::parse::<usize>),
+            words.next().map(str::parse::<usize>),
+            words.next(),
+        ) else {
+            break;
+        };
+        let body = &out[nl + 1..];
+        if body.len() < count {
+            break;
+        }
+        chunks.push((index, &body[..count]));
+        out = &body[count..];
+    }
+    chunks
 }
 
 fn split_lines(state: &mut FileState, bytes: &[u8], node: &str, file: &str) -> Vec<LogLine> {
@@ -111,6 +229,43 @@ fn split_lines(state: &mut FileState, bytes: &[u8], node: &str, file: &str) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_read_scripts_output_splits_into_each_files_new_bytes() {
+        let out = b"0 12\nfirst\nsecond2 4\nab\nc";
+        let chunks = parse_chunks(out);
+        assert_eq!(chunks, vec![(0, &b"first\nsecond"[..]), (2, &b"ab\nc"[..])]);
+        // A header with a byte count larger than what arrived (a cut-off exec) keeps only what
+        // came before it: that file's offset does not move and its bytes are read next poll.
+        assert_eq!(parse_chunks(b"1 3\nabc0 10\nshort"), vec![(1, &b"abc"[..])]);
+        assert!(parse_chunks(b"not a header\n").is_empty());
+        assert!(parse_chunks(b"").is_empty());
+    }
+
+    /// The script itself, run by the machine's `sh` on real files: what the node runs.
+    #[test]
+    fn the_read_script_prints_only_what_grew_past_each_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.log"), "one\ntwo\n").unwrap();
+        std::fs::write(dir.path().join("b.log"), "x\n").unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("sh")
+                .args(["-c", READ_SCRIPT, "hachaos-tail"])
+                .arg(dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            out.stdout
+        };
+        let out = run(&["a.log", "4", "missing.log", "0", "b.log", "2"]);
+        assert_eq!(parse_chunks(&out), vec![(0, &b"two\n"[..])]);
+        let out = run(&["a.log", "0", "b.log", "0"]);
+        assert_eq!(
+            parse_chunks(&out),
+            vec![(0, &b"one\ntwo\n"[..]), (1, &b"x\n"[..])]
+        );
+    }
 
     #[test]
     fn partial_lines_wait_for_their_newline() {
