@@ -145,6 +145,37 @@ fn first_between<'a>(
     })
 }
 
+/// The VIP acquired by a node other than the faulted one. An escalation that started before the
+/// heal counts even when its success is logged after it: pgpool logs "successfully acquired the
+/// delegate IP" only once the address is up and its arping has ended (3.1 s after `if_up_cmd` in
+/// run r6c060ed1), and a scenario whose expectations saw the address on the survivor may heal the
+/// fault within those seconds. Without escalation lines (another grammar), only acquisitions
+/// before the heal count.
+fn vip_moved<'a>(
+    events: &'a [Event],
+    t0: &WallTime,
+    until: Option<&WallTime>,
+    anchor: &Anchor,
+) -> Option<&'a Event> {
+    let elsewhere = |e: &Event| e.node != anchor.target;
+    first_between(events, t0, until, &[EventKind::VipAcquired], elsewhere).or_else(|| {
+        let escalated: Vec<&str> = events
+            .iter()
+            .filter(|e| {
+                e.kind == EventKind::EscalationStarted
+                    && elsewhere(e)
+                    && e.time
+                        .as_ref()
+                        .is_some_and(|t| t.at >= t0.at && until.is_none_or(|u| t.at < u.at))
+            })
+            .map(|e| e.node.as_str())
+            .collect();
+        first_between(events, t0, None, &[EventKind::VipAcquired], |e| {
+            escalated.contains(&e.node.as_str())
+        })
+    })
+}
+
 fn from_event(kind: MeasurementKind, anchor: &WallTime, e: Option<&Event>) -> Measurement {
     match e {
         Some(e) => Measurement {
@@ -236,9 +267,7 @@ pub fn measure(events: &[Event], ledger: &Ledger, anchor: &Anchor) -> Vec<Measur
         from_event(
             MeasurementKind::Vip,
             t0,
-            first_between(events, t0, until, &[EventKind::VipAcquired], |e| {
-                e.node != anchor.target
-            }),
+            vip_moved(events, t0, until, anchor),
         ),
     ];
 
@@ -495,6 +524,48 @@ mod tests {
             Some("node2")
         );
         assert_eq!(m[&MeasurementKind::FailoverDone].seconds, Some(23.5));
+    }
+
+    #[test]
+    fn an_escalation_begun_before_the_heal_is_the_vip_moving_even_if_it_ends_after() {
+        // Run r6c060ed1 (primary-crash): node2's escalation started 10.1 s after the fault, the
+        // address was up at 10.2 s, the expectations passed and the fault was healed at 11.8 s,
+        // and pgpool logged the acquisition at 13.3 s.
+        let anchor = Anchor {
+            healed_time: Some(at("2026-11-25 12:00:21.800")),
+            ..node1_fault()
+        };
+        let vip = |events: &[Event]| {
+            measure(events, &Ledger::default(), &anchor)
+                .into_iter()
+                .find(|m| m.kind == MeasurementKind::Vip)
+                .unwrap()
+                .seconds
+        };
+        let escalation = ev(
+            "node2",
+            EventKind::EscalationStarted,
+            "2026-11-25 12:00:20.100",
+        );
+        let acquired = ev("node2", EventKind::VipAcquired, "2026-11-25 12:00:23.300");
+        assert_eq!(vip(&[escalation.clone(), acquired.clone()]), Some(13.3));
+        // An escalation that starts only after the heal is not this fault's doing.
+        let late = ev(
+            "node2",
+            EventKind::EscalationStarted,
+            "2026-11-25 12:00:22.000",
+        );
+        assert_eq!(vip(&[late, acquired.clone()]), None);
+        // Nor is the faulted node taking the VIP back.
+        let back = ev(
+            "node1",
+            EventKind::EscalationStarted,
+            "2026-11-25 12:00:20.100",
+        );
+        let back_acquired = ev("node1", EventKind::VipAcquired, "2026-11-25 12:00:23.300");
+        assert_eq!(vip(&[back, back_acquired]), None);
+        // Without escalation lines, an acquisition after the heal does not count.
+        assert_eq!(vip(&[acquired]), None);
     }
 
     #[test]
