@@ -220,6 +220,19 @@ pub fn parse_has_address(ip_output: &str, addr: Ipv4Addr) -> bool {
 /// Whether the node's pgpool has started its heartbeat life-check (it logs "watchdog: lifecheck
 /// started" some seconds after the watchdog comes up).
 pub async fn lifecheck_started(docker: &Docker, container: &str) -> bool {
+    const LOG: &str = "/var/log/hachaos/pgpool.log";
+    const LINE: &[u8] = b"watchdog: lifecheck started";
+    // Asked about once a second per node while a cluster boots: read on the host when possible.
+    use crate::docker::local::{look, root_path, Local};
+    match look(docker, container).await {
+        Local::Running { pid } => {
+            if let Ok(log) = tokio::fs::read(root_path(pid, LOG)).await {
+                return memchr::memmem::find(&log, LINE).is_some();
+            }
+        }
+        Local::Paused | Local::Stopped => return false,
+        Local::Unavailable => {}
+    }
     exec(
         docker,
         container,
