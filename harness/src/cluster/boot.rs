@@ -366,6 +366,57 @@ impl Cluster {
             .into_owned()
     }
 
+    /// What every process of every node is doing right now: `ps` columns (host PID, state, the
+    /// kernel function it sleeps in) and, where the host lets us read it, its kernel stack
+    /// (`/proc/PID/stack`, root only). Taken when an expectation fails, while the fault is still
+    /// on: a process blocked where it should time out (pgpool's health check stuck in a `read`
+    /// with no timer, say) is visible only then. A node that cannot be asked says why.
+    pub async fn processes(&self) -> String {
+        let mut out = String::new();
+        for node in &self.nodes {
+            out.push_str(&format!("--- {} ({}) ---\n", node.name, node.container));
+            let options = bollard::query_parameters::TopOptionsBuilder::default()
+                .ps_args("-eo pid,stat,wchan:32,args")
+                .build();
+            let top = match self
+                .docker
+                .top_processes(&node.container, Some(options))
+                .await
+            {
+                Ok(top) => top,
+                Err(e) => {
+                    out.push_str(&format!("(cannot list its processes: {e})\n"));
+                    continue;
+                }
+            };
+            out.push_str(&top.titles.unwrap_or_default().join(" "));
+            out.push('\n');
+            for row in top.processes.unwrap_or_default() {
+                out.push_str(&row.join(" "));
+                out.push('\n');
+                let Some(pid) = row.first().and_then(|p| p.parse::<u32>().ok()) else {
+                    continue;
+                };
+                if let Ok(stack) = tokio::fs::read_to_string(format!("/proc/{pid}/stack")).await {
+                    for frame in stack.lines() {
+                        out.push_str("        ");
+                        out.push_str(frame);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        crate::grammar::Redactor::new(&self.spec.secrets.all())
+            .redact(&out)
+            .0
+            .into_owned()
+    }
+
+    /// The directory on the host that the nodes' logs are copied into.
+    pub fn logs_dir(&self) -> &std::path::Path {
+        &self.spec.logs_dir
+    }
+
     /// The release it runs: ports, log files, commands, role query.
     pub fn release(&self) -> &crate::release::Release {
         &self.spec.release

@@ -493,6 +493,7 @@ async fn run_step(
     if !pending.is_empty() || wait_for.is_some() {
         watch_expectations(live, &mut pending, fired, fired_at, acted_ms, wait_for).await;
     }
+    let mut processes_file: Option<String> = None;
     for p in pending {
         let (verdict, after) = p
             .settled
@@ -502,6 +503,12 @@ async fn run_step(
         if verdict == Verdict::Fail {
             evidence.push('\n');
             evidence.push_str(&live.cluster.last_log_lines(8).await);
+            if processes_file.is_none() {
+                processes_file = Some(save_processes(live, step.index).await);
+            }
+            if let Some(file) = &processes_file {
+                evidence.push_str(&format!("\nevery node's processes at that moment: {file}"));
+            }
         }
         progress(&format!(
             "  expect {} within {:.0} s: {verdict}{}",
@@ -540,6 +547,25 @@ fn needs_roles(live: &Live, step: &crate::scenario::Step) -> bool {
             Action::WriteLoadStart => true,
             _ => false,
         }
+}
+
+/// Writes what every node's processes are doing (state, kernel wait channel and stack) next to
+/// the copied logs, once per step whose expectation failed; returns the file's path, or why it
+/// could not be written.
+async fn save_processes(live: &Live, step_index: usize) -> String {
+    let text = live.cluster.processes().await;
+    let path = live
+        .cluster
+        .logs_dir()
+        .join(format!("processes-step{}.txt", step_index + 1));
+    let written = match path.parent() {
+        Some(dir) => tokio::fs::create_dir_all(dir).await,
+        None => Ok(()),
+    };
+    match written.and(tokio::fs::write(&path, text).await) {
+        Ok(()) => path.display().to_string(),
+        Err(e) => format!("(not written: {}: {e})", path.display()),
+    }
 }
 
 /// Judges `pending` every round until all are settled (and, for `wait`, the wait is over).
