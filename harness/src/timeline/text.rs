@@ -103,7 +103,7 @@ impl LogFile {
             }
         }
         let from = (at - *start) as usize;
-        out.push_str(&String::from_utf8_lossy(&bytes[from..from + len]));
+        out.push_str(&crate::grammar::lossy(&bytes[from..from + len]));
         Ok(())
     }
 }
