@@ -375,9 +375,8 @@ pub struct Event {
     /// The process id the log line names, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
-    /// The raw text, with secrets redacted: held by the event, or (an event scanned from a log
-    /// file) the place in that file to read it from again ([`Text::read`]); the JSON carries
-    /// the text either way.
+    /// The raw text, with secrets redacted.
+    // Held, or (scanned from a log file) where in that file to read it again: see `Text`.
     #[schemars(with = "String")]
     pub text: Text,
 }
