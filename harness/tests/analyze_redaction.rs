@@ -32,9 +32,19 @@ fn grammar() -> &'static Grammar {
     G.get_or_init(|| Grammar::new(GrammarDef::builtin("pgpool").unwrap(), &[]).unwrap())
 }
 
-/// Every output of analysing `bytes`: the text report, the JSON and the HTML page.
+/// Every output of analysing `bytes` as `hachaos analyze` does, from a file (whose events read
+/// their text again, and redact it again, when an output prints it): the text report, the JSON
+/// and the HTML page. The events are the same as when `bytes` are scanned from memory.
 fn outputs(bytes: &[u8]) -> String {
-    let scan = grammar().scan_bytes(bytes, "node1", "pgpool.log");
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    let scan = grammar()
+        .scan_path(file.path(), "node1", "pgpool.log")
+        .unwrap();
+    assert_eq!(
+        scan.events,
+        grammar().scan_bytes(bytes, "node1", "pgpool.log").events
+    );
     let summary = InputSummary {
         node: "node1".into(),
         path: "pgpool.log".into(),
@@ -105,7 +115,7 @@ fn a_split_pcp_password_is_masked_and_counted() {
     );
     assert_eq!(scan.events.len(), 1);
     assert!(
-        scan.events[0].text.contains("-W *** -n 0"),
+        scan.events[0].text.get().contains("-W *** -n 0"),
         "{}",
         scan.events[0].text
     );

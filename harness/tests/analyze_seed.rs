@@ -126,11 +126,11 @@ fn the_glued_failover_done_line_takes_its_embedded_time_and_pid() {
 #[test]
 fn one_or_two_spaces_after_log_both_parse() {
     let r = seed(GrammarChoice::Auto);
-    let texts: Vec<&str> = r
+    let texts: Vec<String> = r
         .timeline
         .events()
         .iter()
-        .map(|e| e.text.as_str())
+        .map(|e| e.text.get().into_owned())
         .collect();
     assert!(texts
         .iter()

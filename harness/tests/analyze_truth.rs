@@ -303,7 +303,7 @@ fn lines_pasted_with_quotes_backticks_and_prose_keep_their_times() {
         .find(|e| e.kind == EventKind::FailoverCommand)
         .unwrap();
     assert!(
-        !cmd.text.contains("Then the script"),
+        !cmd.text.get().contains("Then the script"),
         "prose glued on: {}",
         cmd.text
     );

@@ -15,6 +15,7 @@ pub use definition::{
 };
 pub use error::{GrammarError, ScanError};
 pub use redact::{Redactor, MASK};
+pub(crate) use scan::lossy;
 pub use scan::{FileScan, FileStats, Grammar, ReadFailure, MAX_LINE};
 pub use spec::{
     AttrType, DetachSpec, EnvelopeSpec, GrammarSpec, PrefixSpec, RuleSpec, SequenceSpec, StepSpec,

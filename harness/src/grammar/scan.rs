@@ -24,7 +24,7 @@ use super::keywords::Keywords;
 use super::redact::{Redactor, TRIGGERS};
 use super::spec::AttrType;
 use super::time::{leading_time, parse_datetime, parse_time_of_day, timestamp_start};
-use crate::timeline::{Attrs, Event, Name, WallTime};
+use crate::timeline::{Attrs, Event, LogFile, Name, Text, WallTime};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -104,36 +104,58 @@ impl Matcher {
         }
     }
 
-    /// Byte ranges of each group (by number) of the leftmost-first match.
-    fn captures(&self, text: &str) -> Option<Groups> {
-        match &self.ascii {
-            Some(a) if text.is_ascii() => {
-                let c = a.captures(text.as_bytes())?;
-                Some(Groups(
-                    (0..c.len()).map(|i| c.get(i).map(|m| m.range())).collect(),
-                ))
+    /// Room for this matcher's groups, reused for every line of a scan.
+    fn slots(&self) -> Slots {
+        Slots {
+            ascii: self.ascii.as_ref().map(|a| a.capture_locations()),
+            full: self.full.capture_locations(),
+        }
+    }
+
+    /// The groups (by number) of the leftmost-first match, written into `slots`: no allocation
+    /// per line (a `Captures` and a copy of its ranges were two per event, with a third for
+    /// the prefix).
+    fn captures<'s>(&self, text: &str, slots: &'s mut Slots) -> Option<Groups<'s>> {
+        match (&self.ascii, &mut slots.ascii) {
+            (Some(a), Some(locs)) if text.is_ascii() => {
+                a.captures_read(locs, text.as_bytes())?;
+                Some(Groups::Ascii(locs))
             }
             _ => {
-                let c = self.full.captures(text)?;
-                Some(Groups(
-                    (0..c.len()).map(|i| c.get(i).map(|m| m.range())).collect(),
-                ))
+                self.full.captures_read(&mut slots.full, text)?;
+                Some(Groups::Full(&slots.full))
             }
         }
     }
 }
 
-/// A match's groups as byte ranges of the text it was found in.
-struct Groups(Vec<Option<std::ops::Range<usize>>>);
+/// Room for the groups of one [`Matcher`]'s match.
+struct Slots {
+    ascii: Option<regex::bytes::CaptureLocations>,
+    full: regex::CaptureLocations,
+}
 
-impl Groups {
+/// A match's groups, as byte ranges of the text it was found in.
+enum Groups<'s> {
+    Ascii(&'s regex::bytes::CaptureLocations),
+    Full(&'s regex::CaptureLocations),
+}
+
+impl Groups<'_> {
+    fn range(&self, group: usize) -> Option<std::ops::Range<usize>> {
+        let (start, end) = match self {
+            Groups::Ascii(l) => l.get(group)?,
+            Groups::Full(l) => l.get(group)?,
+        };
+        Some(start..end)
+    }
+
     fn get<'t>(&self, text: &'t str, group: Option<usize>) -> Option<&'t str> {
-        let r = self.0.get(group?)?.clone()?;
-        text.get(r)
+        text.get(self.range(group?)?)
     }
 
     fn end(&self) -> usize {
-        self.0.first().cloned().flatten().map_or(0, |r| r.end)
+        self.range(0).map_or(0, |r| r.end)
     }
 }
 
@@ -175,7 +197,8 @@ pub struct Grammar {
     profile: GrammarDef,
     keywords: Keywords,
     patterns: Vec<PatternInfo>,
-    redactor: Redactor,
+    /// Shared with the log files whose events read their text again ([`LogFile`]).
+    redactor: Arc<Redactor>,
     rule_attrs: Vec<RuleAttrs>,
     prefixes: Vec<PrefixMatcher>,
     keys: ScanKeys,
@@ -185,7 +208,7 @@ impl Grammar {
     /// Builds the grammar of `profile`; `extra_secrets` are literal strings (known passwords) to
     /// mask in every output besides the built-in secret shapes.
     pub fn new(profile: GrammarDef, extra_secrets: &[String]) -> Result<Grammar, GrammarError> {
-        let redactor = Redactor::new(extra_secrets);
+        let redactor = Arc::new(Redactor::new(extra_secrets));
         let mut literals: Vec<String> = Vec::new();
         let mut patterns: Vec<PatternInfo> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -268,21 +291,30 @@ impl Grammar {
         &self.profile
     }
 
-    /// Scans a file; `label` is how events name it.
+    /// Scans a file; `label` is how events name it. The events do not hold their text: each
+    /// names where it is in this file ([`Text::in_log`]), which stays open for them to read it
+    /// again.
     pub fn scan_path(&self, path: &Path, node: &str, label: &str) -> Result<FileScan, ScanError> {
-        let file = std::fs::File::open(path).map_err(|source| ScanError::Read {
+        let read_error = |source| ScanError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
-        self.scan_reader(file, node, label).map_err(|e| match e {
-            ReadFailure::Io(source) => ScanError::Read {
-                path: path.to_path_buf(),
-                source,
-            },
-            ReadFailure::Binary => ScanError::Binary {
-                path: path.to_path_buf(),
-            },
-        })
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let log = LogFile::new(
+            path.to_path_buf(),
+            file.try_clone().map_err(read_error)?,
+            self.redactor.clone(),
+        );
+        self.scan(file, node, label, Some(Arc::new(log)))
+            .map_err(|e| match e {
+                ReadFailure::Io(source) => ScanError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                },
+                ReadFailure::Binary => ScanError::Binary {
+                    path: path.to_path_buf(),
+                },
+            })
     }
 
     /// Scans bytes already in memory (tests, live observers holding a log tail).
@@ -291,17 +323,33 @@ impl Grammar {
         self.scan_reader(bytes, node, label).unwrap_or_default()
     }
 
-    /// Scans any reader in constant memory.
+    /// Scans any reader in constant memory; the events hold their text.
     pub fn scan_reader<R: Read>(
+        &self,
+        reader: R,
+        node: &str,
+        label: &str,
+    ) -> Result<FileScan, ReadFailure> {
+        self.scan(reader, node, label, None)
+    }
+
+    /// Scans `reader`; events name their text's place in `log` when given (it must be the
+    /// file `reader` reads from its start), else hold it.
+    fn scan<R: Read>(
         &self,
         mut reader: R,
         node: &str,
         label: &str,
+        log: Option<Arc<LogFile>>,
     ) -> Result<FileScan, ReadFailure> {
         let mut state = FileState {
             g: self,
             node: Name::from(node),
             file: Name::from(label),
+            log,
+            chunk_at: 0,
+            rule_slots: self.rule_attrs.iter().map(|r| r.matcher.slots()).collect(),
+            prefix_slots: self.prefixes.iter().map(|p| p.matcher.slots()).collect(),
             scan: FileScan::default(),
             last_time: None,
             awaiting_time: Vec::new(),
@@ -362,6 +410,8 @@ impl Grammar {
             if len == 0 && eof {
                 break;
             }
+            // Where the chunk starts in the file: every byte read but the `len` still in it.
+            state.chunk_at = state.scan.stats.bytes - len as u64;
             let step = state.process(&buf[..len], eof, line_base);
             line_base = step.line_base;
             skipping = step.skip_rest_of_line;
@@ -454,6 +504,13 @@ struct FileState<'g> {
     /// Shared by every event of the file: one allocation each, not one per event.
     node: Name,
     file: Name,
+    /// The file scanned, when events are to read their text from it instead of holding it.
+    log: Option<Arc<LogFile>>,
+    /// Offset in the file of the chunk being processed (`buf[0]`).
+    chunk_at: u64,
+    /// Group room of each rule's and each prefix's matcher (by index).
+    rule_slots: Vec<Slots>,
+    prefix_slots: Vec<Slots>,
     scan: FileScan,
     /// Time of the last timestamped line in chunks already processed.
     last_time: Option<WallTime>,
@@ -466,6 +523,16 @@ struct FileState<'g> {
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
+
+/// `bytes` as text, invalid UTF-8 replaced (exactly `String::from_utf8_lossy`): valid text,
+/// nearly every line, is checked by `str::from_utf8`, which reads ASCII a word at a time
+/// instead of a byte at a time (3 % of the instructions on an event-dense log).
+pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
 
 /// Whether a line reads like the start of a sentence ("Then the script ...", "No route ..."):
 /// such a line after a complete event line is prose, not the rest of a broken line.
@@ -650,12 +717,12 @@ impl FileState<'_> {
         }
         if next.has_hits() {
             if let Some(glued) = &self.g.profile.glued {
-                if glued.is_match(&String::from_utf8_lossy(content)) {
+                if glued.is_match(&lossy(content)) {
                     return false;
                 }
             }
         }
-        let text = String::from_utf8_lossy(&buf[first.body..first.end]);
+        let text = lossy(&buf[first.body..first.end]);
         self.g
             .profile
             .prefixes
@@ -671,9 +738,9 @@ impl FileState<'_> {
         if !first.has_hits() && !next.has_hits() {
             return true;
         }
-        let one = String::from_utf8_lossy(&buf[first.body..first.end]).into_owned();
+        let one = lossy(&buf[first.body..first.end]).into_owned();
         let mut joined = one.clone();
-        joined.push_str(&String::from_utf8_lossy(&buf[next.start..next.end]));
+        joined.push_str(&lossy(&buf[next.start..next.end]));
         let cut = one.len();
         if self
             .g
@@ -726,8 +793,9 @@ impl FileState<'_> {
         }
         let head = self.head(text, buf, first, last_timed);
         let message = &text[head.message_start.min(text.len())..];
+        let g = self.g;
         for &ri in &self.candidates {
-            let prepared = &self.g.rule_attrs[ri];
+            let prepared = &g.rule_attrs[ri];
             let mut attrs = Attrs::with_capacity(prepared.groups.len() + prepared.set.len());
             if prepared.groups.is_empty() {
                 // Nothing to capture: the lazy DFA's yes or no is the whole answer, without the
@@ -736,7 +804,8 @@ impl FileState<'_> {
                     continue;
                 }
             } else {
-                let Some(caps) = prepared.matcher.captures(message) else {
+                let Some(caps) = prepared.matcher.captures(message, &mut self.rule_slots[ri])
+                else {
                     continue;
                 };
                 for (group, name, ty) in &prepared.groups {
@@ -798,27 +867,28 @@ impl FileState<'_> {
             }
             return;
         }
-        let mut raw = String::from_utf8_lossy(&buf[first.body..first.end]).into_owned();
+        // Borrowed from the chunk unless joined or not UTF-8: an event read from a file keeps
+        // only where its text is, so the common line costs no allocation at all.
+        let mut raw = lossy(&buf[first.body..first.end]);
         if let Some(c) = cont {
-            raw.push_str(&String::from_utf8_lossy(&buf[c.start..c.end]));
+            raw.to_mut().push_str(&lossy(&buf[c.start..c.end]));
         }
-        let trimmed = raw.trim_end();
         // Redacted before matching, so no attribute can carry a secret either.
-        let (text, redacted) = self.g.redactor.redact(trimmed);
-        let text = match text {
-            std::borrow::Cow::Owned(t) => t,
-            // Nothing masked: the text is `raw` without its trailing blanks; keep that buffer
-            // rather than copying it (one allocation less per event).
-            std::borrow::Cow::Borrowed(t) => {
-                let n = t.len();
-                raw.truncate(n);
-                raw.shrink_to_fit();
-                raw
-            }
-        };
+        let (text, redacted) = self.g.redactor.redact(raw.trim_end());
         // Secrets are counted on every line that carries one, shown or not.
         self.scan.stats.redactions += redacted;
         if let Some(p) = self.parse(&text, buf, first, cont, last_timed) {
+            let text = match &self.log {
+                // The bytes `text` was made of; reading them again gives `text` back.
+                Some(log) => Text::in_log(
+                    log.clone(),
+                    self.chunk_at + first.body as u64,
+                    (first.end - first.body) as u32,
+                    cont.map_or(0, |c| (c.start - first.body) as u32),
+                    cont.map_or(0, |c| (c.end - c.start) as u32),
+                ),
+                None => Text::from(text.into_owned()),
+            };
             let mut attrs = p.attrs;
             let head = p.head;
             if head.inherited {
@@ -850,7 +920,7 @@ impl FileState<'_> {
                 kind: self.g.profile.rules[p.rule].kind,
                 attrs,
                 pid: head.pid.or(first.env.and_then(|e| e.pid)),
-                text: text.into(),
+                text,
             });
             parsed = true;
         }
@@ -862,7 +932,7 @@ impl FileState<'_> {
     /// Reads the record's prefix (or glued prefix) for time, pid and where the message starts.
     /// A timestamp that is not a real time (`2026-13-45 25:61:99`) leaves the time unknown and
     /// is reported, never replaced by a neighbour's.
-    fn head(&self, text: &str, buf: &[u8], first: &Line, last_timed: Option<Timed>) -> Head {
+    fn head(&mut self, text: &str, buf: &[u8], first: &Line, last_timed: Option<Timed>) -> Head {
         let profile = &self.g.profile;
         let env_time = first.env.and_then(|e| e.time);
         let invalid_at = |s: &str| {
@@ -873,8 +943,9 @@ impl FileState<'_> {
             }
             Some(s[at..s.len().min(at + 23)].trim_end().to_string())
         };
-        for p in &self.g.prefixes {
-            if let Some(caps) = p.matcher.captures(text) {
+        let g = self.g;
+        for (p, slots) in g.prefixes.iter().zip(&mut self.prefix_slots) {
+            if let Some(caps) = p.matcher.captures(text, slots) {
                 let stamp = caps.get(text, p.time);
                 let own = stamp.and_then(|m| parse_datetime(m.as_bytes()));
                 let invalid = match (stamp, own) {
@@ -883,14 +954,16 @@ impl FileState<'_> {
                 };
                 let time = own.or_else(|| leading_time(text.as_bytes())).or(env_time);
                 let inherited = time.is_none() && invalid.is_none();
+                let pid = caps.get(text, p.pid).and_then(|m| m.parse().ok());
+                let message_start = caps.end();
                 return Head {
                     time: if invalid.is_some() {
                         None
                     } else {
                         time.or_else(|| self.inherited_time(buf, last_timed))
                     },
-                    pid: caps.get(text, p.pid).and_then(|m| m.parse().ok()),
-                    message_start: caps.end(),
+                    pid,
+                    message_start,
                     inherited,
                     invalid,
                 };
@@ -995,7 +1068,12 @@ mod tests {
                                 .map(|i| c.get(i).map(|m| m.range()))
                                 .collect::<Vec<_>>()
                         });
-                        let got = m.captures(text).map(|g| g.0);
+                        let mut slots = m.slots();
+                        let got = m.captures(text, &mut slots).map(|g| {
+                            (0..want.as_ref().map_or(0, Vec::len))
+                                .map(|i| g.range(i))
+                                .collect::<Vec<_>>()
+                        });
                         assert_eq!(got, want, "{name}: {re} on {text:?}");
                         assert_eq!(m.is_match(text), want.is_some());
                     }

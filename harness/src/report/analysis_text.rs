@@ -37,7 +37,7 @@ fn line(out: &mut String, e: &Event) {
         e.kind.name(),
         escape_control(short(&e.file)),
         e.line,
-        escape_control(&e.text)
+        escape_control(&e.text.get())
     );
 }
 

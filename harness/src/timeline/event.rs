@@ -376,6 +376,7 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     /// The raw text, with secrets redacted.
+    // Held, or (scanned from a log file) where in that file to read it again: see `Text`.
     #[schemars(with = "String")]
     pub text: Text,
 }

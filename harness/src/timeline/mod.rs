@@ -4,10 +4,12 @@
 mod attrs;
 mod event;
 mod strings;
+mod text;
 #[allow(clippy::module_inception)]
 mod timeline;
 
 pub use attrs::Attrs;
 pub use event::{Event, EventKind, WallTime, EVENT_NAMES};
-pub use strings::{Name, Text};
+pub use strings::Name;
+pub use text::{LogFile, Text};
 pub use timeline::{seconds_between, Timeline};

@@ -1,13 +1,12 @@
-//! The two string types of an [`super::Event`]: a name many events share (its node, its file)
-//! and a text each event owns alone.
+//! The name type of an [`super::Event`]: a name many events share (its node, its file). Its
+//! text is a [`super::Text`].
 //!
 //! Why not `String`: a year of a busy cluster's log holds hundreds of thousands of events. As
 //! `String`s, every event allocated its own copy of its node's and its file's name (two heap
 //! blocks of about 32 bytes each, plus the allocator's overhead) and kept 24 bytes of pointer,
-//! length and capacity for each of the three. A [`Name`] is one shared `Arc<str>` (16 bytes, no
-//! allocation per event when the scanner hands out clones of one name); a [`Text`] is a boxed
-//! `str` (16 bytes, exactly as long as the text). Both read like a `String` (`&*name`,
-//! `name.as_str()`, `name == "node1"`) and serialise as a plain JSON string.
+//! length and capacity for each. A [`Name`] is one shared `Arc<str>` (16 bytes, no allocation
+//! per event when the scanner hands out clones of one name). It reads like a `String`
+//! (`&*name`, `name.as_str()`, `name == "node1"`) and serialises as a plain JSON string.
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
@@ -18,10 +17,6 @@ use std::sync::Arc;
 /// A node or file name, shared between all the events that carry it.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(Arc<str>);
-
-/// An event's text, owned by that event, without spare capacity.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(Box<str>);
 
 macro_rules! string_like {
     ($t:ident) => {
@@ -155,7 +150,6 @@ macro_rules! string_like {
 }
 
 string_like!(Name);
-string_like!(Text);
 
 impl From<Arc<str>> for Name {
     fn from(s: Arc<str>) -> Name {
@@ -168,19 +162,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_texts_read_compare_and_serialise_like_strings() {
+    fn names_read_compare_and_serialise_like_strings() {
         let n = Name::from("node1");
-        let t = Text::from(String::from("a \"quoted\" text"));
         assert_eq!(n, "node1");
         assert_eq!("node1", n);
         assert_eq!(n, String::from("node1"));
         assert_eq!(n.len(), 5);
-        assert!(t.contains("quoted"));
-        assert_eq!(format!("{n}/{t}"), "node1/a \"quoted\" text");
+        assert_eq!(format!("{n}/x"), "node1/x");
         assert_eq!(format!("{n:?}"), format!("{:?}", "node1"));
+        let quoted = Name::from("a \"quoted\" name");
         assert_eq!(
-            serde_json::to_string(&t).unwrap(),
-            serde_json::to_string("a \"quoted\" text").unwrap()
+            serde_json::to_string(&quoted).unwrap(),
+            serde_json::to_string("a \"quoted\" name").unwrap()
         );
         let back: Name = serde_json::from_str("\"node1\"").unwrap();
         assert_eq!(back, n);
