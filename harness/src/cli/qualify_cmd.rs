@@ -227,8 +227,16 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
                 }
             }
         }
+        // Cases that did not run (a cluster that failed to boot, say) make the qualification
+        // incomplete, not void: the report of the runs that did run is still written, the
+        // missing ones were named above, and the exit code says environment (3).
         if environment {
-            return ExitCode::Environment;
+            let ran: usize = records.iter().map(Vec::len).sum();
+            errln!(
+                "qualification incomplete: {} of {} run(s) did not run or could not be read; the report covers the {ran} that did",
+                cases.len() - ran,
+                cases.len()
+            );
         }
         let mut records = records.into_iter();
         let baseline = Side::new(&labels[0], records.next().unwrap_or_default());
@@ -283,7 +291,9 @@ pub(crate) fn run(args: QualifyArgs) -> ExitCode {
             };
             super::output::outln!("{text}");
         }
-        if regressed {
+        if environment {
+            ExitCode::Environment
+        } else if regressed {
             ExitCode::ScenarioFailed
         } else {
             ExitCode::Pass
