@@ -74,6 +74,19 @@ async fn a_booted_cluster_replicates_a_write_through_the_vip_and_leaves_nothing_
         }
     }
 
+    // What a failed expectation saves: every node's processes, each with its kernel wait
+    // channel (the stacks need root, which this machine's tests have).
+    let processes = cluster.processes().await;
+    for node in ["node1", "node2"] {
+        assert!(processes.contains(&format!("--- {node} (")), "{processes}");
+    }
+    assert!(processes.contains("WCHAN"), "{processes}");
+    assert!(
+        processes.contains("pgpool -n") && processes.contains("postgres: "),
+        "{processes}"
+    );
+    assert!(processes.contains("[<0>]"), "kernel stacks: {processes}");
+
     let down_started = Instant::now();
     let teardown = cluster.down().await.expect("teardown");
     eprintln!("down: {:?}", down_started.elapsed());
