@@ -178,10 +178,10 @@ pub async fn holds_vip(
     container: &str,
     vip: Ipv4Addr,
 ) -> Result<bool, ClusterError> {
-    use crate::docker::local::{has_local_address, look, Local};
+    use crate::docker::local::{look, Local};
     match look(docker, container).await {
-        Local::Running { pid } => {
-            if let Ok(holds) = has_local_address(pid, vip).await {
+        Local::Running(proc) => {
+            if let Ok(holds) = proc.has_local_address(vip).await {
                 return Ok(holds);
             }
         }
@@ -223,10 +223,10 @@ pub async fn lifecheck_started(docker: &Docker, container: &str) -> bool {
     const LOG: &str = "/var/log/hachaos/pgpool.log";
     const LINE: &[u8] = b"watchdog: lifecheck started";
     // Asked about once a second per node while a cluster boots: read on the host when possible.
-    use crate::docker::local::{look, root_path, Local};
+    use crate::docker::local::{look, Local};
     match look(docker, container).await {
-        Local::Running { pid } => {
-            if let Ok(log) = tokio::fs::read(root_path(pid, LOG)).await {
+        Local::Running(proc) => {
+            if let Ok(log) = proc.read_from(LOG, 0).await {
                 return memchr::memmem::find(&log, LINE).is_some();
             }
         }

@@ -22,10 +22,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Local {
     /// Running and not paused: its init process, checked to be the container's.
-    Running {
-        /// The init process's PID on this host.
-        pid: i64,
-    },
+    Running(Proc),
     /// Paused (the cgroup freezer): an exec would fail, so callers treat it as not answering.
     Paused,
     /// Not running (stopped, killed, being restarted).
@@ -51,8 +48,54 @@ pub async fn look(docker: &Docker, container: &str) -> Local {
         return Local::Unavailable;
     };
     match tokio::fs::read_to_string(format!("/proc/{pid}/cgroup")).await {
-        Ok(cgroup) if cgroup_names(&cgroup, &id) => Local::Running { pid },
+        Ok(cgroup) if cgroup_names(&cgroup, &id) => Local::Running(Proc { pid, id }),
         _ => Local::Unavailable,
+    }
+}
+
+/// A running container's init process, as [`look`] found it. Every read through it checks
+/// afterwards that the PID still belongs to the container, so what was read cannot come from
+/// another process that got the PID after the container stopped (the read then fails with
+/// `NotFound`, as a read of a stopped container's file would).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    pid: i64,
+    id: String,
+}
+
+impl Proc {
+    /// The init process's PID on this host.
+    pub fn pid(&self) -> i64 {
+        self.pid
+    }
+
+    /// The bytes of `path` (absolute, inside the container) from `offset` to its current end.
+    pub async fn read_from(&self, path: &str, offset: u64) -> std::io::Result<Vec<u8>> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut f = tokio::fs::File::open(root_path(self.pid, path)).await?;
+        f.seek(std::io::SeekFrom::Start(offset)).await?;
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).await?;
+        self.still_the_container().await?;
+        Ok(bytes)
+    }
+
+    /// Whether the container's network namespace has `addr` as a local address (`ip addr`
+    /// would list it), read from its `fib_trie`.
+    pub async fn has_local_address(&self, addr: Ipv4Addr) -> std::io::Result<bool> {
+        let text = tokio::fs::read_to_string(format!("/proc/{}/net/fib_trie", self.pid)).await?;
+        self.still_the_container().await?;
+        Ok(fib_trie_has_local(&text, addr))
+    }
+
+    async fn still_the_container(&self) -> std::io::Result<()> {
+        match tokio::fs::read_to_string(format!("/proc/{}/cgroup", self.pid)).await {
+            Ok(cgroup) if cgroup_names(&cgroup, &self.id) => Ok(()),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("process {} is no longer the container's", self.pid),
+            )),
+        }
     }
 }
 
@@ -65,13 +108,6 @@ pub fn cgroup_names(cgroup: &str, container_id: &str) -> bool {
 /// The host path of `path` (absolute, inside the container) for the container whose init is `pid`.
 pub fn root_path(pid: i64, path: &str) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}/root/{}", path.trim_start_matches('/')))
-}
-
-/// Whether the network namespace of `pid` has `addr` as a local address (`ip addr` would list
-/// it), read from its `fib_trie`.
-pub async fn has_local_address(pid: i64, addr: Ipv4Addr) -> std::io::Result<bool> {
-    let text = tokio::fs::read_to_string(format!("/proc/{pid}/net/fib_trie")).await?;
-    Ok(fib_trie_has_local(&text, addr))
 }
 
 /// Whether a `/proc/net/fib_trie` text lists `addr` as a `/32 host LOCAL` leaf: every address

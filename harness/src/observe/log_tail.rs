@@ -77,8 +77,8 @@ impl LogTailer {
         let mut out = Vec::new();
         for (node, container) in self.nodes.clone() {
             match local::look(&self.docker, &container).await {
-                Local::Running { pid } => {
-                    if let Some(chunks) = self.read_local(pid, &node).await {
+                Local::Running(proc) => {
+                    if let Some(chunks) = self.read_local(&proc, &node).await {
                         for (index, bytes) in chunks {
                             out.extend(self.take(&node, index, &bytes));
                         }
@@ -118,15 +118,16 @@ impl LogTailer {
 
     /// The new bytes of every file, read on the host through `/proc/PID/root` (no exec): `None`
     /// when they cannot be read from here (no permission), so the caller asks through the engine.
-    async fn read_local(&self, pid: i64, node: &str) -> Option<Vec<(usize, Vec<u8>)>> {
+    async fn read_local(&self, proc: &local::Proc, node: &str) -> Option<Vec<(usize, Vec<u8>)>> {
         let mut chunks = Vec::new();
         for (index, file) in self.names.iter().enumerate() {
             let offset = self
                 .files
                 .get(&(node.to_string(), file.clone()))
                 .map_or(0, |s| s.offset);
-            let path = local::root_path(pid, &format!("{}/{file}", self.dir));
-            let read = tokio::time::timeout(Duration::from_secs(3), read_from(path, offset)).await;
+            let path = format!("{}/{file}", self.dir);
+            let read =
+                tokio::time::timeout(Duration::from_secs(3), proc.read_from(&path, offset)).await;
             match read {
                 Ok(Ok(bytes)) if !bytes.is_empty() => chunks.push((index, bytes)),
                 Ok(Ok(_)) => {}
@@ -152,16 +153,6 @@ impl LogTailer {
         state.offset += bytes.len() as u64;
         split_lines(state, bytes, node, file)
     }
-}
-
-/// The bytes of `path` from `offset` to its current end.
-async fn read_from(path: std::path::PathBuf, offset: u64) -> std::io::Result<Vec<u8>> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let mut f = tokio::fs::File::open(path).await?;
-    f.seek(std::io::SeekFrom::Start(offset)).await?;
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).await?;
-    Ok(bytes)
 }
 
 /// Run as `sh -c READ_SCRIPT hachaos-tail DIR NAME OFFSET [NAME OFFSET]...`: for every file
