@@ -5,6 +5,7 @@
 mod boot;
 mod container;
 mod error;
+pub mod health_phase;
 pub mod probe;
 mod ready;
 pub mod roles;

@@ -420,6 +420,36 @@ async fn run_step(
     let action = describe_action(&step.action, &resolved);
     progress(&format!("step {}: {action}", step.index + 1));
 
+    // A silent fault lands between two of the peer's health checks of the target, not inside
+    // one (cluster/health_phase.rs: a check caught mid-exchange blocks for as long as the loss
+    // lasts, a pgpool defect these scenarios do not measure). The step fires when the fault can.
+    let (mut fired_ms, mut fired_at) = (fired_ms, fired_at);
+    if let (Action::Inject { fault, .. }, Some(node), None) =
+        (&step.action, step_node.as_deref(), &resolve_error)
+    {
+        if fault.kind().row().peer_sees == crate::faults::PeerSees::Silence {
+            let target = live.node(node).map(|n| n.id);
+            let checker = live
+                .cluster
+                .nodes()
+                .iter()
+                .find(|n| n.name != node)
+                .map(|n| n.container.clone());
+            if let (Some(id), Some(checker)) = (target, checker) {
+                let note = crate::cluster::health_phase::await_between_checks(
+                    live.cluster.docker(),
+                    &checker,
+                    id,
+                )
+                .await;
+                progress(&format!("  {note}"));
+                tracing::info!(step = step.index + 1, "{note}");
+                fired_ms = live.now_ms();
+                fired_at = WallTime::now();
+            }
+        }
+    }
+
     let mut record = StepRecord {
         index: step.index,
         line: step.line,
