@@ -35,6 +35,8 @@
 //! `ADDED_SINCE` and must pass; event kinds the grammar learnt since are in `LEARNT_SINCE`; the
 //! damage windows measured since are described at `WINDOWS_ADDED`.
 
+mod recorded;
+
 use hachaos::checks::Verdict;
 use hachaos::judge::{
     judge, record, Evidence, FaultEvidence, FinalRoles, RunFacts, EVIDENCE_FORMAT_VERSION,
@@ -44,6 +46,7 @@ use hachaos::record::RunRecord;
 use hachaos::release::Release;
 use hachaos::scenario::{load_path, Capabilities, NodeRole, Plan};
 use hachaos::timeline::{Event, EventKind, WallTime};
+use recorded::as_format_2;
 use std::path::{Path, PathBuf};
 
 const NODES: [&str; 2] = ["node1", "node2"];
@@ -179,20 +182,6 @@ const CHANGED_SINCE: &[(&str, &str, &str)] = &[
 
 fn runs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runs")
-}
-
-/// A recorded `run.json` in the current format: format 1 (every record here before format 2)
-/// called the release `profile`; that is format 2's only change (docs/reports.md).
-fn as_format_2(mut doc: serde_json::Value) -> serde_json::Value {
-    if doc["format_version"] == 1 {
-        let obj = doc.as_object_mut().unwrap();
-        let release = obj
-            .remove("profile")
-            .expect("format 1 names the release `profile`");
-        obj.insert("release".into(), release);
-        obj.insert("format_version".into(), 2.into());
-    }
-    doc
 }
 
 fn recorded_runs() -> Vec<PathBuf> {

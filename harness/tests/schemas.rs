@@ -4,7 +4,10 @@
 //!
 //! After changing a record type: `HACHAOS_UPDATE_SCHEMAS=1 cargo test -p hachaos --test schemas`.
 
+mod recorded;
+
 use assert_cmd::Command;
+use recorded::as_format_2;
 use std::path::{Path, PathBuf};
 
 fn repo(p: &str) -> PathBuf {
@@ -62,20 +65,6 @@ fn recorded_runs() -> Vec<PathBuf> {
     runs.push(repo("harness/tests/data/report/slower/run.json"));
     runs.sort();
     runs
-}
-
-/// A recorded `run.json` in the current format: format 1 (every record here before format 2)
-/// called the release `profile`; that is format 2's only change (docs/reports.md).
-fn as_format_2(mut doc: serde_json::Value) -> serde_json::Value {
-    if doc["format_version"] == 1 {
-        let obj = doc.as_object_mut().unwrap();
-        let release = obj
-            .remove("profile")
-            .expect("format 1 names the release `profile`");
-        obj.insert("release".into(), release);
-        obj.insert("format_version".into(), 2.into());
-    }
-    doc
 }
 
 #[test]
