@@ -8,7 +8,7 @@
 //! per event when the scanner hands out clones of one name). It reads like a `String`
 //! (`&*name`, `name.as_str()`, `name == "node1"`) and serialises as a plain JSON string.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
@@ -126,26 +126,7 @@ macro_rules! string_like {
             }
         }
 
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
-                String::deserialize(d).map($t::from)
-            }
-        }
-
-        /// The schema of the `String` it replaces.
-        impl schemars::JsonSchema for $t {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                String::schema_name()
-            }
-
-            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                String::json_schema(generator)
-            }
-
-            fn inline_schema() -> bool {
-                true
-            }
-        }
+        reads_as_string!($t);
     };
 }
 

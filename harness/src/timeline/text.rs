@@ -12,7 +12,7 @@
 //! the scanner matched its rules against.
 
 use crate::grammar::Redactor;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
@@ -237,27 +237,8 @@ impl Serialize for Text {
     }
 }
 
-/// Read back as a held text.
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
-        String::deserialize(d).map(Text::from)
-    }
-}
-
-/// The schema of a string.
-impl schemars::JsonSchema for Text {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        String::schema_name()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        String::json_schema(generator)
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-}
+// Read back as a held text, described as a string.
+reads_as_string!(Text);
 
 #[cfg(test)]
 mod tests {
