@@ -64,11 +64,6 @@ pub struct Proc {
 }
 
 impl Proc {
-    /// The init process's PID on this host.
-    pub fn pid(&self) -> i64 {
-        self.pid
-    }
-
     /// The bytes of `path` (absolute, inside the container) from `offset` to its current end.
     pub async fn read_from(&self, path: &str, offset: u64) -> std::io::Result<Vec<u8>> {
         use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -106,7 +101,7 @@ pub fn cgroup_names(cgroup: &str, container_id: &str) -> bool {
 }
 
 /// The host path of `path` (absolute, inside the container) for the container whose init is `pid`.
-pub fn root_path(pid: i64, path: &str) -> PathBuf {
+fn root_path(pid: i64, path: &str) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}/root/{}", path.trim_start_matches('/')))
 }
 
