@@ -1,4 +1,5 @@
-//! The CLI against the real engine: interrupted boots leave nothing behind.
+//! The CLI against the real engine: interrupted boots leave nothing behind, a cluster left up on
+//! purpose stays up.
 
 #![cfg(feature = "chaos")]
 
@@ -48,11 +49,46 @@ async fn a_boot_killed_with_sigkill_is_removed_by_clean() {
     let run = run_of_owner(&docker, child.id()).await;
     child.kill().expect("SIGKILL");
     let _ = child.wait();
+    // What every start's reaper does: `up` labels its objects `keep` from the start, but a boot
+    // killed before it finished never marked them kept, so they are stale like any other.
     let status = Command::new(env!("CARGO_BIN_EXE_hachaos"))
-        .args(["clean", "--run", &run])
+        .args(["clean", "--stale"])
         .status()
-        .expect("hachaos clean");
+        .expect("hachaos clean --stale");
     assert!(status.success());
+    assert_eq!(common::leftovers(&docker, &run).await, (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_left_up_survives_the_reaper_until_down() {
+    let docker = connect().await.expect("docker daemon");
+    let image = common::node_image(&docker).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_hachaos"))
+        .args(["up", "--format", "json", "--image", &image, "--reports-dir"])
+        .arg(std::env::temp_dir().join("hachaos-cli-chaos"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("hachaos up");
+    assert!(out.status.success(), "hachaos up failed: {:?}", out.status);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("up --format json");
+    let run = json["run"].as_str().expect("run id").to_string();
+    // Two nodes, their network, their two data volumes and the marker volume that says "kept".
+    assert_eq!(common::leftovers(&docker, &run).await, (2, 1, 3));
+    let stale = Command::new(env!("CARGO_BIN_EXE_hachaos"))
+        .args(["clean", "--stale"])
+        .status()
+        .expect("hachaos clean --stale");
+    assert!(stale.success());
+    assert_eq!(
+        common::leftovers(&docker, &run).await,
+        (2, 1, 3),
+        "the reaper took a cluster left up on purpose"
+    );
+    let down = Command::new(env!("CARGO_BIN_EXE_hachaos"))
+        .args(["down", "--run", &run])
+        .status()
+        .expect("hachaos down");
+    assert!(down.success());
     assert_eq!(common::leftovers(&docker, &run).await, (0, 0, 0));
 }
 

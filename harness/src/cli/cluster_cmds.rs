@@ -146,8 +146,13 @@ pub(crate) fn up(args: UpArgs) -> ExitCode {
                         outln!("stop it with: hachaos down --run {run}");
                     }
                 }
-                cluster.keep();
-                ExitCode::Pass
+                match cluster.keep().await {
+                    Ok(()) => ExitCode::Pass,
+                    Err(e) => {
+                        errln!("could not mark cluster {run} kept, so it was removed");
+                        fail(&crate::cluster::ClusterError::from(e))
+                    }
+                }
             }
             Ok(Err(e)) => {
                 let code = fail(&e);

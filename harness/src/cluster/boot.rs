@@ -457,9 +457,23 @@ impl Cluster {
         network_name(&self.spec)
     }
 
-    /// Leaves the cluster running when this handle goes away (for `hachaos up` / `--keep`).
-    pub fn keep(mut self) {
+    /// Leaves the cluster running when this handle goes away (for `hachaos up` / `--keep`): marks
+    /// the run kept with its marker volume ([`crate::docker::kept_marker_name`]), without which
+    /// the next start's reaper removes a cluster whose owner is gone. When the marker cannot be
+    /// made, the error is returned and the cluster is removed as on any other failure (a cluster
+    /// the reaper would take later is not one left up).
+    pub async fn keep(mut self) -> Result<(), DockerError> {
+        let name = crate::docker::kept_marker_name(&self.spec.run);
+        self.docker
+            .create_volume(VolumeCreateRequest {
+                name: Some(name.clone()),
+                labels: Some(crate::docker::kept_marker_labels(&self.spec.run)),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| DockerError::api(format!("create volume {name}"), e))?;
         self.finished = true;
+        Ok(())
     }
 
     /// A snapshot from live queries: each node's own role, pgpool's view through the VIP, the

@@ -3,8 +3,12 @@
 //! The reaper needs to know whether the run that created an object is still alive, even after that
 //! run was killed with SIGKILL. We record the owner's PID and its kernel start time (field 22 of
 //! `/proc/<pid>/stat`), which together identify a process even after PID reuse. A cluster left up
-//! on purpose (`hachaos up`, `--keep`) carries [`LABEL_KEEP`] and is only removed by `down` or
-//! `clean`.
+//! on purpose (`hachaos up`, `--keep`) carries [`LABEL_KEEP`] from its creation, but is kept only
+//! once it is whole: [`crate::cluster::Cluster::keep`] then creates its marker volume
+//! ([`kept_marker_name`], labelled [`LABEL_KEPT`]). Until then the reaper treats it like any other
+//! run whose owner died, so an `up` killed half-way through its boot leaves nothing behind; a
+//! marked cluster is only removed by `down` or `clean --all`. (Labels cannot be changed after
+//! creation, hence a separate object.)
 
 use crate::{LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY_VALUE};
 use std::collections::HashMap;
@@ -14,8 +18,26 @@ use std::fmt;
 pub const LABEL_OWNER_PID: &str = "org.hachaos.owner-pid";
 /// The label holding the owner's start time in clock ticks since boot.
 pub const LABEL_OWNER_START: &str = "org.hachaos.owner-start";
-/// Present (`true`) on objects of a cluster left up on purpose.
+/// Present (`true`) on objects of a cluster meant to be left up on purpose.
 pub const LABEL_KEEP: &str = "org.hachaos.keep";
+/// Present (`true`) on the marker volume of a kept cluster that finished its boot.
+pub const LABEL_KEPT: &str = "org.hachaos.kept";
+
+/// The marker volume's name for `run`: it holds no data, its existence says "kept".
+pub fn kept_marker_name(run: &RunId) -> String {
+    format!("hachaos-{run}-kept")
+}
+
+/// The labels of `run`'s marker volume: the run's, without an owner (the marker outlives the
+/// process that made it, by design), with [`LABEL_KEEP`] and [`LABEL_KEPT`].
+pub fn kept_marker_labels(run: &RunId) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL_MANAGED_BY.to_string(), MANAGED_BY_VALUE.to_string()),
+        (LABEL_RUN_ID.to_string(), run.to_string()),
+        (LABEL_KEEP.to_string(), "true".to_string()),
+        (LABEL_KEPT.to_string(), "true".to_string()),
+    ])
+}
 
 /// Identifies one run: short, lowercase, safe in container and network names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]

@@ -13,5 +13,8 @@ mod sweep;
 pub use connect::{connect, DockerError};
 pub use exec::{exec, ExecOutput};
 pub(crate) use freeze::{freeze, thaw, thaw_container, LoopMount};
-pub use labels::{labels_for, RunId, LABEL_KEEP, LABEL_OWNER_PID, LABEL_OWNER_START};
+pub use labels::{
+    kept_marker_labels, kept_marker_name, labels_for, RunId, LABEL_KEEP, LABEL_KEPT,
+    LABEL_OWNER_PID, LABEL_OWNER_START,
+};
 pub use sweep::{containers_labelled, sweep, SweepReport, SweepScope};

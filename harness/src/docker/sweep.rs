@@ -2,9 +2,10 @@
 //!
 //! Teardown removes its own objects by label after copying logs out; `hachaos clean` removes every
 //! labelled object; the reaper at start-up removes only objects whose owning process is gone and
-//! that were not left up on purpose.
+//! that were not left up on purpose (a kept cluster counts as left up once its marker volume
+//! exists: see [`super::labels`]).
 
-use super::labels::{owner_dead, LABEL_KEEP};
+use super::labels::{owner_dead, LABEL_KEEP, LABEL_KEPT};
 use super::{DockerError, RunId};
 use crate::{LABEL_MANAGED_BY, LABEL_RUN_ID, MANAGED_BY_VALUE};
 use bollard::query_parameters::{
@@ -12,14 +13,16 @@ use bollard::query_parameters::{
     RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
 };
 use bollard::Docker;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Which labelled objects to remove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SweepScope {
     /// The objects of one run (teardown, `hachaos down`).
     Run(RunId),
-    /// Objects whose owner process is gone and that are not kept on purpose (the reaper).
+    /// Objects whose owner process is gone and that are not kept on purpose (the reaper): a
+    /// cluster meant to be kept whose owner died before it was marked kept (an `up` killed
+    /// mid-boot) is stale too.
     Stale,
     /// Every object hachaos made except clusters kept on purpose (`hachaos clean`).
     Unkept,
@@ -47,13 +50,24 @@ impl SweepReport {
     }
 }
 
-fn selected(scope: &SweepScope, labels: &HashMap<String, String>) -> bool {
+/// Whether an object with `labels` is in `scope`; `marked` holds the runs whose marker volume
+/// says they were kept (only the reaper asks).
+fn selected(
+    scope: &SweepScope,
+    labels: &HashMap<String, String>,
+    marked: &HashSet<String>,
+) -> bool {
+    let keep = labels.get(LABEL_KEEP).map(String::as_str) == Some("true");
     match scope {
         SweepScope::Run(run) => labels.get(LABEL_RUN_ID).map(String::as_str) == Some(run.as_str()),
         SweepScope::Stale => {
-            labels.get(LABEL_KEEP).map(String::as_str) != Some("true") && owner_dead(labels)
+            let kept = keep
+                && labels
+                    .get(LABEL_RUN_ID)
+                    .is_some_and(|run| marked.contains(run));
+            !kept && owner_dead(labels)
         }
-        SweepScope::Unkept => labels.get(LABEL_KEEP).map(String::as_str) != Some("true"),
+        SweepScope::Unkept => !keep,
         SweepScope::All => true,
     }
 }
@@ -105,10 +119,14 @@ pub const SWEEP_PASSES: usize = 5;
 async fn sweep_once(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, DockerError> {
     let filters = label_filter(scope);
     let mut report = SweepReport::default();
+    let marked = match scope {
+        SweepScope::Stale => marked_runs(docker).await?,
+        _ => HashSet::new(),
+    };
 
     for c in containers_labelled(docker, &filters["label"]).await? {
         let labels = c.labels.clone().unwrap_or_default();
-        if !selected(scope, &labels) {
+        if !selected(scope, &labels, &marked) {
             continue;
         }
         let id = c.id.clone().unwrap_or_default();
@@ -147,7 +165,7 @@ async fn sweep_once(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, 
         .map_err(|e| DockerError::api("list networks", e))?;
     for n in networks {
         let labels = n.labels.clone().unwrap_or_default();
-        if !selected(scope, &labels) {
+        if !selected(scope, &labels, &marked) {
             continue;
         }
         let name = n.name.clone().unwrap_or_default();
@@ -167,7 +185,7 @@ async fn sweep_once(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, 
         .await
         .map_err(|e| DockerError::api("list volumes", e))?;
     for v in volumes.volumes.unwrap_or_default() {
-        if !selected(scope, &v.labels) {
+        if !selected(scope, &v.labels, &marked) {
             continue;
         }
         let opts = RemoveVolumeOptionsBuilder::default().force(true).build();
@@ -178,6 +196,31 @@ async fn sweep_once(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, 
         }
     }
     Ok(report)
+}
+
+/// The runs whose marker volume says they were kept ([`super::labels::kept_marker_name`]).
+async fn marked_runs(docker: &Docker) -> Result<HashSet<String>, DockerError> {
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![
+            format!("{LABEL_MANAGED_BY}={MANAGED_BY_VALUE}"),
+            format!("{LABEL_KEPT}=true"),
+        ],
+    )]);
+    let volumes = docker
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| DockerError::api("list volumes", e))?;
+    Ok(volumes
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.labels.get(LABEL_RUN_ID).cloned())
+        .collect())
 }
 
 /// Every container (running or not) carrying all of `labels` (`key=value` each).
@@ -213,17 +256,42 @@ mod tests {
     use super::*;
     use crate::docker::labels_for;
 
+    fn none() -> HashSet<String> {
+        HashSet::new()
+    }
+
     #[test]
-    fn the_reaper_spares_live_owners_and_kept_clusters() {
+    fn the_reaper_spares_live_owners_and_marked_kept_clusters() {
         let run = RunId::parse("r1").unwrap();
         let live = labels_for(&run, false);
-        assert!(!selected(&SweepScope::Stale, &live));
+        assert!(!selected(&SweepScope::Stale, &live, &none()));
         let mut dead = live.clone();
         dead.insert(crate::docker::LABEL_OWNER_PID.into(), "4000000000".into());
-        assert!(selected(&SweepScope::Stale, &dead));
+        assert!(selected(&SweepScope::Stale, &dead, &none()));
         dead.insert(LABEL_KEEP.into(), "true".into());
-        assert!(!selected(&SweepScope::Stale, &dead));
-        assert!(selected(&SweepScope::All, &dead));
+        // Meant to be kept, but its owner died before marking it (an `up` killed mid-boot).
+        assert!(selected(&SweepScope::Stale, &dead, &none()));
+        let marked = HashSet::from(["r1".to_string()]);
+        assert!(!selected(&SweepScope::Stale, &dead, &marked));
+        assert!(selected(&SweepScope::All, &dead, &marked));
+        // Another run's marker does not spare it; a marked run's unkept object is not spared.
+        assert!(selected(
+            &SweepScope::Stale,
+            &dead,
+            &HashSet::from(["r2".to_string()])
+        ));
+        dead.remove(LABEL_KEEP);
+        assert!(selected(&SweepScope::Stale, &dead, &marked));
+    }
+
+    #[test]
+    fn the_marker_itself_has_no_owner_and_only_a_run_sweep_or_clean_all_removes_it() {
+        let run = RunId::parse("r1").unwrap();
+        let marker = crate::docker::kept_marker_labels(&run);
+        assert!(!selected(&SweepScope::Stale, &marker, &none()));
+        assert!(!selected(&SweepScope::Unkept, &marker, &none()));
+        assert!(selected(&SweepScope::Run(run), &marker, &none()));
+        assert!(selected(&SweepScope::All, &marker, &none()));
     }
 
     #[test]
@@ -231,16 +299,24 @@ mod tests {
         let run = RunId::parse("r1").unwrap();
         let kept = labels_for(&run, true);
         let unkept = labels_for(&run, false);
-        assert!(!selected(&SweepScope::Unkept, &kept));
-        assert!(selected(&SweepScope::Unkept, &unkept));
-        assert!(selected(&SweepScope::All, &kept));
+        assert!(!selected(&SweepScope::Unkept, &kept, &none()));
+        assert!(selected(&SweepScope::Unkept, &unkept, &none()));
+        assert!(selected(&SweepScope::All, &kept, &none()));
     }
 
     #[test]
     fn a_run_sweep_selects_only_that_run() {
         let a = labels_for(&RunId::parse("ra").unwrap(), false);
-        assert!(selected(&SweepScope::Run(RunId::parse("ra").unwrap()), &a));
-        assert!(!selected(&SweepScope::Run(RunId::parse("rb").unwrap()), &a));
+        assert!(selected(
+            &SweepScope::Run(RunId::parse("ra").unwrap()),
+            &a,
+            &none()
+        ));
+        assert!(!selected(
+            &SweepScope::Run(RunId::parse("rb").unwrap()),
+            &a,
+            &none()
+        ));
         assert_eq!(
             label_filter(&SweepScope::Run(RunId::parse("ra").unwrap()))["label"],
             vec![

@@ -161,7 +161,13 @@ pub(super) async fn gather(
         }
     });
     if done.keep {
-        live.cluster.keep();
+        if let Err(e) = live.cluster.keep().await {
+            // The cluster is removed (its handle was dropped unmarked): say so in the record.
+            error.get_or_insert(format!(
+                "--keep: could not mark the cluster kept, so it was removed: {}",
+                crate::ErrorChain(&e)
+            ));
+        }
     }
 
     let inputs: Vec<Input> = nodes
