@@ -11,19 +11,31 @@
 //! loss lands inside a check's exchange about once in ten times here, more often under load.
 //!
 //! The silent-loss scenarios measure pgpool's failover path, not that race, so a silent fault is
-//! injected right after the peer's health check of the target has finished a check: it then
-//! sleeps `health_check_period` (1 s in the tuned profile) before the next one, so the loss lands
-//! between checks. The check's process is found by its title (`health check process(N)`, N the
-//! backend id) and watched through `/proc` on the host: a check has just finished when the
-//! process sleeps in `hrtimer_nanosleep` and has run since the last look (its context-switch
-//! counts changed). When the process cannot be found or watched (another release, no host
-//! access, checks disabled) the fault is injected at once and the note says so.
+//! injected when every health check that crosses the cut has just finished a check: the peer's
+//! check of the target, and the target's check of the peer (a partition or a blackhole silences
+//! both directions: run r3d641a13 of 2026-11-30, a partition aligned with node2's check only,
+//! caught node1's `health check process(1)` in `tcp_recvmsg`, and node1 never asked to detach
+//! node2). A check that has finished sleeps `health_check_period` (whole seconds, at least 1)
+//! before the next one, so a check that finished less than [`FRESH`] (700 ms) ago has at least
+//! 300 ms of sleep left, for the fault to take effect: the loss lands between checks. Two checks
+//! of any relative phase both qualify within about one period once each has been seen finishing:
+//! right after the later one finishes, the other finished less than 700 ms before, or else its
+//! own next finish is less than 300 ms away and then the first is fresh. A check's process is found
+//! by its title (`health check process(N)`, N the backend id) and watched through `/proc` on the
+//! host: a check has just finished when the process sleeps in `hrtimer_nanosleep` and has run
+//! since the last look (its context-switch counts changed). A check whose process cannot be found
+//! or watched (another release, no host access, checks disabled) is left out and the note says
+//! so; with none left the fault is injected at once.
 
 use bollard::Docker;
 use std::time::{Duration, Instant};
 
-/// How long to wait for a check to finish: a period (1 s), a check, and slack.
-const WAIT: Duration = Duration::from_millis(2500);
+/// How long to wait for every check to have finished recently: two periods (1 s each), checks,
+/// and slack.
+const WAIT: Duration = Duration::from_millis(3000);
+/// A check counts as just finished for this long: the shortest `health_check_period` (1 s) less
+/// 300 ms for the fault to take effect before the next check can start.
+pub const FRESH: Duration = Duration::from_millis(700);
 /// How often the process is looked at.
 const LOOK_EVERY: Duration = Duration::from_millis(2);
 
@@ -75,47 +87,120 @@ async fn look(pid: &str) -> Option<Look> {
     })
 }
 
-/// Waits until `checker`'s pgpool has just finished a health check of backend `backend_id`
-/// (at most [`WAIT`]), and says what it saw, for the step's record.
-pub async fn await_between_checks(docker: &Docker, checker: &str, backend_id: u32) -> String {
-    let title = process_title(backend_id);
+/// One watched health check: what it looked like last, and when it last finished a check
+/// (time since the watch began).
+#[derive(Debug, Clone)]
+pub struct Watch {
+    last: Look,
+    finished: Option<Duration>,
+}
+
+impl Watch {
+    /// Starts watching from a first look.
+    pub fn new(first: Look) -> Watch {
+        Watch {
+            last: first,
+            finished: None,
+        }
+    }
+
+    /// Takes a new look at `at`: a check that just finished is remembered; one that started
+    /// (awake again) is not finished any more.
+    pub fn observe(&mut self, now: Look, at: Duration) {
+        if just_finished(&self.last, &now) {
+            self.finished = Some(at);
+        } else if now.wchan != "hrtimer_nanosleep" {
+            self.finished = None;
+        }
+        self.last = now;
+    }
+
+    /// Whether it is between checks at `at`: asleep after a check that finished less than
+    /// [`FRESH`] ago.
+    pub fn between_checks(&self, at: Duration) -> bool {
+        self.last.wchan == "hrtimer_nanosleep"
+            && self.finished.is_some_and(|f| at.saturating_sub(f) < FRESH)
+    }
+}
+
+/// Finds the process of `checker`'s health check of backend `backend_id`: its PID, or why not.
+async fn find(docker: &Docker, checker: &str, title: &str) -> Result<String, String> {
     let options = bollard::query_parameters::TopOptionsBuilder::default()
         .ps_args("-eo pid,args")
         .build();
-    let pid = match docker.top_processes(checker, Some(options)).await {
-        Ok(top) => top
-            .processes
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|row| {
-                (row.iter().skip(1).any(|c| c.contains(&title))).then(|| row.first().cloned())?
-            }),
-        Err(e) => return format!("injected at once: cannot list {checker}'s processes ({e})"),
-    };
-    let Some(pid) = pid else {
-        return format!("injected at once: no `{title}` on {checker}");
-    };
+    let top = docker
+        .top_processes(checker, Some(options))
+        .await
+        .map_err(|e| format!("cannot list {checker}'s processes ({e})"))?;
+    top.processes
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|row| {
+            (row.iter().skip(1).any(|c| c.contains(title))).then(|| row.first().cloned())?
+        })
+        .ok_or_else(|| format!("no `{title}` on {checker}"))
+}
+
+/// Waits until every health check in `checks` (a container and the backend id it checks) has
+/// just finished a check (at most [`WAIT`]), and says what it saw, for the step's record.
+pub async fn await_between_checks(docker: &Docker, checks: &[(String, u32)]) -> String {
     let started = Instant::now();
-    let Some(mut before) = look(&pid).await else {
-        return format!("injected at once: cannot watch `{title}` on {checker} through /proc");
+    let mut left_out = Vec::new();
+    let mut watched: Vec<(String, String, Watch)> = Vec::new();
+    for (checker, backend_id) in checks {
+        let title = process_title(*backend_id);
+        let pid = match find(docker, checker, &title).await {
+            Ok(pid) => pid,
+            Err(why) => {
+                left_out.push(why);
+                continue;
+            }
+        };
+        match look(&pid).await {
+            Some(first) => watched.push((format!("{checker}'s `{title}`"), pid, Watch::new(first))),
+            None => left_out.push(format!("cannot watch `{title}` on {checker} through /proc")),
+        }
+    }
+    let left_out_note = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(" (left out: {})", left_out.join("; "))
     };
+    if watched.is_empty() {
+        return format!("injected at once{left_out_note}");
+    }
     while started.elapsed() < WAIT {
         tokio::time::sleep(LOOK_EVERY).await;
-        let Some(now) = look(&pid).await else {
-            return format!("injected at once: `{title}` on {checker} went away");
-        };
-        if just_finished(&before, &now) {
+        let at = started.elapsed();
+        for (name, pid, watch) in watched.iter_mut() {
+            let Some(now) = look(pid).await else {
+                return format!("injected at once: {name} went away{left_out_note}");
+            };
+            watch.observe(now, at);
+        }
+        if watched.iter().all(|(_, _, w)| w.between_checks(at)) {
+            let seen: Vec<String> = watched
+                .iter()
+                .map(|(name, _, w)| {
+                    let ago = w.finished.map_or(0, |f| at.saturating_sub(f).as_millis());
+                    format!("{name} finished one {ago} ms before")
+                })
+                .collect();
             return format!(
-                "injected between health checks: {checker}'s `{title}` finished one after a {} ms wait",
-                started.elapsed().as_millis()
+                "injected between health checks after a {} ms wait: {}{left_out_note}",
+                at.as_millis(),
+                seen.join(", ")
             );
         }
-        before = now;
     }
+    let last: Vec<String> = watched
+        .iter()
+        .map(|(name, _, w)| format!("{name} in {}", w.last.wchan))
+        .collect();
     format!(
-        "injected without a finished check of {checker}'s `{title}` in {} ms (last seen in {})",
+        "injected without every check between checks in {} ms (last seen: {}){left_out_note}",
         WAIT.as_millis(),
-        before.wchan
+        last.join(", ")
     )
 }
 
@@ -156,6 +241,83 @@ mod tests {
             &look("hrtimer_nanosleep", 40),
             &look("wait_woken", 42)
         ));
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_watch_is_between_checks_only_soon_after_a_finished_check_and_while_asleep() {
+        let mut w = Watch::new(look("hrtimer_nanosleep", 10));
+        // Asleep since before the watch: when it finished is unknown, so not between checks.
+        w.observe(look("hrtimer_nanosleep", 10), ms(2));
+        assert!(!w.between_checks(ms(2)));
+        // A check runs, then sleeps: finished at 100 ms.
+        w.observe(look("wait_woken", 14), ms(90));
+        assert!(!w.between_checks(ms(90)));
+        w.observe(look("hrtimer_nanosleep", 16), ms(100));
+        assert!(w.between_checks(ms(100)));
+        w.observe(look("hrtimer_nanosleep", 16), ms(799));
+        assert!(w.between_checks(ms(799)));
+        // 700 ms after it finished, its next check may be less than 300 ms away.
+        w.observe(look("hrtimer_nanosleep", 16), ms(800));
+        assert!(!w.between_checks(ms(800)));
+        // Awake again (the next check): not finished any more, even right after.
+        w.observe(look("hrtimer_nanosleep", 16), ms(1000));
+        w.observe(look("do_poll", 18), ms(1002));
+        assert!(!w.between_checks(ms(1002)));
+    }
+
+    /// A health check that starts at `phase` and then every 1000 ms, each check running 20 ms,
+    /// as `/proc` shows it at `t` (ms): awake in `wait_woken` while it runs, asleep otherwise,
+    /// two context switches per check.
+    fn check_at(phase: u64, t: u64) -> Look {
+        if t < phase {
+            return look("hrtimer_nanosleep", 10);
+        }
+        let begun = (t - phase) / 1000 + 1;
+        if (t - phase) % 1000 < 20 {
+            look("wait_woken", 10 + 2 * begun - 1)
+        } else {
+            look("hrtimer_nanosleep", 10 + 2 * begun)
+        }
+    }
+
+    /// Two such checks `offset_ms` apart, looked at every 2 ms: when both are first between
+    /// checks, and how long before each had finished.
+    fn first_common_moment(offset_ms: u64) -> (u64, u64, u64) {
+        let (pa, pb) = (300, 300 + offset_ms);
+        let (mut a, mut b) = (Watch::new(check_at(pa, 0)), Watch::new(check_at(pb, 0)));
+        let mut t = 0;
+        loop {
+            t += 2;
+            a.observe(check_at(pa, t), ms(t));
+            b.observe(check_at(pb, t), ms(t));
+            if a.between_checks(ms(t)) && b.between_checks(ms(t)) {
+                let ago = |w: &Watch| (ms(t) - w.finished.unwrap()).as_millis() as u64;
+                return (t, ago(&a), ago(&b));
+            }
+            assert!(
+                t < 5000,
+                "never both between checks with offset {offset_ms} ms"
+            );
+        }
+    }
+
+    #[test]
+    fn two_checks_of_any_phase_are_both_between_checks_within_about_a_period() {
+        for offset in [0, 10, 100, 250, 499, 500, 501, 690, 700, 710, 900, 990] {
+            let (t, a, b) = first_common_moment(offset);
+            // Seen finishing once each (by 320 + offset ms), then at most one more period.
+            assert!(t <= 320 + offset + 1000, "offset {offset}: waited {t} ms");
+            assert!(
+                a < 700 && b < 700,
+                "offset {offset}: finished {a} / {b} ms before"
+            );
+            // The next checks start 1000 ms after these finished: at least 300 ms away.
+            assert!(1000 - a.max(b) >= 300, "offset {offset}");
+        }
     }
 
     #[test]

@@ -420,26 +420,36 @@ async fn run_step(
     let action = describe_action(&step.action, &resolved);
     progress(&format!("step {}: {action}", step.index + 1));
 
-    // A silent fault lands between two of the peer's health checks of the target, not inside
-    // one (cluster/health_phase.rs: a check caught mid-exchange blocks for as long as the loss
-    // lasts, a pgpool defect these scenarios do not measure). The step fires when the fault can.
+    // A silent fault lands between the health checks that cross the cut (each peer's check of
+    // the target, the target's check of each peer), not inside one (cluster/health_phase.rs: a
+    // check caught mid-exchange blocks for as long as the loss lasts, a pgpool defect these
+    // scenarios do not measure). The step fires when the fault can.
     let (mut fired_ms, mut fired_at) = (fired_ms, fired_at);
     if let (Action::Inject { fault, .. }, Some(node), None) =
         (&step.action, step_node.as_deref(), &resolve_error)
     {
         if fault.kind().row().peer_sees == crate::faults::PeerSees::Silence {
-            let target = live.node(node).map(|n| n.id);
-            let checker = live
-                .cluster
-                .nodes()
+            let nodes = live.cluster.nodes();
+            let checks = nodes
                 .iter()
-                .find(|n| n.name != node)
-                .map(|n| n.container.clone());
-            if let (Some(id), Some(checker)) = (target, checker) {
+                .find(|n| n.name == node)
+                .map(|target| {
+                    nodes
+                        .iter()
+                        .filter(|peer| peer.name != target.name)
+                        .flat_map(|peer| {
+                            [
+                                (peer.container.clone(), target.id),
+                                (target.container.clone(), peer.id),
+                            ]
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            if !checks.is_empty() {
                 let note = crate::cluster::health_phase::await_between_checks(
                     live.cluster.docker(),
-                    &checker,
-                    id,
+                    &checks,
                 )
                 .await;
                 progress(&format!("  {note}"));
