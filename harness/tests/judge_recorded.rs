@@ -71,6 +71,7 @@ const LEARNT_SINCE: &[&str] = &[
     "heartbeat_lost",
     "lifecheck_started",
     "pgpool_exit",
+    "pgpool_started",
     "promote",
     "request_canceled",
     "rewind_done",

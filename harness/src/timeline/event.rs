@@ -125,6 +125,10 @@ pub enum EventKind {
     /// pgpool-II is exiting on its own (the system lost the network, a FATAL child); attr
     /// `reason`.
     PgpoolExit,
+    /// pgpool-II's main process has finished starting ("pgpool-II successfully started.
+    /// version ..."; attr `version`): until then it ignores every failover and failback request
+    /// ("ignoring the failover request, since we are still starting up") and leaves it queued.
+    PgpoolStarted,
     /// The heartbeat life-check declared a watchdog node dead: no heartbeat arrived within
     /// `wd_heartbeat_deadtime` (attr `wd_node_id`, the watchdog id). A node whose heartbeat
     /// receiver cannot hear its peer (pgpool 4.6.0-4.6.2) logs it with no fault at all.
@@ -189,6 +193,7 @@ impl EventKind {
         EventKind::RequestCanceled,
         EventKind::RequestForwarded,
         EventKind::PgpoolExit,
+        EventKind::PgpoolStarted,
         EventKind::HeartbeatLost,
         EventKind::LifecheckStarted,
         EventKind::DataKept,
@@ -267,6 +272,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "request_canceled",
     "request_forwarded",
     "pgpool_exit",
+    "pgpool_started",
     "heartbeat_lost",
     "lifecheck_started",
     "data_kept",
