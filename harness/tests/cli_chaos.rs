@@ -85,7 +85,8 @@ async fn a_cluster_left_up_survives_the_reaper_until_down() {
         "the reaper took a cluster left up on purpose"
     );
     let down = Command::new(env!("CARGO_BIN_EXE_hachaos"))
-        .args(["down", "--run", &run])
+        .args(["down", "--run", &run, "--reports-dir"])
+        .arg(std::env::temp_dir().join("hachaos-cli-chaos"))
         .status()
         .expect("hachaos down");
     assert!(down.success());
