@@ -39,13 +39,25 @@ fn millisecond_durations_are_measured() {
 fn health_check_rounds_and_server_events_carry_typed_attributes() {
     let r = run();
     let find = |k: EventKind| r.timeline.events().iter().find(|e| e.kind == k).unwrap();
-    assert_eq!(find(EventKind::HealthCheckRetry).attrs["round"], 1);
-    assert_eq!(find(EventKind::NewTimeline).attrs["tli"], 2);
+    assert_eq!(
+        find(EventKind::HealthCheckRetry)
+            .attrs
+            .get("round")
+            .unwrap(),
+        1
+    );
+    assert_eq!(find(EventKind::NewTimeline).attrs.get("tli").unwrap(), 2);
     assert_eq!(find(EventKind::PromoteReceived).pid, Some(88));
-    assert_eq!(find(EventKind::FailoverDone).attrs["host"], "node1");
-    assert_eq!(find(EventKind::WatchdogState).attrs["to"], "JOINING");
+    assert_eq!(
+        find(EventKind::FailoverDone).attrs.get("host").unwrap(),
+        "node1"
+    );
+    assert_eq!(
+        find(EventKind::WatchdogState).attrs.get("to").unwrap(),
+        "JOINING"
+    );
     let script = find(EventKind::FailoverScriptStarted);
-    assert_eq!(script.attrs["failed_node_id"], 0);
+    assert_eq!(script.attrs.get("failed_node_id").unwrap(), 0);
     assert_eq!(script.time.unwrap().render(), "2026-11-25T12:00:16.100");
 }
 

@@ -167,5 +167,5 @@ fn invalid_utf8_is_decoded_lossily() {
     let g = &grammars()[1];
     let scan = g.scan_bytes(bytes, "n", "f");
     assert_eq!(scan.events.len(), 1);
-    assert_eq!(scan.events[0].attrs["node_id"], 3);
+    assert_eq!(scan.events[0].attrs.get("node_id").unwrap(), 3);
 }

@@ -124,7 +124,7 @@ fn a_pgpool_4_3_blackhole_shows_the_isolated_pgpool_exiting_and_split_brain() {
         .find(|e| e.kind == EventKind::PgpoolExit)
         .expect("pgpool_exit");
     assert_eq!(exit.node, "node1");
-    assert_eq!(exit.attrs["reason"], "network_lost");
+    assert_eq!(exit.attrs.get("reason").unwrap(), "network_lost");
     assert!(r
         .timeline
         .events()

@@ -296,7 +296,13 @@ fn rebuild(dir: &Path) -> Rebuilt {
 
 /// The first fault, from its event; `effect_s` from the detect budget (see the file's doc).
 fn fault_evidence(r: &RunRecord, e: &Event) -> FaultEvidence {
-    let kind_name = e.attrs["fault"].as_str().expect("fault attr").to_string();
+    let kind_name = e
+        .attrs
+        .get("fault")
+        .unwrap()
+        .as_str()
+        .expect("fault attr")
+        .to_string();
     let kind = hachaos::faults::FaultKind::ALL
         .iter()
         .copied()

@@ -155,7 +155,10 @@ async fn inject_and_heal(lab: &Lab, spec: FaultSpec, after_inject: impl FnOnce(&
     let fault = spec.fault();
     let injected = inject_verified(fault.as_ref(), &ctx).await.expect("inject");
     assert_eq!(injected.started_event().kind, EventKind::FaultStarted);
-    assert_eq!(injected.started_event().attrs["fault"], spec.kind().name());
+    assert_eq!(
+        injected.started_event().attrs.get("fault").unwrap(),
+        spec.kind().name()
+    );
     after_inject(lab);
     let healed = injected.heal(&ctx).await.expect("heal");
     assert_eq!(healed.kind, EventKind::FaultHealed);

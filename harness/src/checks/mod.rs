@@ -18,7 +18,7 @@ pub use damage::{check_primary_kept, check_split_brain, check_vip_holders, vip_o
 pub use durations::{check_durations, durations};
 pub use executor::{check_single_executor, mutual_failovers};
 pub use expectations::{Expectations, StepExpectation};
-pub use failovers::{failovers, int_attr, judged_failovers, Failover, FailoverKind};
+pub use failovers::{failovers, int_attr, judged_failovers, Failover, FailoverKind, Phases};
 pub use forbidden::check_forbidden;
 pub use ids::check_ids_agree;
 pub use run::run_all;

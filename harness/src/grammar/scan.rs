@@ -24,8 +24,8 @@ use super::keywords::Keywords;
 use super::redact::{Redactor, TRIGGERS};
 use super::spec::AttrType;
 use super::time::{leading_time, parse_datetime, parse_time_of_day, timestamp_start};
-use crate::timeline::{Attrs, Event, LogFile, Name, Text, WallTime};
-use std::collections::HashMap;
+use crate::timeline::{Attrs, Event, Key, LogFile, Name, Text, WallTime};
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -178,17 +178,17 @@ struct RuleAttrs {
     /// The rule's regex.
     matcher: Matcher,
     /// (capture group index, attribute name, type) of each named group.
-    groups: Vec<(usize, Arc<str>, AttrType)>,
+    groups: Vec<(usize, Key, AttrType)>,
     /// Constant attributes.
-    set: Vec<(Arc<str>, serde_json::Value)>,
+    set: Vec<(Key, Name)>,
 }
 
 /// Attribute names the scanner adds itself.
 #[derive(Clone, Debug)]
 struct ScanKeys {
-    time_inherited: Arc<str>,
-    time_invalid: Arc<str>,
-    year_assumed: Arc<str>,
+    time_inherited: Key,
+    time_invalid: Key,
+    year_assumed: Key,
 }
 
 /// A profile made executable: its keyword automaton, rules and the redactor.
@@ -252,13 +252,13 @@ impl Grammar {
                             .iter()
                             .find(|(n, _)| n == name)
                             .map_or(AttrType::String, |(_, t)| *t);
-                        Some((i, Arc::from(name), ty))
+                        Some((i, Key::new(name), ty))
                     })
                     .collect(),
                 set: rule
                     .set
                     .iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), serde_json::Value::from(v.as_str())))
+                    .map(|(k, v)| (Key::new(k), Name::from(v)))
                     .collect(),
             })
             .collect();
@@ -279,9 +279,9 @@ impl Grammar {
             rule_attrs,
             prefixes,
             keys: ScanKeys {
-                time_inherited: Arc::from("time_inherited"),
-                time_invalid: Arc::from("time_invalid"),
-                year_assumed: Arc::from("year_assumed"),
+                time_inherited: Key::new("time_inherited"),
+                time_invalid: Key::new("time_invalid"),
+                year_assumed: Key::new("year_assumed"),
             },
         })
     }
@@ -355,6 +355,7 @@ impl Grammar {
             awaiting_time: Vec::new(),
             hits: Vec::new(),
             candidates: Vec::new(),
+            values: HashSet::new(),
         };
         let mut buf = vec![0u8; CHUNK];
         let mut len = 0usize;
@@ -482,6 +483,16 @@ struct Step {
     skip_rest_of_line: bool,
 }
 
+/// `value` as a [`Name`], the one already in `values` when there is one.
+fn shared(values: &mut HashSet<Name>, value: &str) -> Name {
+    if let Some(name) = values.get(value) {
+        return name.clone();
+    }
+    let name = Name::from(value);
+    values.insert(name.clone());
+    name
+}
+
 /// Where a record's message starts and what its prefix said.
 struct Head {
     time: Option<WallTime>,
@@ -518,6 +529,9 @@ struct FileState<'g> {
     awaiting_time: Vec<usize>,
     hits: Vec<(usize, u32)>,
     candidates: Vec<usize>,
+    /// The string attribute values met so far: events with the same value share one
+    /// (watchdog states, hosts, commands repeat from failover to failover).
+    values: HashSet<Name>,
 }
 
 const MONTHS: [&str; 12] = [
@@ -765,10 +779,7 @@ impl FileState<'_> {
         for i in self.awaiting_time.drain(..) {
             let e = &mut self.scan.events[i];
             e.time = Some(time);
-            e.attrs.insert(
-                self.g.keys.time_inherited.clone(),
-                serde_json::Value::Bool(true),
-            );
+            e.attrs.insert_bool(self.g.keys.time_inherited, true);
         }
     }
 
@@ -796,7 +807,7 @@ impl FileState<'_> {
         let g = self.g;
         for &ri in &self.candidates {
             let prepared = &g.rule_attrs[ri];
-            let mut attrs = Attrs::with_capacity(prepared.groups.len() + prepared.set.len());
+            let mut attrs = Attrs::new();
             if prepared.groups.is_empty() {
                 // Nothing to capture: the lazy DFA's yes or no is the whole answer, without the
                 // backtracking pass a capture costs.
@@ -812,20 +823,18 @@ impl FileState<'_> {
                     let Some(m) = caps.get(message, Some(*group)) else {
                         continue;
                     };
-                    let value = match ty {
-                        AttrType::Int => m
-                            .parse::<i64>()
-                            .map(serde_json::Value::from)
-                            .unwrap_or_else(|_| serde_json::Value::from(m)),
-                        AttrType::String => serde_json::Value::from(m),
-                    };
-                    attrs.insert(name.clone(), value);
+                    match ty {
+                        AttrType::Int => match m.parse::<i64>() {
+                            Ok(i) => attrs.insert_int(*name, i),
+                            Err(_) => attrs.insert_str(*name, shared(&mut self.values, m)),
+                        },
+                        AttrType::String => attrs.insert_str(*name, shared(&mut self.values, m)),
+                    }
                 }
             }
             for (k, v) in &prepared.set {
-                attrs.insert(k.clone(), v.clone());
+                attrs.insert_str(*k, v.clone());
             }
-            attrs.shrink_to_fit();
             return Some(Parsed {
                 rule: ri,
                 attrs,
@@ -892,24 +901,15 @@ impl FileState<'_> {
             let mut attrs = p.attrs;
             let head = p.head;
             if head.inherited {
-                attrs.insert(
-                    self.g.keys.time_inherited.clone(),
-                    serde_json::Value::Bool(true),
-                );
+                attrs.insert_bool(self.g.keys.time_inherited, true);
             }
             if let Some(bad) = &head.invalid {
-                attrs.insert(
-                    self.g.keys.time_invalid.clone(),
-                    serde_json::Value::from(bad.as_str()),
-                );
+                attrs.insert_str(self.g.keys.time_invalid, Name::from(bad.as_str()));
             } else if head.time.is_none() {
                 self.awaiting_time.push(self.scan.events.len());
             }
             if first.env.is_some_and(|e| e.year_assumed) && head.time.is_some() {
-                attrs.insert(
-                    self.g.keys.year_assumed.clone(),
-                    serde_json::Value::Bool(true),
-                );
+                attrs.insert_bool(self.g.keys.year_assumed, true);
             }
             self.scan.events.push(Event {
                 node: self.node.clone(),

@@ -124,7 +124,7 @@ pub fn render_text(record: &AnalysisRecord) -> String {
                 .as_ref()
                 .map_or(String::new(), |s| format!(", started by {s}"))
         );
-        for (k, v) in &f.phases {
+        for (k, v) in f.phases.iter() {
             let _ = writeln!(out, "        {k:<36} {v:>10.3}s");
         }
     }

@@ -301,7 +301,7 @@ mod tests {
     fn a_resolution_event_records_role_and_node() {
         let e = resolution_event(3, Role::Primary, "node1");
         assert_eq!(e.kind, EventKind::TargetResolved);
-        assert_eq!(e.attrs["role"], "primary");
-        assert_eq!(e.attrs["node"], "node1");
+        assert_eq!(e.attrs.get("role").unwrap(), "primary");
+        assert_eq!(e.attrs.get("node").unwrap(), "node1");
     }
 }

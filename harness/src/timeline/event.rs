@@ -422,6 +422,12 @@ mod tests {
     }
 
     #[test]
+    fn an_event_stays_compact() {
+        // An event-dense log holds hundreds of thousands: see `Name`, `Attrs` and `Text`.
+        assert_eq!(std::mem::size_of::<Event>(), 128);
+    }
+
+    #[test]
     fn wall_time_reads_back_what_it_wrote_at_the_same_precision() {
         for text in [
             "2026-11-25T12:01:05",

@@ -35,7 +35,7 @@ mod text;
 #[allow(clippy::module_inception)]
 mod timeline;
 
-pub use attrs::Attrs;
+pub use attrs::{AttrValue, Attrs, Key};
 pub use event::{Event, EventKind, WallTime, EVENT_NAMES};
 pub use strings::Name;
 pub use text::{LogFile, Text};
