@@ -176,15 +176,7 @@ async fn sweep_once(docker: &Docker, scope: &SweepScope) -> Result<SweepReport, 
         }
     }
 
-    let volumes = docker
-        .list_volumes(Some(
-            ListVolumesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(|e| DockerError::api("list volumes", e))?;
-    for v in volumes.volumes.unwrap_or_default() {
+    for v in volumes_filtered(docker, &filters).await? {
         if !selected(scope, &v.labels, &marked) {
             continue;
         }
@@ -207,20 +199,27 @@ async fn marked_runs(docker: &Docker) -> Result<HashSet<String>, DockerError> {
             format!("{LABEL_KEPT}=true"),
         ],
     )]);
+    Ok(volumes_filtered(docker, &filters)
+        .await?
+        .into_iter()
+        .filter_map(|v| v.labels.get(LABEL_RUN_ID).cloned())
+        .collect())
+}
+
+/// Every volume matching `filters` (Docker's `label` filter: `key=value` each).
+async fn volumes_filtered(
+    docker: &Docker,
+    filters: &HashMap<String, Vec<String>>,
+) -> Result<Vec<bollard::models::Volume>, DockerError> {
     let volumes = docker
         .list_volumes(Some(
             ListVolumesOptionsBuilder::default()
-                .filters(&filters)
+                .filters(filters)
                 .build(),
         ))
         .await
         .map_err(|e| DockerError::api("list volumes", e))?;
-    Ok(volumes
-        .volumes
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|v| v.labels.get(LABEL_RUN_ID).cloned())
-        .collect())
+    Ok(volumes.volumes.unwrap_or_default())
 }
 
 /// Every container (running or not) carrying all of `labels` (`key=value` each).
