@@ -372,7 +372,9 @@ async fn network_loss_drops_a_share_of_packets_and_its_removal_leaves_no_rule() 
         let rules = hachaos_rules(&l.a);
         assert!(rules.contains("statistic"), "{rules}");
         assert!(rules.contains("0.500000"), "{rules}");
-        // Loss, not a cut: among 20 echoes at 50% loss each way some come back.
+        // Loss, not a cut: an echo comes back with probability 0.5 x 0.5 = 0.25, so among 80
+        // none does with probability 0.75^80 = 1e-10. (With 20 echoes that was 0.75^20 = 0.3 %:
+        // a CI dry run of 2026-11-30 drew it, "20 packets transmitted, 0 received".)
         let out = Command::new("docker")
             .args([
                 "exec",
@@ -381,11 +383,11 @@ async fn network_loss_drops_a_share_of_packets_and_its_removal_leaves_no_rule() 
                 "-q",
                 "-n",
                 "-i",
-                "0.05",
+                "0.02",
                 "-W",
                 "1",
                 "-c",
-                "20",
+                "80",
                 &l.gateway.to_string(),
             ])
             .output()
