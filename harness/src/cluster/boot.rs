@@ -21,6 +21,23 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+/// Creates the named volume with `labels` (a node's data volume, a kept run's marker).
+async fn create_volume(
+    docker: &Docker,
+    name: String,
+    labels: HashMap<String, String>,
+) -> Result<(), DockerError> {
+    docker
+        .create_volume(VolumeCreateRequest {
+            name: Some(name.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| DockerError::api(format!("create volume {name}"), e))
+}
+
 /// One node of a running cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeHandle {
@@ -151,15 +168,7 @@ impl Cluster {
         for node in &self.spec.nodes {
             let mut labels = labels_for(&self.spec.run, self.spec.keep);
             labels.insert(LABEL_NODE.into(), node.clone());
-            let name = volume_name(&self.spec, node);
-            docker
-                .create_volume(VolumeCreateRequest {
-                    name: Some(name.clone()),
-                    labels: Some(labels),
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| DockerError::api(format!("create volume {name}"), e))?;
+            create_volume(&docker, volume_name(&self.spec, node), labels).await?;
         }
         self.timings.network_ms = started.elapsed().as_millis() as u64;
 
@@ -463,15 +472,12 @@ impl Cluster {
     /// made, the error is returned and the cluster is removed as on any other failure (a cluster
     /// the reaper would take later is not one left up).
     pub async fn keep(mut self) -> Result<(), DockerError> {
-        let name = crate::docker::kept_marker_name(&self.spec.run);
-        self.docker
-            .create_volume(VolumeCreateRequest {
-                name: Some(name.clone()),
-                labels: Some(crate::docker::kept_marker_labels(&self.spec.run)),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| DockerError::api(format!("create volume {name}"), e))?;
+        create_volume(
+            &self.docker,
+            crate::docker::kept_marker_name(&self.spec.run),
+            crate::docker::kept_marker_labels(&self.spec.run),
+        )
+        .await?;
         self.finished = true;
         Ok(())
     }
