@@ -123,6 +123,25 @@ impl Watch {
     }
 }
 
+/// The health checks a silent fault on `target` cuts through, as (checking container, backend
+/// id checked): each peer's check of the target and the target's check of each peer. Empty when
+/// `target` is not one of `nodes`.
+pub fn checks_across(nodes: &[super::NodeHandle], target: &str) -> Vec<(String, u32)> {
+    let Some(t) = nodes.iter().find(|n| n.name == target) else {
+        return Vec::new();
+    };
+    nodes
+        .iter()
+        .filter(|peer| peer.name != t.name)
+        .flat_map(|peer| {
+            [
+                (peer.container.clone(), t.id),
+                (t.container.clone(), peer.id),
+            ]
+        })
+        .collect()
+}
+
 /// Finds the process of `checker`'s health check of backend `backend_id`: its PID, or why not.
 async fn find(docker: &Docker, checker: &str, title: &str) -> Result<String, String> {
     let options = bollard::query_parameters::TopOptionsBuilder::default()
@@ -325,6 +344,22 @@ mod tests {
         let status = "Name:\tpgpool\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t120\nnonvoluntary_ctxt_switches:\t7\n";
         assert_eq!(switches(status), Some(127));
         assert_eq!(switches("Name:\tpgpool\n"), None);
+    }
+
+    #[test]
+    fn a_silent_fault_cuts_the_peers_check_of_the_target_and_the_targets_check_of_the_peer() {
+        let node = |name: &str, id: u32| super::super::NodeHandle {
+            name: name.into(),
+            id,
+            container: format!("c-{name}"),
+            address: std::net::Ipv4Addr::new(10, 0, 0, 10 + id as u8),
+        };
+        let nodes = [node("node1", 0), node("node2", 1)];
+        assert_eq!(
+            checks_across(&nodes, "node1"),
+            vec![("c-node2".to_string(), 0), ("c-node1".to_string(), 1)]
+        );
+        assert!(checks_across(&nodes, "node9").is_empty());
     }
 
     #[test]

@@ -429,23 +429,7 @@ async fn run_step(
         (&step.action, step_node.as_deref(), &resolve_error)
     {
         if fault.kind().row().peer_sees == crate::faults::PeerSees::Silence {
-            let nodes = live.cluster.nodes();
-            let checks = nodes
-                .iter()
-                .find(|n| n.name == node)
-                .map(|target| {
-                    nodes
-                        .iter()
-                        .filter(|peer| peer.name != target.name)
-                        .flat_map(|peer| {
-                            [
-                                (peer.container.clone(), target.id),
-                                (target.container.clone(), peer.id),
-                            ]
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
+            let checks = crate::cluster::health_phase::checks_across(live.cluster.nodes(), node);
             if !checks.is_empty() {
                 let note = crate::cluster::health_phase::await_between_checks(
                     live.cluster.docker(),
