@@ -487,7 +487,7 @@ impl Cluster {
     pub async fn status(&self) -> ClusterStatus {
         let pw = &self.spec.secrets.db_password;
         let (observed, pool) = tokio::join!(
-            roles::observe(self),
+            roles::observe(self, roles::Leader::Ask),
             probe::pool_nodes(self.topology.vip, self.spec.release.ports.pool, pw),
         );
         let pool = pool.unwrap_or_default();

@@ -384,17 +384,39 @@ impl RoleObservation {
     }
 }
 
+/// Whether a round asks each node's watchdog who leads (`pcp_watchdog_info`).
+///
+/// Asking is not free for what is measured: every `pcp_watchdog_info` is an IPC request to the
+/// node's watchdog process, which wakes its `select()` loop, and that loop's state timeouts fire
+/// only at a wake-up ([`crate::measure::budget`]: "declare coordinator" waits 4 s *to the next
+/// wake-up*). A round every ~2.5 s during a failover moved the survivor's VIP by up to a second
+/// (primary-shutdown, six serial runs: 13.13-13.26 s or 13.99-14.00 s after the fault while
+/// asking, 12.89-13.40 s without; docs/suites.md), and how fast rounds run depends on the
+/// machine's load. So rounds that only judge roles and the VIP leave the watchdog alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leader {
+    /// Ask every node's watchdog (a step targeting `watchdog-leader`, the final roles, `status`).
+    Ask,
+    /// Do not touch the watchdog: [`RoleObservation::leader`] stays `None`.
+    Leave,
+}
+
 /// Probes every node once, every node and the VIP at the same time, each probe within its own
-/// deadline: a dead node costs one short timeout per round, not one per probe.
-pub async fn observe(cluster: &Cluster) -> RoleObservation {
+/// deadline: a dead node costs one short timeout per round, not one per probe. The watchdog
+/// leader is asked only with [`Leader::Ask`].
+pub async fn observe(cluster: &Cluster, leader: Leader) -> RoleObservation {
     let target = ProbeTarget::of(cluster);
     let docker = cluster.docker();
     let per_node = cluster.nodes().iter().map(|n| {
         let target = &target;
         async move {
-            let (obs, leader) =
-                tokio::join!(observe_node(docker, n, target), watchdog_leader(docker, n));
-            (obs, leader)
+            let ask_leader = async {
+                match leader {
+                    Leader::Ask => watchdog_leader(docker, n).await,
+                    Leader::Leave => None,
+                }
+            };
+            tokio::join!(observe_node(docker, n, target), ask_leader)
         }
     });
     let (nodes, pool) = tokio::join!(

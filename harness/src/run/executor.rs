@@ -13,7 +13,7 @@ use super::expect::{resolve, Pending, Round};
 use super::gather::{gather, Finished};
 use super::live::{check_lost, FaultAnchor, Live};
 use crate::checks::Verdict;
-use crate::cluster::roles::{observe, RoleObservation};
+use crate::cluster::roles::{observe, Leader, RoleObservation};
 use crate::cluster::{Cluster, ClusterError, ClusterSpec};
 use crate::docker::{exec, RunId};
 use crate::faults::inject_verified;
@@ -22,7 +22,8 @@ use crate::observe::{Ledger, LogTailer, RolePoller, WriteProbe};
 use crate::record::run::{ExpectationRecord, RunRecord, StepRecord};
 use crate::release::Release;
 use crate::scenario::{
-    resolution_event, Action, Plan, RecoverOutcome, ResolveError, Resolved, Target, RECOVER_TIMEOUT,
+    resolution_event, Action, Plan, RecoverOutcome, ResolveError, Resolved, Role, Target,
+    RECOVER_TIMEOUT,
 };
 use crate::timeline::WallTime;
 use bollard::Docker;
@@ -355,7 +356,7 @@ async fn run_step(
     // The role probes take seconds on a loaded machine (one docker exec per node each); a step
     // that resolves no role skips them, so that a step after `wait until` lands at once.
     let observed = if needs_roles(live, step) {
-        observe(&live.cluster).await
+        observe(&live.cluster, needs_leader(step)).await
     } else {
         RoleObservation::default()
     };
@@ -573,6 +574,19 @@ fn needs_roles(live: &Live, step: &crate::scenario::Step) -> bool {
         }
 }
 
+/// Whether resolving `step`'s targets needs the watchdog leader.
+fn needs_leader(step: &crate::scenario::Step) -> Leader {
+    if step
+        .targets()
+        .iter()
+        .any(|t| matches!(t, Target::Role(Role::WatchdogLeader)))
+    {
+        Leader::Ask
+    } else {
+        Leader::Leave
+    }
+}
+
 /// Writes what every node's processes are doing (state, kernel wait channel and stack) next to
 /// the copied logs, once per step whose expectation failed; returns the file's path, or why it
 /// could not be written.
@@ -606,7 +620,9 @@ async fn watch_expectations(
         // before the logs are read, not after the (possibly slow) role probes.
         let elapsed = fired.elapsed();
         let events = live.poll_events().await;
-        let observed = observe(&live.cluster).await;
+        // No expectation reads the watchdog leader; asking it would move what is measured
+        // (`Leader`).
+        let observed = observe(&live.cluster, Leader::Leave).await;
         if let Some(p) = &live.probe {
             live.ledger = p.snapshot();
         }
@@ -929,4 +945,28 @@ fn fired_at_ms(live: &Live, fired: Instant) -> u64 {
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(yaml: &str) -> Vec<crate::scenario::Step> {
+        let text = format!("name: t\nsteps:\n{yaml}");
+        crate::scenario::load("t.yaml", &text, &crate::scenario::Capabilities::default())
+            .expect("valid scenario")
+            .steps
+    }
+
+    #[test]
+    fn only_a_step_aimed_at_the_watchdog_leader_asks_the_watchdog() {
+        let s = steps(
+            "  - action: host-crash\n    target: primary\n    expect:\n      \
+             - {roles: {standby: primary, primary: down}, within: 35s}\n      \
+             - {vip: standby, within: 35s}\n  \
+             - action: host-crash\n    target: watchdog-leader\n",
+        );
+        assert_eq!(needs_leader(&s[0]), Leader::Leave);
+        assert_eq!(needs_leader(&s[1]), Leader::Ask);
+    }
 }

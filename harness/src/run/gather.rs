@@ -6,7 +6,7 @@
 use super::live::{check_lost, Live};
 use crate::analyze::{read_logs, GrammarChoice, Input};
 use crate::cluster::copy_logs;
-use crate::cluster::roles::{observe, RoleObservation};
+use crate::cluster::roles::{observe, Leader, RoleObservation};
 use crate::docker::exec;
 use crate::faults::{FaultKind, PeerSees};
 use crate::judge::{
@@ -56,7 +56,7 @@ pub(super) async fn gather(
         writes.failed = live.ledger.failures.len();
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let observed = observe(&live.cluster).await;
+            let observed = observe(&live.cluster, Leader::Leave).await;
             match check_lost(&live, &observed).await {
                 Ok(l) => {
                     writes.lost = Some(l.missing);
@@ -73,7 +73,7 @@ pub(super) async fn gather(
         }
     }
     let role_samples = poller.stop().await;
-    let final_roles = final_roles(&observe(&live.cluster).await);
+    let final_roles = final_roles(&observe(&live.cluster, Leader::Ask).await);
 
     // The pgpool.conf the nodes really run with, for the record and the budgets.
     let mut settings_text = String::new();

@@ -8,7 +8,7 @@ mod expect;
 pub mod gather;
 mod live;
 
-pub use crate::cluster::roles::{observe, RoleObservation};
+pub use crate::cluster::roles::{observe, Leader, RoleObservation};
 pub use crate::judge::RENDERED_PGPOOL_CONF;
 pub use crate::provenance::{Provenance, HARNESS_COMMIT};
 pub use crate::record::run::{
