@@ -2,7 +2,9 @@
 # Does running clusters side by side change what is measured? Runs one scenario set (default: the
 # qualification set) --repeat R times with --jobs 1 and again with --jobs N, then compares every
 # scenario's phases (p50 / p95 / max) and verdicts between the two with `hachaos compare`
-# (--threshold 0% --floor 0.5: a phase counts as changed when it is slower by 0.5 s or more).
+# (--threshold 0% --floor 0.5: a phase counts as changed when it is slower by 0.5 s or more), and
+# lists every phase whose p50 moved by 0.5 s or more either way (faster counts too: parallel must
+# not change what is measured, in either direction).
 #
 #   scripts/bench-parallel.sh [N] [R] [SET]        e.g. scripts/bench-parallel.sh 3 3
 #
@@ -52,11 +54,24 @@ for release_dir in "$serial"runs/*/; do
       continue
     fi
     "$bin" compare "$scenario_dir" "$other" --threshold 0% --floor 0.5 || changed=1
+    # The same comparison as JSON: a p50 that moved by the floor either way.
+    moved=$("$bin" compare "$scenario_dir" "$other" --threshold 0% --floor 0.5 --format json |
+      python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["measurements"]:
+    d = m.get("delta_p50_s")
+    if d is not None and abs(d) >= 0.5:
+        print("%s p50 moved %+.2f s (%.2f -> %.2f)" % (m["kind"], d, m["old"]["p50"], m["new"]["p50"]))
+' || true)
+    if [ -n "$moved" ]; then
+      echo "$moved" | sed "s|^|moved: $release / $scenario: |"
+      changed=1
+    fi
   done
 done
 echo
 if [ "$changed" = 0 ]; then
-  echo "bench-parallel: no phase moved by 0.5 s or more and no verdict changed with --jobs $N"
+  echo "bench-parallel: no phase p50 moved by 0.5 s or more either way, and no verdict changed, with --jobs $N"
 else
   echo "bench-parallel: something changed with --jobs $N (see above)"
 fi
