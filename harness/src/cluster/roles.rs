@@ -387,9 +387,9 @@ impl RoleObservation {
 /// Whether a round asks each node's watchdog who leads (`pcp_watchdog_info`).
 ///
 /// Asking is not free for what is measured: every `pcp_watchdog_info` is an IPC request to the
-/// node's watchdog process, which wakes its `select()` loop, and that loop's state timeouts fire
-/// only at a wake-up ([`crate::measure::budget`]: "declare coordinator" waits 4 s *to the next
-/// wake-up*). A round every ~2.5 s during a failover moved the survivor's VIP by up to a second
+/// node's watchdog process, which wakes its `select()` loop, and that loop ends its state waits
+/// only at a wake-up (pgpool-II `src/watchdog/watchdog.c`: a wait of N s ends at the first
+/// wake-up at least N s after it began; an idle loop wakes 1 s after its last event). A round every ~2.5 s during a failover moved the survivor's VIP by up to a second
 /// (primary-shutdown, six serial runs: 13.13-13.26 s or 13.99-14.00 s after the fault while
 /// asking, 12.89-13.40 s without; docs/suites.md), and how fast rounds run depends on the
 /// machine's load. So rounds that only judge roles and the VIP leave the watchdog alone.
