@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 N=${1:-3}
 R=${2:-3}
 SET=${3:-faults/sets/qualify.txt}
+FLOOR=0.5 # seconds: a p50 that moved this much either way, or got this much slower, changed
 REPORTS=${REPORTS:-reports/bench-parallel}
 export CARGO_TERM_COLOR=never NO_COLOR=1 HACHAOS_PLAIN=1
 cargo build -q --bin hachaos
@@ -53,14 +54,15 @@ for release_dir in "$serial"runs/*/; do
       changed=1
       continue
     fi
-    "$bin" compare "$scenario_dir" "$other" --threshold 0% --floor 0.5 || changed=1
+    "$bin" compare "$scenario_dir" "$other" --threshold 0% --floor "$FLOOR" || changed=1
     # The same comparison as JSON: a p50 that moved by the floor either way.
-    moved=$("$bin" compare "$scenario_dir" "$other" --threshold 0% --floor 0.5 --format json |
-      python3 -c '
-import json, sys
+    moved=$("$bin" compare "$scenario_dir" "$other" --threshold 0% --floor "$FLOOR" --format json |
+      FLOOR=$FLOOR python3 -c '
+import json, os, sys
+floor = float(os.environ["FLOOR"])
 for m in json.load(sys.stdin)["measurements"]:
     d = m.get("delta_p50_s")
-    if d is not None and abs(d) >= 0.5:
+    if d is not None and abs(d) >= floor:
         print("%s p50 moved %+.2f s (%.2f -> %.2f)" % (m["kind"], d, m["old"]["p50"], m["new"]["p50"]))
 ' || true)
     if [ -n "$moved" ]; then
@@ -71,7 +73,7 @@ for m in json.load(sys.stdin)["measurements"]:
 done
 echo
 if [ "$changed" = 0 ]; then
-  echo "bench-parallel: no phase p50 moved by 0.5 s or more either way, and no verdict changed, with --jobs $N"
+  echo "bench-parallel: no phase p50 moved by $FLOOR s or more either way, and no verdict changed, with --jobs $N"
 else
   echo "bench-parallel: something changed with --jobs $N (see above)"
 fi
