@@ -18,7 +18,9 @@
 //!   answer a sample rested on (a change can precede the sample showing it by that much).
 //! - **vip_outage**: the longest time a client writing through the VIP waited for an
 //!   acknowledgement: from the first attempt after an acknowledged write to the next
-//!   acknowledgement (failed attempts in between are retried after one probe period).
+//!   acknowledgement (failed attempts in between are retried after one probe period; a
+//!   connect that gets no handshake gives up after `VIP_CONNECT_TIMEOUT`, 0.3 s, so the
+//!   resolution while nobody answers on the VIP is about 0.4 s).
 //! - **lost writes**: acknowledged writes missing on the final primary, through the VIP and on the
 //!   pinned session apart.
 //! - **divergence**: the timelines of the two sides after the fault and how much WAL the old

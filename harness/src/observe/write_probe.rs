@@ -5,6 +5,7 @@
 //! computed from server-side facts across the timeline switch (as CloudNativePG's fast-failover
 //! test does), not from client stopwatches.
 
+use crate::cluster::probe::connect_within;
 use crate::cluster::probe_connect;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -81,6 +82,17 @@ pub struct PinnedSession {
     /// When the server closed it (ms since start), if it did.
     pub closed_ms: Option<u64>,
 }
+
+/// How long a write through the VIP waits for the TCP handshake before it counts as failed and
+/// is retried. A node holding the VIP answers a SYN from its kernel at once, even on a loaded
+/// machine; while nobody holds it, or while the client's neighbour entry still points at a node
+/// that is gone, the SYN is never answered. The probe then retries every `interval` plus this,
+/// so the first write through a new VIP holder is seen within about 0.4 s of it being possible.
+/// With the 2 s socket timeout of the other probes the retries came 2.1 s apart and `promote` /
+/// `vip_outage` fell into modes a retry apart (the recorded run
+/// `tests/data/runs/pg17-pgpool46-primary-crash-evidence`: connects timed out at 241.4, 243.5,
+/// 245.6, 247.7 and 249.8 s, the next one went through at 251.9 s).
+pub const VIP_CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// Sequence numbers of the pinned session start here, so its rows and the VIP probe's share
 /// one table without colliding.
@@ -238,7 +250,10 @@ impl WriteProbe {
                 let sent_ms = epoch.elapsed().as_millis() as u64;
                 let attempt = async {
                     if client.is_none() {
-                        client = Some(probe_connect(host, port, &password, "postgres").await?);
+                        client = Some(
+                            connect_within(host, port, &password, "postgres", VIP_CONNECT_TIMEOUT)
+                                .await?,
+                        );
                     }
                     let c = client.as_ref().expect("connected");
                     c.query_one(&sql, &[&seq]).await
