@@ -26,6 +26,18 @@
 //! since the last look (its context-switch counts changed). A check whose process cannot be found
 //! or watched (another release, no host access, checks disabled) is left out and the note says
 //! so; with none left the fault is injected at once.
+//!
+//! A fault the peer sees at once (FIN or RST: a crash, a shutdown, a killed PostgreSQL) cannot
+//! catch a check mid-exchange, but where the peer's next check lands after it still decides what
+//! that check sees, so detection and everything after it spread over a whole period from run to
+//! run, and on a graceful shutdown fall into two modes: a check landing in the ~0.15 s while
+//! PostgreSQL has stopped and the host still answers fails at once, a later one waits out its
+//! 1 s timeout (standby-shutdown, 2026-11-30: `detect` 1.1 s in 1 of 5 serial runs and 2 of 5
+//! parallel ones, 1.5-2.8 s in the others, so five-run medians differed by 0.6 s with nothing
+//! changed). Such a fault is fired [`MID_PERIOD`] after the peer's check of the target finished
+//! one, so its next check comes half a period after the fault on every run: detection is
+//! measured at one known phase, the average case, and a release comparison sees the release,
+//! not the dice. The wait is at most one period and a half.
 
 use bollard::Docker;
 use std::time::{Duration, Instant};
@@ -38,6 +50,9 @@ const WAIT: Duration = Duration::from_millis(3000);
 pub const FRESH: Duration = Duration::from_millis(700);
 /// How often the process is looked at.
 const LOOK_EVERY: Duration = Duration::from_millis(2);
+/// How long after the peer's check finished a fault the peer sees at once is fired: half of the
+/// shortest `health_check_period` (1 s, the images' setting).
+pub const MID_PERIOD: Duration = Duration::from_millis(500);
 
 /// The title pgpool gives the health check of backend `backend_id`.
 pub fn process_title(backend_id: u32) -> String {
@@ -142,6 +157,41 @@ pub fn checks_across(nodes: &[super::NodeHandle], target: &str) -> Vec<(String, 
         .collect()
 }
 
+/// The health checks that watch `target`'s PostgreSQL from its peers, as (checking container,
+/// backend id checked): the half of [`checks_across`] that sees a fault the peer sees at once.
+pub fn checks_of(nodes: &[super::NodeHandle], target: &str) -> Vec<(String, u32)> {
+    let Some(t) = nodes.iter().find(|n| n.name == target) else {
+        return Vec::new();
+    };
+    checks_across(nodes, target)
+        .into_iter()
+        .filter(|(checker, _)| *checker != t.container)
+        .collect()
+}
+
+/// Where a fault fires against the health checks, by what the peer sees and whether the fault
+/// stops PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alignment {
+    /// Between the checks that cross the cut, in both directions ([`await_between_checks`]).
+    BetweenChecks,
+    /// [`MID_PERIOD`] after the peer's check of the target finished ([`await_mid_period`]).
+    MidPeriod,
+    /// Wherever it comes: the checks of PostgreSQL do not see it directly, or see it late and
+    /// partly (lossy or slow links, hangs), where no one phase stands for a run.
+    Any,
+}
+
+/// The alignment for a fault of catalogue row `row`.
+pub fn alignment(row: &crate::faults::Row) -> Alignment {
+    use crate::faults::{PeerSees, Service};
+    match row.peer_sees {
+        PeerSees::Silence => Alignment::BetweenChecks,
+        PeerSees::FinRst if row.stops.contains(&Service::Postgres) => Alignment::MidPeriod,
+        _ => Alignment::Any,
+    }
+}
+
 /// Finds the process of `checker`'s health check of backend `backend_id`: its PID, or why not.
 async fn find(docker: &Docker, checker: &str, title: &str) -> Result<String, String> {
     let options = bollard::query_parameters::TopOptionsBuilder::default()
@@ -221,6 +271,70 @@ pub async fn await_between_checks(docker: &Docker, checks: &[(String, u32)]) -> 
         WAIT.as_millis(),
         last.join(", ")
     )
+}
+
+/// Waits until `checker`'s health check of backend `backend_id` has finished a check, then
+/// until [`MID_PERIOD`] after that, and says what it saw. Gives up (and says so) after
+/// [`WAIT`] without a finished check.
+pub async fn await_mid_period(docker: &Docker, checker: &str, backend_id: u32) -> String {
+    let started = Instant::now();
+    let title = process_title(backend_id);
+    let name = format!("{checker}'s `{title}`");
+    let pid = match find(docker, checker, &title).await {
+        Ok(pid) => pid,
+        Err(why) => return format!("injected at once (left out: {why})"),
+    };
+    let Some(first) = look(&pid).await else {
+        return format!("injected at once (cannot watch {name} through /proc)");
+    };
+    let mut watch = Watch::new(first);
+    while started.elapsed() < WAIT {
+        tokio::time::sleep(LOOK_EVERY).await;
+        let at = started.elapsed();
+        let Some(now) = look(&pid).await else {
+            return format!("injected at once: {name} went away");
+        };
+        watch.observe(now, at);
+        if let Some(finished) = watch.finished {
+            tokio::time::sleep((finished + MID_PERIOD).saturating_sub(started.elapsed())).await;
+            let late = started.elapsed().saturating_sub(finished);
+            return format!(
+                "injected {} ms after {name} finished a check (after a {} ms wait)",
+                late.as_millis(),
+                started.elapsed().as_millis()
+            );
+        }
+    }
+    format!(
+        "injected without seeing {name} finish a check in {} ms (last seen in {})",
+        WAIT.as_millis(),
+        watch.last.wchan
+    )
+}
+
+/// Waits as `row`'s [`alignment`] asks before a fault on `target` fires, and says what it saw;
+/// `None` when it fires at once by design (or `target` has no peer to align with).
+pub async fn align(
+    docker: &Docker,
+    nodes: &[super::NodeHandle],
+    target: &str,
+    row: &crate::faults::Row,
+) -> Option<String> {
+    match alignment(row) {
+        Alignment::BetweenChecks => {
+            let checks = checks_across(nodes, target);
+            if checks.is_empty() {
+                return None;
+            }
+            Some(await_between_checks(docker, &checks).await)
+        }
+        Alignment::MidPeriod => {
+            // Two nodes: one peer. With more, the first peer's check sets the phase.
+            let (checker, backend_id) = checks_of(nodes, target).into_iter().next()?;
+            Some(await_mid_period(docker, &checker, backend_id).await)
+        }
+        Alignment::Any => None,
+    }
 }
 
 #[cfg(test)]
@@ -360,6 +474,38 @@ mod tests {
             vec![("c-node2".to_string(), 0), ("c-node1".to_string(), 1)]
         );
         assert!(checks_across(&nodes, "node9").is_empty());
+    }
+
+    #[test]
+    fn a_fault_the_peer_sees_at_once_is_aligned_with_the_peers_check_of_the_target_only() {
+        let node = |name: &str, id: u32| super::super::NodeHandle {
+            name: name.into(),
+            id,
+            container: format!("c-{name}"),
+            address: std::net::Ipv4Addr::new(10, 0, 0, 10 + id as u8),
+        };
+        let nodes = [node("node1", 0), node("node2", 1)];
+        assert_eq!(checks_of(&nodes, "node2"), vec![("c-node1".to_string(), 1)]);
+        assert_eq!(checks_of(&nodes, "node1"), vec![("c-node2".to_string(), 0)]);
+        assert!(checks_of(&nodes, "node9").is_empty());
+    }
+
+    #[test]
+    fn the_alignment_follows_what_the_peer_sees_and_what_stops() {
+        use crate::faults::FaultKind;
+        let of = |kind: FaultKind| alignment(&kind.row());
+        // Silent: between the checks both ways.
+        assert_eq!(of(FaultKind::NetworkBlackhole), Alignment::BetweenChecks);
+        assert_eq!(of(FaultKind::HostPoweroff), Alignment::BetweenChecks);
+        // Seen at once and PostgreSQL stops: half a period after the peer's check.
+        assert_eq!(of(FaultKind::HostCrash), Alignment::MidPeriod);
+        assert_eq!(of(FaultKind::HostShutdown), Alignment::MidPeriod);
+        assert_eq!(of(FaultKind::PostgresCrash), Alignment::MidPeriod);
+        // Seen at once but PostgreSQL keeps answering the health check: no phase to pick.
+        assert_eq!(of(FaultKind::PgpoolCrash), Alignment::Any);
+        // Answers, lossy, late: wherever it comes.
+        assert_eq!(of(FaultKind::HostHang), Alignment::Any);
+        assert_eq!(of(FaultKind::NetworkDelay), Alignment::Any);
     }
 
     #[test]

@@ -421,27 +421,24 @@ async fn run_step(
     let action = describe_action(&step.action, &resolved);
     progress(&format!("step {}: {action}", step.index + 1));
 
-    // A silent fault lands between the health checks that cross the cut (each peer's check of
-    // the target, the target's check of each peer), not inside one (cluster/health_phase.rs: a
-    // check caught mid-exchange blocks for as long as the loss lasts, a pgpool defect these
-    // scenarios do not measure). The step fires when the fault can.
+    // A fault lands at a known phase of pgpool's health checks (cluster/health_phase.rs): a
+    // silent one between the checks that cross the cut, not inside one (a check caught
+    // mid-exchange blocks for as long as the loss lasts, a pgpool defect these scenarios do not
+    // measure); one the peer sees at once half a period after the peer's check of the target,
+    // so detection is measured at the same phase on every run. The step fires when it can.
     let (mut fired_ms, mut fired_at) = (fired_ms, fired_at);
     if let (Action::Inject { fault, .. }, Some(node), None) =
         (&step.action, step_node.as_deref(), &resolve_error)
     {
-        if fault.kind().row().peer_sees == crate::faults::PeerSees::Silence {
-            let checks = crate::cluster::health_phase::checks_across(live.cluster.nodes(), node);
-            if !checks.is_empty() {
-                let note = crate::cluster::health_phase::await_between_checks(
-                    live.cluster.docker(),
-                    &checks,
-                )
-                .await;
-                progress(&format!("  {note}"));
-                tracing::info!(step = step.index + 1, "{note}");
-                fired_ms = live.now_ms();
-                fired_at = WallTime::now();
-            }
+        let row = fault.kind().row();
+        let nodes = live.cluster.nodes();
+        if let Some(note) =
+            crate::cluster::health_phase::align(live.cluster.docker(), nodes, node, &row).await
+        {
+            progress(&format!("  {note}"));
+            tracing::info!(step = step.index + 1, "{note}");
+            fired_ms = live.now_ms();
+            fired_at = WallTime::now();
         }
     }
 
