@@ -204,8 +204,7 @@ pub(crate) async fn pgdata_loop_mount(
 /// The state letter and wait channel of a process (`D`, `percpu_rwsem_wait`).
 fn proc_state(pid: u32) -> Option<(char, String)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // `pid (comm) S ...`: comm may hold spaces, the state follows the last `)`.
-    let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+    let (_, _, state, _, _) = super::procs::parse_stat(&stat)?;
     let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
     Some((state, wchan))
 }
