@@ -460,15 +460,20 @@ mod tests {
         assert_eq!(switches("Name:\tpgpool\n"), None);
     }
 
-    #[test]
-    fn a_silent_fault_cuts_the_peers_check_of_the_target_and_the_targets_check_of_the_peer() {
+    /// node1 (backend 0) and node2 (backend 1), in containers `c-node1` and `c-node2`.
+    fn two_nodes() -> [super::super::NodeHandle; 2] {
         let node = |name: &str, id: u32| super::super::NodeHandle {
             name: name.into(),
             id,
             container: format!("c-{name}"),
             address: std::net::Ipv4Addr::new(10, 0, 0, 10 + id as u8),
         };
-        let nodes = [node("node1", 0), node("node2", 1)];
+        [node("node1", 0), node("node2", 1)]
+    }
+
+    #[test]
+    fn a_silent_fault_cuts_the_peers_check_of_the_target_and_the_targets_check_of_the_peer() {
+        let nodes = two_nodes();
         assert_eq!(
             checks_across(&nodes, "node1"),
             vec![("c-node2".to_string(), 0), ("c-node1".to_string(), 1)]
@@ -478,13 +483,7 @@ mod tests {
 
     #[test]
     fn a_fault_the_peer_sees_at_once_is_aligned_with_the_peers_check_of_the_target_only() {
-        let node = |name: &str, id: u32| super::super::NodeHandle {
-            name: name.into(),
-            id,
-            container: format!("c-{name}"),
-            address: std::net::Ipv4Addr::new(10, 0, 0, 10 + id as u8),
-        };
-        let nodes = [node("node1", 0), node("node2", 1)];
+        let nodes = two_nodes();
         assert_eq!(checks_of(&nodes, "node2"), vec![("c-node1".to_string(), 1)]);
         assert_eq!(checks_of(&nodes, "node1"), vec![("c-node2".to_string(), 0)]);
         assert!(checks_of(&nodes, "node9").is_empty());
