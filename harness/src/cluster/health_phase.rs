@@ -37,7 +37,9 @@
 //! changed). Such a fault is fired [`MID_PERIOD`] after the peer's check of the target finished
 //! one, so its next check comes half a period after the fault on every run: detection is
 //! measured at one known phase, the average case, and a release comparison sees the release,
-//! not the dice. The wait is at most one period and a half.
+//! not the dice. The wait is at most one period and a half. A fault aimed at another phase (the
+//! step after `wait until`, inside a rewind, say) is not held for this (the executor's
+//! `waited_until`).
 
 use bollard::Docker;
 use std::time::{Duration, Instant};

@@ -211,12 +211,13 @@ pub async fn execute(
 
     let mut steps = Vec::new();
     let mut error = None;
-    for step in &plan.steps {
+    for (i, step) in plan.steps.iter().enumerate() {
         if live.cancelled() {
             error = Some("interrupted (Ctrl-C / SIGTERM)".to_string());
             break;
         }
-        let record = run_step(&mut live, step, progress).await;
+        let after = i.checked_sub(1).and_then(|p| waited_until(&plan.steps[p]));
+        let record = run_step(&mut live, step, after, progress).await;
         let failed = record.error.clone();
         steps.push(record);
         if let Some(e) = failed {
@@ -346,9 +347,24 @@ fn describe_action(action: &Action, resolved: &BTreeMap<String, String>) -> Stri
     }
 }
 
+/// The event a `wait until` step waited for, if `step` is one: the step after it is meant to
+/// land inside the phase that event began.
+fn waited_until(step: &crate::scenario::Step) -> Option<crate::timeline::EventKind> {
+    match step.action {
+        Action::Wait {
+            until: Some((_, kind)),
+            ..
+        } => Some(kind),
+        _ => None,
+    }
+}
+
+/// Runs one step. `after_until` is the event the step before waited for (`wait until`), if it
+/// did: this step then fires at once, not at a phase of the health check.
 async fn run_step(
     live: &mut Live,
     step: &crate::scenario::Step,
+    after_until: Option<crate::timeline::EventKind>,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> StepRecord {
     let fired_ms = live.now_ms();
@@ -426,15 +442,29 @@ async fn run_step(
     // mid-exchange blocks for as long as the loss lasts, a pgpool defect these scenarios do not
     // measure); one the peer sees at once half a period after the peer's check of the target,
     // so detection is measured at the same phase on every run. The step fires when it can.
+    // A fault right after `wait until` fires at once: it is aimed at the phase that event
+    // began (a rewind, say), which can be over in a second (primary-crash-during-recovery).
     let (mut fired_ms, mut fired_at) = (fired_ms, fired_at);
     if let (Action::Inject { fault, .. }, Some(node), None) =
         (&step.action, step_node.as_deref(), &resolve_error)
     {
         let row = fault.kind().row();
         let nodes = live.cluster.nodes();
-        if let Some(note) =
-            crate::cluster::health_phase::align(live.cluster.docker(), nodes, node, &row).await
-        {
+        let aligned = match after_until {
+            Some(kind) => {
+                let note = format!(
+                    "injected at once, not at a phase of the health check: the step before \
+                     waited until {kind}, and this one is aimed inside that phase"
+                );
+                progress(&format!("  {note}"));
+                tracing::info!(step = step.index + 1, "{note}");
+                None
+            }
+            None => {
+                crate::cluster::health_phase::align(live.cluster.docker(), nodes, node, &row).await
+            }
+        };
+        if let Some(note) = aligned {
             progress(&format!("  {note}"));
             tracing::info!(step = step.index + 1, "{note}");
             fired_ms = live.now_ms();
@@ -965,5 +995,23 @@ mod tests {
         );
         assert_eq!(needs_leader(&s[0]), Leader::Leave);
         assert_eq!(needs_leader(&s[1]), Leader::Ask);
+    }
+
+    #[test]
+    fn only_a_wait_until_makes_the_next_step_fire_at_once() {
+        let s = steps(
+            "  - action: recover\n    background: true\n  \
+             - action: wait\n    until: rewind_started\n    duration: 30s\n  \
+             - action: host-crash\n    target: node2\n  \
+             - action: wait\n    duration: 5s\n  \
+             - action: await-recover\n",
+        );
+        assert_eq!(waited_until(&s[0]), None);
+        assert_eq!(
+            waited_until(&s[1]),
+            Some(crate::timeline::EventKind::RewindStarted)
+        );
+        assert_eq!(waited_until(&s[2]), None);
+        assert_eq!(waited_until(&s[3]), None);
     }
 }

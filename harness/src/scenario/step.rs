@@ -67,7 +67,8 @@ pub enum ActionSpec {
         /// it may take.
         duration: Option<DurationSpec>,
         /// End the wait as soon as the node of the running background `recover` logs this event
-        /// (e.g. `rewind_started`), so that the next step lands inside that phase.
+        /// (e.g. `rewind_started`), so that the next step lands inside that phase (a fault step
+        /// right after it fires at once, not at a phase of the health check).
         until: Option<EventKind>,
     },
     /// Start the write probe.
