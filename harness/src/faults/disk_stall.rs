@@ -26,6 +26,7 @@ use super::catalogue::{Catalogued, PeerSees, Row};
 use super::host::{self, Probe};
 use super::FaultKind;
 use crate::docker::{freeze, thaw, LoopMount};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,10 +59,18 @@ impl Catalogued for DiskStall {
     };
 }
 
-/// Blocked probe writers, shared between the fault (whose `verify` starts them) and its undo
-/// (which reaps them after the thaw). Equal to any other: it is not part of the options.
+/// Blocked probe writers, each with the probe file it writes (which names its node's
+/// filesystem: `/proc/<pid>/root/...`), shared between the fault (whose `verify` starts them) and
+/// its undo (which reaps, after the thaw, the writers of its own filesystem only). Equal to any
+/// other: it is not part of the options.
+///
+/// Shared further than one run: a suite clones a scenario's plan for every repeat, and the
+/// clones share this list. When the undo took every writer in the list, a heal running while
+/// another repeat's filesystem was frozen waited 10 s for that repeat's writer, still in state D
+/// on its own frozen filesystem, and failed (4 of 5 side-by-side repeats, 2026-11-30 and
+/// 2026-12-01; single runs and CI, one disk-stall at a time, always passed).
 #[derive(Debug, Clone, Default)]
-struct Probes(Arc<Mutex<Vec<tokio::process::Child>>>);
+struct Probes(Arc<Mutex<Vec<(PathBuf, tokio::process::Child)>>>);
 
 impl PartialEq for Probes {
     fn eq(&self, _: &Probes) -> bool {
@@ -70,8 +79,17 @@ impl PartialEq for Probes {
 }
 
 impl Probes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<tokio::process::Child>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(PathBuf, tokio::process::Child)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes out the writers of probe file `probe`, leaving every other filesystem's.
+    fn take(&self, probe: &Path) -> Vec<tokio::process::Child> {
+        let mut all = self.lock();
+        let (mine, others): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut *all).into_iter().partition(|(p, _)| p == probe);
+        *all = others;
+        mine.into_iter().map(|(_, child)| child).collect()
     }
 }
 
@@ -114,7 +132,8 @@ impl Undo for Thaw {
         // --repeat 5 run of every scenario): on a timeout the writer's state now goes into the
         // error, so a filesystem that really stayed frozen (state D) reads differently from a
         // writer that exited unnoticed.
-        let children: Vec<_> = std::mem::take(&mut *self.probes.lock());
+        let probe = mount.host_path().join(PROBE);
+        let children = self.probes.take(&probe);
         for mut child in children {
             let pid = child.id();
             let deadline = Instant::now() + Duration::from_secs(10);
@@ -144,7 +163,6 @@ impl Undo for Thaw {
                 }
             }
         }
-        let probe = mount.host_path().join(PROBE);
         match tokio::fs::remove_file(&probe).await {
             Ok(()) => Ok(()),
             // Gone with the process it was reached through, or never created.
@@ -266,7 +284,7 @@ impl Fault for DiskStall {
             })?;
         let pid = child.id().unwrap_or_default();
         let probes = self.probes.clone();
-        probes.lock().push(child);
+        probes.lock().push((probe.clone(), child));
         // Blocked means: in state D, and still there a second later (a plain disk write is in D
         // for milliseconds, then finishes).
         let started = Instant::now();
@@ -276,7 +294,10 @@ impl Fault for DiskStall {
             async move {
                 let exited = {
                     let mut guard = probes.lock();
-                    let child = guard.iter_mut().find(|c| c.id() == Some(pid));
+                    let child = guard
+                        .iter_mut()
+                        .map(|(_, c)| c)
+                        .find(|c| c.id() == Some(pid));
                     match child.map(|c| c.try_wait()) {
                         Some(Ok(Some(status))) => Some(status.to_string()),
                         _ => None,
@@ -304,6 +325,28 @@ impl Fault for DiskStall {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_heal_takes_the_writers_of_its_own_filesystem_only() {
+        // Two repeats of a suite share one list (the plan is cloned per case).
+        let shared = DiskStall::default();
+        let other_repeat = shared.clone();
+        let spawn = || {
+            tokio::process::Command::new("true")
+                .spawn()
+                .expect("spawn true")
+        };
+        let a = PathBuf::from("/proc/100/root/var/lib/postgresql/data").join(PROBE);
+        let b = PathBuf::from("/proc/200/root/var/lib/postgresql/data").join(PROBE);
+        shared.probes.lock().push((a.clone(), spawn()));
+        other_repeat.probes.lock().push((b.clone(), spawn()));
+        other_repeat.probes.lock().push((a.clone(), spawn()));
+        assert_eq!(shared.probes.take(&a).len(), 2);
+        // The other filesystem's writer is still there for its own heal.
+        assert_eq!(other_repeat.probes.lock().len(), 1);
+        assert_eq!(other_repeat.probes.take(&b).len(), 1);
+        assert!(shared.probes.take(&b).is_empty());
+    }
 
     #[test]
     fn the_state_of_a_running_process_is_read_from_proc() {
