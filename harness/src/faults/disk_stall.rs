@@ -26,7 +26,6 @@ use super::catalogue::{Catalogued, PeerSees, Row};
 use super::host::{self, Probe};
 use super::FaultKind;
 use crate::docker::{freeze, thaw, LoopMount};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,18 +58,23 @@ impl Catalogued for DiskStall {
     };
 }
 
-/// Blocked probe writers, each with the probe file it writes (which names its node's
-/// filesystem: `/proc/<pid>/root/...`), shared between the fault (whose `verify` starts them) and
-/// its undo (which reaps, after the thaw, the writers of its own filesystem only). Equal to any
+/// Blocked probe writers of one injection, shared between the fault (whose `verify` starts
+/// them) and its undo (which reaps them after the thaw) through [`Probes::share`]. Equal to any
 /// other: it is not part of the options.
 ///
-/// Shared further than one run: a suite clones a scenario's plan for every repeat, and the
-/// clones share this list. When the undo took every writer in the list, a heal running while
-/// another repeat's filesystem was frozen waited 10 s for that repeat's writer, still in state D
-/// on its own frozen filesystem, and failed (4 of 5 side-by-side repeats, 2026-11-30 and
-/// 2026-12-01; single runs and CI, one disk-stall at a time, always passed).
-#[derive(Debug, Clone, Default)]
-struct Probes(Arc<Mutex<Vec<(PathBuf, tokio::process::Child)>>>);
+/// A clone starts empty. Every repeat of a suite runs a clone of one plan, and every injection
+/// a clone of the plan's spec (`FaultSpec::fault`); when clones shared one list, a heal running
+/// while another repeat's filesystem was frozen reaped that repeat's writer too, waited 10 s for
+/// it (still in state D on its own frozen filesystem) and failed: 4 of 5 side-by-side repeats,
+/// 2026-11-30 and 2026-12-01, while single runs and CI (one disk-stall at a time) passed.
+#[derive(Debug, Default)]
+struct Probes(Arc<Mutex<Vec<tokio::process::Child>>>);
+
+impl Clone for Probes {
+    fn clone(&self) -> Probes {
+        Probes::default()
+    }
+}
 
 impl PartialEq for Probes {
     fn eq(&self, _: &Probes) -> bool {
@@ -79,17 +83,13 @@ impl PartialEq for Probes {
 }
 
 impl Probes {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(PathBuf, tokio::process::Child)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<tokio::process::Child>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes out the writers of probe file `probe`, leaving every other filesystem's.
-    fn take(&self, probe: &Path) -> Vec<tokio::process::Child> {
-        let mut all = self.lock();
-        let (mine, others): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut *all).into_iter().partition(|(p, _)| p == probe);
-        *all = others;
-        mine.into_iter().map(|(_, child)| child).collect()
+    /// The same list, for the undo of this injection (a [`Clone`] starts a new one).
+    fn share(&self) -> Probes {
+        Probes(Arc::clone(&self.0))
     }
 }
 
@@ -132,8 +132,7 @@ impl Undo for Thaw {
         // --repeat 5 run of every scenario): on a timeout the writer's state now goes into the
         // error, so a filesystem that really stayed frozen (state D) reads differently from a
         // writer that exited unnoticed.
-        let probe = mount.host_path().join(PROBE);
-        let children = self.probes.take(&probe);
+        let children: Vec<_> = std::mem::take(&mut *self.probes.lock());
         for mut child in children {
             let pid = child.id();
             let deadline = Instant::now() + Duration::from_secs(10);
@@ -163,6 +162,7 @@ impl Undo for Thaw {
                 }
             }
         }
+        let probe = mount.host_path().join(PROBE);
         match tokio::fs::remove_file(&probe).await {
             Ok(()) => Ok(()),
             // Gone with the process it was reached through, or never created.
@@ -245,7 +245,7 @@ impl Fault for DiskStall {
             Box::new(Thaw {
                 container: ctx.target.container.clone(),
                 mount: mount.clone(),
-                probes: self.probes.clone(),
+                probes: self.probes.share(),
             }),
         );
         let m = mount.clone();
@@ -283,21 +283,18 @@ impl Fault for DiskStall {
                 stderr: e.to_string().to_lowercase(),
             })?;
         let pid = child.id().unwrap_or_default();
-        let probes = self.probes.clone();
-        probes.lock().push((probe.clone(), child));
+        let probes = self.probes.share();
+        probes.lock().push(child);
         // Blocked means: in state D, and still there a second later (a plain disk write is in D
         // for milliseconds, then finishes).
         let started = Instant::now();
         let hold = Duration::from_secs(1).min(ctx.verify_timeout);
         host::poll_effect(ctx, self.kind(), || {
-            let probes = probes.clone();
+            let probes = probes.share();
             async move {
                 let exited = {
                     let mut guard = probes.lock();
-                    let child = guard
-                        .iter_mut()
-                        .map(|(_, c)| c)
-                        .find(|c| c.id() == Some(pid));
+                    let child = guard.iter_mut().find(|c| c.id() == Some(pid));
                     match child.map(|c| c.try_wait()) {
                         Some(Ok(Some(status))) => Some(status.to_string()),
                         _ => None,
@@ -327,25 +324,25 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_heal_takes_the_writers_of_its_own_filesystem_only() {
-        // Two repeats of a suite share one list (the plan is cloned per case).
-        let shared = DiskStall::default();
-        let other_repeat = shared.clone();
+    async fn a_heal_takes_the_writers_of_its_own_injection_only() {
+        // A suite's repeats run clones of one plan; each injection a clone of the spec.
+        let plan = DiskStall::default();
+        let (first, second) = (plan.clone(), plan.clone());
         let spawn = || {
             tokio::process::Command::new("true")
                 .spawn()
                 .expect("spawn true")
         };
-        let a = PathBuf::from("/proc/100/root/var/lib/postgresql/data").join(PROBE);
-        let b = PathBuf::from("/proc/200/root/var/lib/postgresql/data").join(PROBE);
-        shared.probes.lock().push((a.clone(), spawn()));
-        other_repeat.probes.lock().push((b.clone(), spawn()));
-        other_repeat.probes.lock().push((a.clone(), spawn()));
-        assert_eq!(shared.probes.take(&a).len(), 2);
-        // The other filesystem's writer is still there for its own heal.
-        assert_eq!(other_repeat.probes.lock().len(), 1);
-        assert_eq!(other_repeat.probes.take(&b).len(), 1);
-        assert!(shared.probes.take(&b).is_empty());
+        // What `verify` does, and what `inject` hands to the undo.
+        first.probes.share().lock().push(spawn());
+        second.probes.share().lock().push(spawn());
+        second.probes.share().lock().push(spawn());
+        let undo_of_first = first.probes.share();
+        assert_eq!(std::mem::take(&mut *undo_of_first.lock()).len(), 1);
+        // The second repeat's writers are still there for its own heal, and the plan has none.
+        assert_eq!(second.probes.lock().len(), 2);
+        assert!(plan.probes.lock().is_empty());
+        assert!(first.probes.clone().lock().is_empty());
     }
 
     #[test]
