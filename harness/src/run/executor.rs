@@ -448,27 +448,30 @@ async fn run_step(
     if let (Action::Inject { fault, .. }, Some(node), None) =
         (&step.action, step_node.as_deref(), &resolve_error)
     {
-        let row = fault.kind().row();
-        let nodes = live.cluster.nodes();
-        let aligned = match after_until {
-            Some(kind) => {
-                let note = format!(
+        // (what was seen, whether the step waited for it)
+        let seen = match after_until {
+            Some(kind) => Some((
+                format!(
                     "injected at once, not at a phase of the health check: the step before \
                      waited until {kind}, and this one is aimed inside that phase"
-                );
-                progress(&format!("  {note}"));
-                tracing::info!(step = step.index + 1, "{note}");
-                None
-            }
+                ),
+                false,
+            )),
             None => {
-                crate::cluster::health_phase::align(live.cluster.docker(), nodes, node, &row).await
+                let (docker, nodes) = (live.cluster.docker(), live.cluster.nodes());
+                let row = fault.kind().row();
+                crate::cluster::health_phase::align(docker, nodes, node, &row)
+                    .await
+                    .map(|note| (note, true))
             }
         };
-        if let Some(note) = aligned {
+        if let Some((note, waited)) = seen {
             progress(&format!("  {note}"));
             tracing::info!(step = step.index + 1, "{note}");
-            fired_ms = live.now_ms();
-            fired_at = WallTime::now();
+            if waited {
+                fired_ms = live.now_ms();
+                fired_at = WallTime::now();
+            }
         }
     }
 
